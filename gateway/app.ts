@@ -1,0 +1,32 @@
+import Koa from 'koa';
+import type { Config } from './config.ts';
+import { accessLog } from './http/middleware/access-log.ts';
+import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
+import { requestId } from './http/middleware/request-id.ts';
+import { createRouter } from './http/router.ts';
+import type { GatewayState } from './http/state.ts';
+import type { Logger } from './lib/logger.ts';
+import type { Store } from './lib/store.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  registry: ProviderRegistry;
+}
+
+/** The Koa application, without listening: tests and main.ts start it on their own server. */
+export function createApp(deps: AppDeps): Koa<GatewayState> {
+  const app = new Koa<GatewayState>();
+  const router = createRouter(deps);
+  app.use(requestId);
+  app.use(accessLog(deps.logger));
+  app.use(errorHandler(deps.logger));
+  app.use(rejectUnrouted);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  // Errors Koa itself sees after a response began (a socket error mid-body, say).
+  app.on('error', (error: unknown) => deps.logger.warn({ err: error }, 'response error'));
+  return app;
+}

@@ -1,0 +1,202 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+
+/*
+ * The whole runtime configuration, read once from the environment at start-up. A bad value stops
+ * start-up with one line naming the variable; secrets are never echoed in that line.
+ */
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type GigaChatScope = 'GIGACHAT_API_PERS' | 'GIGACHAT_API_B2B' | 'GIGACHAT_API_CORP';
+
+export interface ClientKey {
+  /** Shown in logs instead of the key. */
+  name: string;
+  key: string;
+}
+
+export interface GigaChatSettings {
+  credentials: string;
+  scope: GigaChatScope;
+  authUrl: URL;
+  baseUrl: URL;
+  /** PEM text of GIGACHAT_CA_FILE, trusted in addition to the system roots. */
+  ca: string | undefined;
+}
+
+export interface StoreSettings {
+  kind: 'sqlite';
+  /** Absolute path of the SQLite file. */
+  path: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  apiKeys: readonly ClientKey[];
+  store: StoreSettings;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  logLevel: LogLevel;
+  /** Undefined when GIGACHAT_CREDENTIALS is not set: GigaChat is disabled. */
+  gigachat: GigaChatSettings | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A configuration value that stops start-up; the message starts with the variable's name. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const GIGACHAT_SCOPES: readonly GigaChatScope[] = ['GIGACHAT_API_PERS', 'GIGACHAT_API_B2B', 'GIGACHAT_API_CORP'];
+
+/** Reads and validates the configuration; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const host = read(env, 'HOST') ?? '127.0.0.1';
+  const apiKeys = readClientKeys(env);
+  if (apiKeys.length === 0 && !isLoopback(host)) {
+    throw new ConfigError(
+      'GATEWAY_API_KEYS',
+      `no client keys are set, and HOST=${host} is not a loopback address; set keys or listen on 127.0.0.1`,
+    );
+  }
+  return {
+    port: readInteger(env, 'PORT', 8080, 0, 65535),
+    host,
+    apiKeys,
+    store: readStore(env, cwd),
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    upstreamTimeoutMs: readInteger(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    gigachat: readGigaChat(env),
+  };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function readUrl(env: Env, name: string, fallback: string): URL {
+  const raw = read(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a valid URL: "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `expected an http:// or https:// URL, got "${raw}"`);
+  }
+  return url;
+}
+
+function readClientKeys(env: Env): ClientKey[] {
+  const raw = read(env, 'GATEWAY_API_KEYS');
+  if (raw === undefined) return [];
+  const keys: ClientKey[] = [];
+  for (const [index, entry] of raw.split(',').entries()) {
+    const item = entry.trim();
+    if (item === '') continue;
+    const colon = item.indexOf(':');
+    const name = colon === -1 ? `key-${index + 1}` : item.slice(0, colon).trim();
+    const key = colon === -1 ? item : item.slice(colon + 1).trim();
+    if (name === '' || key === '' || /\s/.test(key)) {
+      throw new ConfigError('GATEWAY_API_KEYS', `entry ${index + 1} is not "name:key" or "key"`);
+    }
+    if (keys.some((known) => known.name === name)) {
+      throw new ConfigError('GATEWAY_API_KEYS', `the name "${name}" is used twice`);
+    }
+    keys.push({ name, key });
+  }
+  return keys;
+}
+
+function readStore(env: Env, cwd: string): StoreSettings {
+  const raw = read(env, 'STORE_URL') ?? 'sqlite://data/gateway.sqlite';
+  if (!raw.startsWith('sqlite://')) {
+    throw new ConfigError(
+      'STORE_URL',
+      `expected sqlite://<file> (relative) or sqlite:///<absolute file>, got "${raw}"`,
+    );
+  }
+  const path = raw.slice('sqlite://'.length);
+  if (path === '' || path.endsWith('/')) {
+    throw new ConfigError('STORE_URL', `no file name in "${raw}"`);
+  }
+  return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
+}
+
+function readGigaChat(env: Env): GigaChatSettings | undefined {
+  const credentials = read(env, 'GIGACHAT_CREDENTIALS');
+  const settings = {
+    scope: readChoice(env, 'GIGACHAT_SCOPE', GIGACHAT_SCOPES, 'GIGACHAT_API_PERS'),
+    authUrl: readUrl(env, 'GIGACHAT_AUTH_URL', 'https://ngw.devices.sberbank.ru:9443/api/v2/oauth'),
+    baseUrl: readUrl(env, 'GIGACHAT_BASE_URL', 'https://gigachat.devices.sberbank.ru/api/v1'),
+    ca: readCaFile(env, 'GIGACHAT_CA_FILE'),
+  };
+  if (credentials === undefined) return undefined;
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(credentials) ? Buffer.from(credentials, 'base64').toString('utf8') : '';
+  if (!decoded.includes(':')) {
+    throw new ConfigError(
+      'GIGACHAT_CREDENTIALS',
+      'expected the authorization key from GigaChat Studio (Base64 of client_id:client_secret)',
+    );
+  }
+  return { credentials, ...settings };
+}
+
+/** Reads a PEM bundle or a single DER certificate (Gosuslugi serves both) and returns PEM text. */
+function readCaFile(env: Env, name: string): string | undefined {
+  const path = read(env, name);
+  if (path === undefined) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(name, `cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    const text = bytes.toString('latin1');
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(bytes).toString();
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    return blocks.map((block) => new X509Certificate(block).toString()).join('');
+  } catch {
+    throw new ConfigError(name, `"${path}" holds no readable certificate (expected PEM or DER)`);
+  }
+}

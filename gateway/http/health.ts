@@ -1,0 +1,31 @@
+import { isStoreReachable, type Store } from '../lib/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { GatewayMiddleware } from './state.ts';
+
+/** `GET /healthz`: the process answers. */
+export const healthz: GatewayMiddleware = async function healthz(ctx) {
+  ctx.body = { status: 'ok' };
+};
+
+/** `GET /readyz`: the store answers and at least one provider is configured; 503 otherwise. */
+export function readyz(store: Store, registry: ProviderRegistry): GatewayMiddleware {
+  return async function readiness(ctx) {
+    const storeOk = await isStoreReachable(store);
+    const providers: Record<string, string> = {};
+    for (const provider of registry.providers) providers[provider.name] = 'enabled';
+    for (const disabled of registry.disabled) providers[disabled.name] = `disabled: ${disabled.reason}`;
+    const ready = storeOk && registry.providers.length > 0;
+    const checks = { store: storeOk ? 'ok' : 'unreachable', providers };
+    if (ready) {
+      ctx.body = { status: 'ready', checks };
+      return;
+    }
+    const problem = storeOk ? 'no provider is configured' : 'the store is unreachable';
+    ctx.status = 503;
+    ctx.body = {
+      error: { message: `Not ready: ${problem}.`, type: 'api_error', param: null, code: 'not_ready' },
+      status: 'not_ready',
+      checks,
+    };
+  };
+}

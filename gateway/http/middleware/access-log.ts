@@ -1,0 +1,25 @@
+import type { Logger } from '../../lib/logger.ts';
+import type { GatewayMiddleware } from '../state.ts';
+
+/** One log line per request, when it is done. Never headers or bodies: they hold keys and prompts. */
+export function accessLog(logger: Logger): GatewayMiddleware {
+  return async function logRequest(ctx, next) {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const status = ctx.res.headersSent ? ctx.res.statusCode : ctx.status;
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      logger[level]({
+        requestId: ctx.state.requestId,
+        method: ctx.method,
+        path: ctx.path,
+        status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        client: ctx.state.clientName,
+        model: ctx.state.model,
+        provider: ctx.state.provider,
+      });
+    }
+  };
+}

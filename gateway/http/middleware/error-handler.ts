@@ -1,0 +1,36 @@
+import type { Logger } from '../../lib/logger.ts';
+import { GatewayError, MethodNotAllowedError, NotFoundError, toGatewayError } from '../../openai/errors.ts';
+import type { GatewayMiddleware } from '../state.ts';
+
+/** Answers every failure in OpenAI's error shape; a 500 is logged with its stack, never shown. */
+export function errorHandler(logger: Logger): GatewayMiddleware {
+  return async function handleErrors(ctx, next) {
+    try {
+      await next();
+    } catch (error) {
+      const answer = toGatewayError(error);
+      if (!(error instanceof GatewayError) && answer.status >= 500) {
+        logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
+      }
+      if (ctx.res.headersSent) return; // a stream that already began reports its own errors
+      ctx.status = answer.status;
+      ctx.set(answer.headers);
+      ctx.body = answer.toBody();
+    }
+  };
+}
+
+/** Turns what no route answered (404) or a route answered only for other methods (405) into errors. */
+export const rejectUnrouted: GatewayMiddleware = async function rejectUnrouted(ctx, next) {
+  await next();
+  if (ctx.status === 405 || ctx.status === 501) {
+    const allowed = ctx.response.get('allow').split(/,\s*/);
+    throw new MethodNotAllowedError(
+      `${ctx.method} is not allowed on ${ctx.path}; use ${allowed.join(' or ')}.`,
+      allowed,
+    );
+  }
+  if (ctx.status === 404 && ctx.body == null && !ctx.res.headersSent) {
+    throw new NotFoundError(`Unknown route: ${ctx.method} ${ctx.path}`, { code: 'unknown_route' });
+  }
+};

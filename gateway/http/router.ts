@@ -1,0 +1,31 @@
+import Router from '@koa/router';
+import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Store } from '../lib/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { chatCompletions } from './chat-completions.ts';
+import { healthz, readyz } from './health.ts';
+import { authenticate } from './middleware/auth.ts';
+import { jsonBody } from './middleware/json-body.ts';
+import { listModels, retrieveModel } from './models.ts';
+import type { GatewayState } from './state.ts';
+
+export interface RouterDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  registry: ProviderRegistry;
+}
+
+/** Every route of the gateway (design.md, "HTTP routes"), each with its middleware chain inline. */
+export function createRouter({ config, logger, store, registry }: RouterDeps): Router<GatewayState> {
+  const router = new Router<GatewayState>();
+  const auth = authenticate(config.apiKeys);
+  const body = jsonBody(config.maxBodyBytes);
+  router.post('/v1/chat/completions', auth, body, chatCompletions(registry, logger));
+  router.get('/v1/models', auth, listModels(registry));
+  router.get('/v1/models/:model', auth, retrieveModel(registry));
+  router.get('/healthz', healthz);
+  router.get('/readyz', readyz(store, registry));
+  return router;
+}

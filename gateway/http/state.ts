@@ -1,0 +1,20 @@
+import type { Context, Middleware } from 'koa';
+
+declare module 'koa' {
+  interface Request {
+    /** The parsed JSON body, set by the json-body middleware. */
+    body?: unknown;
+  }
+}
+
+/** What the middleware chain learns about a request, for the handlers and the access log. */
+export interface GatewayState {
+  requestId: string;
+  /** The name of the client key that authenticated the request. */
+  clientName?: string;
+  model?: string;
+  provider?: string;
+}
+
+export type GatewayContext = Context & { state: GatewayState };
+export type GatewayMiddleware = Middleware<GatewayState>;

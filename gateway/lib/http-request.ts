@@ -1,0 +1,67 @@
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+
+/** No byte came from the upstream for the configured time. */
+export class HttpTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'HttpTimeoutError';
+  }
+}
+
+export interface HttpRequestOptions {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  agent: http.Agent;
+  /** Aborts the request (the client went away). */
+  signal?: AbortSignal;
+  /** Idle limit: waiting for the answer, and between two pieces of a streamed body. */
+  timeoutMs: number;
+}
+
+/**
+ * Sends one request and resolves with the response head; the body is left to the caller to read
+ * or stream. Uses node:http(s) so keep-alive agents, per-host CAs and nock all work.
+ */
+export function httpRequest(url: URL, options: HttpRequestOptions): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(
+      url,
+      { method: options.method, headers: options.headers, agent: options.agent, signal: options.signal },
+      resolve,
+    );
+    request.setTimeout(options.timeoutMs, () => request.destroy(new HttpTimeoutError(options.timeoutMs)));
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+/** Reads a whole response body, refusing bodies over `limitBytes`. */
+export async function readBody(response: http.IncomingMessage, limitBytes = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      response.destroy();
+      throw new Error(`response body over ${limitBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * An agent that keeps connections open. `ca` is trusted in addition to the default roots (which
+ * include NODE_EXTRA_CA_CERTS): passing `ca` alone would replace them.
+ */
+export function createAgent(protocol: string, ca?: string): http.Agent {
+  if (protocol !== 'https:') return new http.Agent({ keepAlive: true });
+  return new https.Agent({
+    keepAlive: true,
+    ca: ca === undefined ? undefined : [...tls.getCACertificates('default'), ca],
+  });
+}

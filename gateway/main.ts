@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
+import { createApp } from './app.ts';
+import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { openStore, type Store } from './lib/store.ts';
+import { createGigaChatProvider } from './providers/gigachat/index.ts';
+import type { Provider } from './providers/provider.ts';
+import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
+
+export interface RunningGateway {
+  server: Server;
+  config: Config;
+  store: Store;
+  /** The base URL the gateway listens at, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the providers the configuration enables, and says why the others are off. */
+export function buildRegistry(config: Config, store: Store, logger: Logger): ProviderRegistry {
+  const providers: Provider[] = [];
+  const disabled: DisabledProvider[] = [];
+  if (config.gigachat === undefined) {
+    disabled.push({ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' });
+  } else {
+    providers.push(
+      createGigaChatProvider({ settings: config.gigachat, store, logger, timeoutMs: config.upstreamTimeoutMs }),
+    );
+  }
+  for (const provider of providers) logger.info(`${provider.displayName}: enabled`);
+  for (const entry of disabled) logger.warn(`${entry.displayName}: disabled (${entry.reason})`);
+  return new ProviderRegistry(providers, disabled);
+}
+
+export interface StartOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
+}
+
+/** Starts the gateway from an environment; resolves once it listens. */
+export async function startGateway(env: Env, options: StartOptions = {}): Promise<RunningGateway> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel, options.logDestination);
+  if (config.apiKeys.length === 0) {
+    logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
+  }
+  const store = await openStore(config.store);
+  const registry = buildRegistry(config, store, logger);
+  const app = createApp({ config, logger, store, registry });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info(`listening on ${url}`);
+  return {
+    server,
+    config,
+    store,
+    url,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.disconnect();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(process.env);
+  } catch (error) {
+    // One line naming the variable; no stack trace for a configuration mistake.
+    process.stderr.write(
+      `gateway: ${error instanceof ConfigError ? `configuration error: ${error.message}` : String(error)}\n`,
+    );
+    process.exit(1);
+  }
+  const stop = () => {
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (import.meta.main) await main();

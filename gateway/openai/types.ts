@@ -1,0 +1,53 @@
+/**
+ * OpenAI wire types the gateway speaks, taken type-only from the official SDK so our answers are
+ * checked against the same declarations its users compile against.
+ */
+import type {
+  ChatCompletion,
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionChunk,
+  ChatCompletionContentPart,
+  ChatCompletionCreateParams,
+  ChatCompletionFunctionTool,
+  ChatCompletionMessage,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+  ChatCompletionToolChoiceOption,
+} from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { Model } from 'openai/resources/models';
+
+/** A Chat Completions request after schema validation, plus the provider extras we accept. */
+export type OpenAIChatRequest = ChatCompletionCreateParams & {
+  /** GigaChat extras, passed through to GigaChat (the SDKs send them via `extra_body`). */
+  repetition_penalty?: number | null;
+  profanity_check?: boolean | null;
+  update_interval?: number | null;
+};
+
+export type OpenAIMessage = ChatCompletionMessageParam;
+export type OpenAIAssistantMessage = ChatCompletionAssistantMessageParam;
+export type OpenAIContentPart = ChatCompletionContentPart;
+export type OpenAIToolChoice = ChatCompletionToolChoiceOption;
+export type OpenAIFunctionTool = ChatCompletionFunctionTool;
+export type OpenAIToolCall = ChatCompletionMessageFunctionToolCall;
+export type OpenAIUsage = CompletionUsage;
+
+/** Answer message; `reasoning_content` is the common (DeepSeek-style) extension for model reasoning. */
+export type OpenAIResponseMessage = ChatCompletionMessage & { reasoning_content?: string };
+
+export type OpenAIChatCompletion = Omit<ChatCompletion, 'choices'> & {
+  choices: Array<Omit<ChatCompletion.Choice, 'message'> & { message: OpenAIResponseMessage }>;
+};
+
+export type OpenAIChatChunk = ChatCompletionChunk;
+export type OpenAIChunkDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
+export type OpenAIFinishReason = ChatCompletion.Choice['finish_reason'];
+
+export type OpenAIModel = Model;
+
+/** `GET /v1/models` body. */
+export interface OpenAIModelList {
+  object: 'list';
+  data: OpenAIModel[];
+}

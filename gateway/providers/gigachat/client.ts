@@ -1,0 +1,100 @@
+import type { Agent, IncomingMessage } from 'node:http';
+import { createAgent, httpRequest, readBody } from '../../lib/http-request.ts';
+import { UpstreamError } from '../../openai/errors.ts';
+import type { ProviderCall } from '../provider.ts';
+import { mapGigaChatError, mapGigaChatFailure } from './map-error.ts';
+import type { GigaChatTokenCache } from './token.ts';
+
+/** HTTP agents for GigaChat's hosts, each trusting GIGACHAT_CA_FILE when set. */
+export interface GigaChatAgents {
+  for(url: URL): Agent;
+}
+
+export function createGigaChatAgents(ca: string | undefined): GigaChatAgents {
+  const http = createAgent('http:');
+  const https = createAgent('https:', ca);
+  return { for: (url) => (url.protocol === 'https:' ? https : http) };
+}
+
+/**
+ * Authenticated calls to the GigaChat REST API. Adds the bearer token, and when GigaChat refuses
+ * it (401) forgets it, fetches a new one and tries exactly once more.
+ */
+export class GigaChatClient {
+  readonly #base: string;
+  readonly #agent: Agent;
+  readonly #tokens: GigaChatTokenCache;
+  readonly #timeoutMs: number;
+
+  constructor(baseUrl: URL, agents: GigaChatAgents, tokens: GigaChatTokenCache, timeoutMs: number) {
+    this.#base = baseUrl.href.replace(/\/+$/, '');
+    this.#agent = agents.for(baseUrl);
+    this.#tokens = tokens;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Sends a request and resolves with a 2xx response whose body is not read yet. */
+  async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    call: ProviderCall,
+    headers: Record<string, string> = {},
+  ): Promise<IncomingMessage> {
+    const url = new URL(this.#base + path);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.#tokens.get();
+      let response: IncomingMessage;
+      try {
+        response = await httpRequest(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
+          body: payload,
+          agent: this.#agent,
+          signal: call.signal,
+          timeoutMs: this.#timeoutMs,
+        });
+      } catch (error) {
+        throw mapGigaChatFailure(error, 'GigaChat');
+      }
+      const upstreamId = response.headers['x-request-id'];
+      if (typeof upstreamId === 'string') call.upstreamRequestId = upstreamId;
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) return response;
+      const errorBody = await readBody(response).catch(() => Buffer.alloc(0));
+      if (status === 401 && attempt === 1) {
+        await this.#tokens.invalidate(token);
+        continue;
+      }
+      throw mapGigaChatError(status, errorBody, response.headers);
+    }
+  }
+
+  /** Sends a request and parses the JSON answer. */
+  async json<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    call: ProviderCall,
+    headers?: Record<string, string>,
+  ): Promise<T> {
+    const response = await this.send(method, path, body, call, headers);
+    let text: string;
+    try {
+      text = (await readBody(response)).toString('utf8');
+    } catch (error) {
+      throw mapGigaChatFailure(error, 'GigaChat');
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new UpstreamError(`GigaChat answered ${path} with something that is not JSON.`);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { GigaChatSettings } from '../../config.ts';
+import { cached } from '../../lib/cached.ts';
+import { readBody } from '../../lib/http-request.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Store } from '../../lib/store.ts';
+import { UpstreamError } from '../../openai/errors.ts';
+import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIModel } from '../../openai/types.ts';
+import type { Provider, ProviderCall } from '../provider.ts';
+import { createGigaChatAgents, GigaChatClient } from './client.ts';
+import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
+import { parseGigaChatStream } from './parse-sse.ts';
+import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
+import { translateGigaChatRequest } from './translate-request.ts';
+import { translateGigaChatResponse } from './translate-response.ts';
+import { translateGigaChatStream } from './translate-stream.ts';
+import type { GigaChatCompletion, GigaChatModelList } from './wire-types.ts';
+
+export interface GigaChatProviderOptions {
+  settings: GigaChatSettings;
+  store: Store;
+  logger: Logger;
+  timeoutMs: number;
+  /** How long the model list is reused. */
+  modelsTtlMs?: number;
+  now?: () => number;
+}
+
+/** GigaChat's model types that OpenAI-style clients can use. */
+const LISTED_MODEL_TYPES = new Set(['chat', 'embedder']);
+
+function completionId(): string {
+  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+}
+
+/** GigaChat behind the provider interface. */
+export function createGigaChatProvider(options: GigaChatProviderOptions): Provider & { tokens: GigaChatTokenCache } {
+  const { settings, store, logger, timeoutMs } = options;
+  const agents = createGigaChatAgents(settings.ca);
+  const tokens = new GigaChatTokenCache({
+    store,
+    storeKey: gigaChatTokenKey(settings),
+    fetchToken: () => requestGigaChatToken(settings, agents.for(settings.authUrl), timeoutMs),
+    logger,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  const client = new GigaChatClient(settings.baseUrl, agents, tokens, timeoutMs);
+
+  const listModels = cached(
+    async (): Promise<OpenAIModel[]> => {
+      const list = await client.json<GigaChatModelList>('GET', '/models', undefined, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!Array.isArray(list.data)) throw new UpstreamError('GigaChat answered /models without a model list.');
+      return list.data
+        .filter((model) => LISTED_MODEL_TYPES.has(model.type))
+        .map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by ?? 'salutedevices' }));
+    },
+    options.modelsTtlMs ?? 5 * 60_000,
+  );
+
+  async function complete(request: OpenAIChatRequest, call: ProviderCall) {
+    const plan = translateGigaChatRequest(request);
+    const completion = await client.json<GigaChatCompletion>(
+      'POST',
+      '/chat/completions',
+      plan.body,
+      call,
+      plan.headers,
+    );
+    return translateGigaChatResponse(completion, { id: completionId(), model: request.model, stop: plan.stop });
+  }
+
+  async function* stream(request: OpenAIChatRequest, call: ProviderCall): AsyncGenerator<OpenAIChatChunk> {
+    const plan = translateGigaChatRequest(request);
+    const response = await client.send('POST', '/chat/completions', { ...plan.body, stream: true }, call, {
+      ...plan.headers,
+      accept: 'text/event-stream',
+    });
+    if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
+      const detail = gigaChatErrorMessage(await readBody(response).catch(() => Buffer.alloc(0)));
+      throw new UpstreamError(`GigaChat answered a streaming request without an event stream: ${detail}`);
+    }
+    try {
+      yield* translateGigaChatStream(parseGigaChatStream(response), {
+        id: completionId(),
+        model: request.model,
+        includeUsage: request.stream_options?.include_usage === true,
+        stop: plan.stop,
+      });
+    } catch (error) {
+      throw mapGigaChatFailure(error, 'GigaChat');
+    } finally {
+      // Ending early (a stop sequence, the client left) must not leave the upstream request running.
+      if (!response.complete) response.destroy();
+    }
+  }
+
+  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, tokens };
+}

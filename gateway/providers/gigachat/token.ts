@@ -1,0 +1,163 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
+import type { GigaChatSettings } from '../../config.ts';
+import { httpRequest, readBody } from '../../lib/http-request.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Store } from '../../lib/store.ts';
+import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
+import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
+import type { GigaChatTokenResponse } from './wire-types.ts';
+
+export interface GigaChatToken {
+  accessToken: string;
+  /** Unix milliseconds. */
+  expiresAtMs: number;
+}
+
+export interface GigaChatTokenCacheOptions {
+  store: Store;
+  /** Store key; distinct per credentials, scope and OAuth URL. */
+  storeKey: string;
+  fetchToken: () => Promise<GigaChatToken>;
+  logger: Logger;
+  /** A token this close to expiry is refreshed before use. */
+  marginMs?: number;
+  now?: () => number;
+}
+
+/**
+ * GigaChat's 30-minute OAuth token: held in memory, backed by the store (so a restart reuses it),
+ * fetched on first need and refreshed lazily shortly before it expires. Concurrent callers on a
+ * cold or stale cache share one OAuth call.
+ */
+export class GigaChatTokenCache {
+  readonly #options: Required<GigaChatTokenCacheOptions>;
+  #memory: GigaChatToken | undefined;
+  #pending: Promise<GigaChatToken> | undefined;
+
+  constructor(options: GigaChatTokenCacheOptions) {
+    this.#options = { marginMs: 60_000, now: Date.now, ...options };
+  }
+
+  /** A valid access token; from memory on the hot path. */
+  async get(): Promise<string> {
+    if (this.#memory !== undefined && this.#isFresh(this.#memory)) return this.#memory.accessToken;
+    this.#pending ??= this.#load().finally(() => {
+      this.#pending = undefined;
+    });
+    return (await this.#pending).accessToken;
+  }
+
+  /** Forgets a token GigaChat refused, unless a newer one has replaced it meanwhile. */
+  async invalidate(accessToken: string): Promise<void> {
+    if (this.#memory?.accessToken === accessToken) this.#memory = undefined;
+    const stored = await this.#readStore();
+    if (stored?.accessToken === accessToken) await this.#options.store.delete(this.#options.storeKey);
+  }
+
+  #isFresh(token: GigaChatToken): boolean {
+    return token.expiresAtMs - this.#options.marginMs > this.#options.now();
+  }
+
+  async #load(): Promise<GigaChatToken> {
+    const stored = await this.#readStore();
+    if (stored !== undefined && this.#isFresh(stored)) {
+      this.#memory = stored;
+      return stored;
+    }
+    const token = await this.#options.fetchToken();
+    this.#memory = token;
+    this.#options.logger.info(
+      { expiresAt: new Date(token.expiresAtMs).toISOString() },
+      'gigachat: obtained a new access token',
+    );
+    const ttl = token.expiresAtMs - this.#options.marginMs - this.#options.now();
+    if (ttl > 0) {
+      await this.#options.store.set(this.#options.storeKey, token, ttl).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error }, 'gigachat: could not save the access token to the store');
+      });
+    }
+    return token;
+  }
+
+  async #readStore(): Promise<GigaChatToken | undefined> {
+    try {
+      return (await this.#options.store.get<GigaChatToken>(this.#options.storeKey)) ?? undefined;
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'gigachat: could not read the access token from the store');
+      return undefined;
+    }
+  }
+}
+
+/** The store key for one set of credentials; the credentials themselves never reach the store. */
+export function gigaChatTokenKey(settings: GigaChatSettings): string {
+  const digest = createHash('sha256')
+    .update(`${settings.authUrl.href}\n${settings.scope}\n${settings.credentials}`)
+    .digest('hex');
+  return `gigachat:token:${digest.slice(0, 32)}`;
+}
+
+/** One OAuth call: Basic authorization key, a fresh RqUID, the scope as a form body. */
+export async function requestGigaChatToken(
+  settings: GigaChatSettings,
+  agent: Agent,
+  timeoutMs: number,
+): Promise<GigaChatToken> {
+  let status: number;
+  let body: Buffer;
+  let retryAfter: string | string[] | undefined;
+  try {
+    const response = await httpRequest(settings.authUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${settings.credentials}`,
+        rquid: randomUUID(),
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams({ scope: settings.scope }).toString(),
+      agent,
+      timeoutMs,
+    });
+    status = response.statusCode ?? 0;
+    retryAfter = response.headers['retry-after'];
+    body = await readBody(response, 1024 * 1024);
+  } catch (error) {
+    throw mapGigaChatFailure(error, 'GigaChat OAuth');
+  }
+  if (status === 429) {
+    throw new RateLimitError('GigaChat OAuth: too many token requests.', {
+      headers: typeof retryAfter === 'string' ? { 'retry-after': retryAfter } : {},
+    });
+  }
+  if (status !== 200) {
+    const detail = gigaChatErrorMessage(body);
+    const hint = status === 400 || status === 401 ? ' Check GIGACHAT_CREDENTIALS and GIGACHAT_SCOPE.' : '';
+    throw new UpstreamError(`GigaChat OAuth refused to issue a token (HTTP ${status}: ${detail}).${hint}`, {
+      code: 'upstream_auth_error',
+      headers: { 'x-should-retry': String(status >= 500) },
+    });
+  }
+  return parseTokenResponse(body);
+}
+
+function parseTokenResponse(body: Buffer): GigaChatToken {
+  let parsed: GigaChatTokenResponse;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as GigaChatTokenResponse;
+  } catch {
+    throw new UpstreamError('GigaChat OAuth answered with something that is not JSON.', {
+      code: 'upstream_auth_error',
+    });
+  }
+  const accessToken = parsed.access_token ?? parsed.tok;
+  const expires = parsed.expires_at ?? parsed.exp;
+  if (typeof accessToken !== 'string' || accessToken === '' || typeof expires !== 'number') {
+    throw new UpstreamError('GigaChat OAuth answered without an access token and expiry.', {
+      code: 'upstream_auth_error',
+    });
+  }
+  // The API documents milliseconds; older pages show seconds. 1e12 ms is 2001, 1e12 s is far future.
+  return { accessToken, expiresAtMs: expires < 1e12 ? expires * 1000 : expires };
+}

@@ -1,0 +1,25 @@
+import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest, OpenAIModel } from '../openai/types.ts';
+
+/** What a provider needs to know about the HTTP exchange it serves, and what it reports back. */
+export interface ProviderCall {
+  /** Aborted when the client goes away; the provider aborts its upstream request with it. */
+  signal: AbortSignal;
+  /** Set by the provider once the upstream answered: the upstream's own request id. */
+  upstreamRequestId?: string;
+}
+
+/**
+ * One upstream API behind the OpenAI contract. Providers translate at their boundary: they take
+ * and return OpenAI shapes and throw GatewayErrors. `request.model` is the upstream model id.
+ */
+export interface Provider {
+  /** Routing name, as in `gigachat/GigaChat-2-Max`. */
+  readonly name: string;
+  /** Human name for messages and logs. */
+  readonly displayName: string;
+  complete(request: OpenAIChatRequest, call: ProviderCall): Promise<OpenAIChatCompletion>;
+  /** Chunks in order; errors before the first chunk mean nothing was sent to the client yet. */
+  stream(request: OpenAIChatRequest, call: ProviderCall): AsyncIterable<OpenAIChatChunk>;
+  /** The upstream's models (cached by the provider). */
+  listModels(): Promise<OpenAIModel[]>;
+}

@@ -1,0 +1,72 @@
+import { NotFoundError, ServiceUnavailableError } from '../openai/errors.ts';
+import type { OpenAIModel } from '../openai/types.ts';
+import type { Provider } from './provider.ts';
+
+/** Which provider serves a bare model name (the explicit `provider/model` form always works). */
+const MODEL_ROUTES: ReadonlyArray<{ provider: string; pattern: RegExp }> = [
+  { provider: 'gigachat', pattern: /^(gigachat|embeddings|gigaembeddings)/i },
+];
+
+/** A provider that is known but not configured, and why. */
+export interface DisabledProvider {
+  name: string;
+  displayName: string;
+  reason: string;
+}
+
+export interface ResolvedModel {
+  provider: Provider;
+  /** The model id the upstream knows (without a `provider/` prefix). */
+  model: string;
+}
+
+/** Maps model names to providers and merges their model lists. */
+export class ProviderRegistry {
+  readonly #providers: ReadonlyMap<string, Provider>;
+  readonly #disabled: ReadonlyMap<string, DisabledProvider>;
+
+  constructor(providers: readonly Provider[], disabled: readonly DisabledProvider[]) {
+    this.#providers = new Map(providers.map((provider) => [provider.name, provider]));
+    this.#disabled = new Map(disabled.map((entry) => [entry.name, entry]));
+  }
+
+  get providers(): readonly Provider[] {
+    return [...this.#providers.values()];
+  }
+
+  get disabled(): readonly DisabledProvider[] {
+    return [...this.#disabled.values()];
+  }
+
+  /** Finds the provider for a client's model name; throws 404 or 503 with the reason. */
+  resolve(requested: string): ResolvedModel {
+    const slash = requested.indexOf('/');
+    const explicit = slash > 0 ? requested.slice(0, slash).toLowerCase() : undefined;
+    const name = explicit ?? MODEL_ROUTES.find((route) => route.pattern.test(requested))?.provider;
+    const model = explicit === undefined ? requested : requested.slice(slash + 1);
+    const provider = name === undefined ? undefined : this.#providers.get(name);
+    if (provider !== undefined && model !== '') return { provider, model };
+    const disabled = name === undefined ? undefined : this.#disabled.get(name);
+    if (disabled !== undefined) {
+      throw new ServiceUnavailableError(
+        `${disabled.displayName} is not available on this gateway: ${disabled.reason}.`,
+        {
+          param: 'model',
+          code: 'provider_not_configured',
+          headers: { 'x-should-retry': 'false' },
+        },
+      );
+    }
+    throw new NotFoundError(
+      `The model '${requested}' does not exist or no provider of this gateway serves it. ` +
+        'GET /v1/models lists the available models.',
+      { param: 'model', code: 'model_not_found' },
+    );
+  }
+
+  /** Every model of every enabled provider. */
+  async listModels(): Promise<OpenAIModel[]> {
+    const lists = await Promise.all(this.providers.map((provider) => provider.listModels()));
+    return lists.flat();
+  }
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { recordedExchange, recordedStreamChunks } from './cassettes.ts';
+
+/** A fake authorization key in GigaChat Studio's format: Base64 of client_id:client_secret. */
+export const TEST_CREDENTIALS = Buffer.from('test-client-id:test-client-secret').toString('base64');
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export type ChatHandler = (body: any, response: ServerResponse, request: IncomingMessage) => void | Promise<void>;
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Answers with a JSON body the way GigaChat does (compact, `application/json; charset=utf-8`). */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-request-id': randomUUID(),
+    ...headers,
+  });
+  response.end(JSON.stringify(body));
+}
+
+/** A completion in the recorded shape (cassette chat-plain) with other content. */
+export function gigaChatCompletion(content: string, overrides: Record<string, unknown> = {}): any {
+  const completion = structuredClone(recordedExchange('chat-plain').response);
+  completion.choices[0].message.content = content;
+  return { ...completion, ...overrides };
+}
+
+/** Stream chunks in the recorded shape (cassette chat-stream): role first, usage with the finish. */
+export function gigaChatChunks(pieces: string[], finishReason = 'stop'): any[] {
+  const [first, last] = recordedStreamChunks('chat-stream');
+  const chunks = pieces.map((content, index) => {
+    const chunk = structuredClone(first);
+    chunk.choices[0].delta = index === 0 ? { content, role: 'assistant' } : { content };
+    return chunk;
+  });
+  const finish = structuredClone(last);
+  finish.choices[0].finish_reason = finishReason;
+  return [...chunks, finish];
+}
+
+/** Writes chunks as GigaChat's event stream, one network write per event, `delayMs` apart. */
+export async function writeGigaChatStream(
+  response: ServerResponse,
+  chunks: unknown[],
+  options: { delayMs?: number; done?: boolean } = {},
+): Promise<void> {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': randomUUID() });
+  for (const chunk of chunks) {
+    if (response.destroyed) return;
+    response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    if (options.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+  }
+  if (options.done !== false) response.write('data: [DONE]\n\n');
+  response.end();
+}
+
+/**
+ * A local GigaChat: OAuth at /api/v2/oauth (checks the Basic key, RqUID and scope) and the API at
+ * /api/v1 (checks the bearer token it issued). Tests swap `chat` to script answers.
+ */
+export class GigaChatMock {
+  readonly server: http.Server;
+  readonly url: string;
+  readonly requests: RecordedRequest[] = [];
+  oauthCalls = 0;
+  tokenLifetimeMs = 30 * 60_000;
+  /** Answer `expires_at` in seconds, as older GigaChat docs show. */
+  expiresInSeconds = false;
+  /** Delay before the OAuth answer, to let concurrent requests pile up. */
+  oauthDelayMs = 0;
+  readonly issued = new Set<string>();
+  chat: ChatHandler = (_body, response) => sendJson(response, 200, gigaChatCompletion('Hello.'));
+  models: () => unknown = () => recordedExchange('models', '/api/v1/models').response;
+
+  private constructor(server: http.Server, url: string) {
+    this.server = server;
+    this.url = url;
+  }
+
+  static async start(tls?: { key: string; cert: string }): Promise<GigaChatMock> {
+    const server = tls === undefined ? http.createServer() : https.createServer(tls);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const mock = new GigaChatMock(server, `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`);
+    server.on('request', (request, response) => {
+      mock.#handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) sendJson(response, 500, { status: 500, message: String(error) });
+        else response.destroy();
+      });
+    });
+    return mock;
+  }
+
+  get authUrl(): string {
+    return `${this.url}/api/v2/oauth`;
+  }
+
+  get baseUrl(): string {
+    return `${this.url}/api/v1`;
+  }
+
+  /** Gateway variables that point GigaChat at this mock. */
+  env(): Record<string, string> {
+    return { GIGACHAT_CREDENTIALS: TEST_CREDENTIALS, GIGACHAT_AUTH_URL: this.authUrl, GIGACHAT_BASE_URL: this.baseUrl };
+  }
+
+  /** Makes every token issued so far invalid, as GigaChat does when one expires early. */
+  revokeTokens(): void {
+    this.issued.clear();
+  }
+
+  /** The requests that reached one path. */
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.path === path);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const path = new URL(request.url ?? '/', this.url).pathname;
+    this.requests.push({ method: request.method ?? '', path, headers: request.headers, body });
+
+    if (path === '/api/v2/oauth') return this.#oauth(request, response, body);
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined || !this.issued.has(token)) {
+      return sendJson(response, 401, { status: 401, message: 'Token has expired' });
+    }
+    if (path === '/api/v1/models' && request.method === 'GET') return sendJson(response, 200, this.models());
+    if (path === '/api/v1/chat/completions' && request.method === 'POST') {
+      return this.chat(JSON.parse(body), response, request);
+    }
+    return sendJson(response, 404, { status: 404, message: 'Not found' });
+  }
+
+  async #oauth(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
+    this.oauthCalls += 1;
+    if (this.oauthDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.oauthDelayMs));
+    if (request.headers.authorization !== `Basic ${TEST_CREDENTIALS}`) {
+      return sendJson(response, 401, { code: 6, message: "credentials doesn't match db data" });
+    }
+    if (!UUID_V4.test(String(request.headers.rquid))) {
+      return sendJson(response, 400, { code: 4, message: 'RqUID is not a valid uuid4' });
+    }
+    const scope = new URLSearchParams(body).get('scope');
+    if (scope !== 'GIGACHAT_API_PERS' && scope !== 'GIGACHAT_API_B2B' && scope !== 'GIGACHAT_API_CORP') {
+      return sendJson(response, 400, { code: 7, message: 'scope from db not fully includes consumed scope' });
+    }
+    const token = `mock-token-${this.oauthCalls}-${randomUUID()}`;
+    this.issued.add(token);
+    const expiresAt = Date.now() + this.tokenLifetimeMs;
+    sendJson(response, 200, {
+      access_token: token,
+      expires_at: this.expiresInSeconds ? Math.floor(expiresAt / 1000) : expiresAt,
+    });
+  }
+}
