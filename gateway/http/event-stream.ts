@@ -24,7 +24,9 @@ export async function sendEventStream(
     }
     response.write(SSE_DONE);
   } catch (error) {
-    if (!response.destroyed) {
+    if (response.destroyed) {
+      ctx.state.clientGone = true;
+    } else {
       const answer = toGatewayError(error);
       logger.warn(
         { requestId: ctx.state.requestId, status: answer.status, code: answer.code, err: error },

@@ -14,6 +14,8 @@ export interface GatewayState {
   clientName?: string;
   model?: string;
   provider?: string;
+  /** The client closed the connection before the answer was complete. */
+  clientGone?: boolean;
 }
 
 export type GatewayContext = Context & { state: GatewayState };

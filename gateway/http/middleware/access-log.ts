@@ -8,7 +8,8 @@ export function accessLog(logger: Logger): GatewayMiddleware {
     try {
       await next();
     } finally {
-      const status = ctx.res.headersSent ? ctx.res.statusCode : ctx.status;
+      // 499 is nginx's "client closed request": not ours to fix, but worth seeing.
+      const status = ctx.state.clientGone === true ? 499 : ctx.res.headersSent ? ctx.res.statusCode : ctx.status;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       logger[level]({
         requestId: ctx.state.requestId,

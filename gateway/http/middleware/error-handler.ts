@@ -8,6 +8,11 @@ export function errorHandler(logger: Logger): GatewayMiddleware {
     try {
       await next();
     } catch (error) {
+      // Our only abort source is the client leaving; there is nobody to answer.
+      if (error instanceof Error && error.name === 'AbortError') {
+        ctx.state.clientGone = true;
+        return;
+      }
       const answer = toGatewayError(error);
       if (!(error instanceof GatewayError) && answer.status >= 500) {
         logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');

@@ -41,9 +41,10 @@ function asSchema(value: unknown): Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Schema) : {};
 }
 
-function normalize(input: Schema, definitions: Schema, depth: number): Schema {
+function normalize(input: Schema, definitions: Schema, depth: number, path: readonly string[] = []): Schema {
   if (depth > MAX_DEPTH) return { type: 'object', description: describe(input) };
-  const schema = flatten(input, definitions, depth);
+  const inlined = [...path];
+  const schema = flatten(input, definitions, depth, inlined);
   const output: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (KEPT_KEYWORDS.has(key)) output[key] = value;
@@ -54,11 +55,11 @@ function normalize(input: Schema, definitions: Schema, depth: number): Schema {
   if (output.type === 'object') {
     const properties: Schema = {};
     for (const [name, property] of Object.entries(asSchema(schema.properties))) {
-      properties[name] = normalize(asSchema(property), definitions, depth + 1);
+      properties[name] = normalize(asSchema(property), definitions, depth + 1, inlined);
     }
     output.properties = properties;
     if (typeof schema.additionalProperties === 'object') {
-      output.additionalProperties = normalize(asSchema(schema.additionalProperties), definitions, depth + 1);
+      output.additionalProperties = normalize(asSchema(schema.additionalProperties), definitions, depth + 1, inlined);
     }
   } else {
     delete output.properties;
@@ -66,7 +67,7 @@ function normalize(input: Schema, definitions: Schema, depth: number): Schema {
     delete output.additionalProperties;
   }
   if (output.type === 'array') {
-    output.items = normalize(asSchema(schema.items), definitions, depth + 1);
+    output.items = normalize(asSchema(schema.items), definitions, depth + 1, inlined);
   } else {
     delete output.items;
   }
@@ -74,18 +75,31 @@ function normalize(input: Schema, definitions: Schema, depth: number): Schema {
   return output;
 }
 
-/** Resolves $ref, merges allOf and collapses anyOf/oneOf to their first non-null branch. */
-function flatten(input: Schema, definitions: Schema, depth: number): Schema {
+/**
+ * Resolves $ref, merges allOf and collapses anyOf/oneOf to their first non-null branch.
+ * `inlined` lists the definitions already inlined around this schema and receives those inlined
+ * here: a definition met again is recursive and is cut off, since inlining it at every level
+ * grows the schema exponentially (a filter with and/or/not of itself ran the process out of memory).
+ */
+function flatten(input: Schema, definitions: Schema, depth: number, inlined: string[]): Schema {
+  if (depth > MAX_DEPTH) return {};
   let schema = input;
   if (typeof schema.$ref === 'string') {
-    const name = schema.$ref.split('/').pop() ?? '';
+    const name = decodeURIComponent(schema.$ref.split('/').pop() ?? '');
     const { $ref: _ref, ...rest } = schema;
-    schema = { ...flatten(asSchema(definitions[decodeURIComponent(name)]), definitions, depth + 1), ...rest };
+    const target = asSchema(definitions[name]);
+    if (inlined.includes(name)) {
+      const type = typeof target.type === 'string' ? target.type : 'object';
+      schema = { type, description: `Same structure as ${name} (recursive)`, ...rest };
+    } else {
+      inlined.push(name);
+      schema = { ...flatten(target, definitions, depth + 1, inlined), ...rest };
+    }
   }
   if (Array.isArray(schema.allOf)) {
     const { allOf, ...rest } = schema;
     schema = (allOf as unknown[]).reduce<Schema>(
-      (merged, part) => mergeSchemas(merged, flatten(asSchema(part), definitions, depth + 1)),
+      (merged, part) => mergeSchemas(merged, flatten(asSchema(part), definitions, depth + 1, inlined)),
       rest,
     );
   }
@@ -93,12 +107,17 @@ function flatten(input: Schema, definitions: Schema, depth: number): Schema {
     const branches = schema[keyword];
     if (!Array.isArray(branches)) continue;
     const { [keyword]: _branches, ...rest } = schema;
-    const options = branches.map((branch) => flatten(asSchema(branch), definitions, depth + 1));
-    const chosen = options.find((option) => option.type !== 'null') ?? {};
-    const others = options.filter((option) => option !== chosen && option.type !== 'null');
-    schema = { ...chosen, ...rest };
+    const options = branches.map((branch) => {
+      const branchInlined = [...inlined];
+      return { schema: flatten(asSchema(branch), definitions, depth + 1, branchInlined), inlined: branchInlined };
+    });
+    const chosen = options.find((option) => option.schema.type !== 'null');
+    const others = options.filter((option) => option !== chosen && option.schema.type !== 'null');
+    if (chosen !== undefined) inlined.splice(0, inlined.length, ...chosen.inlined);
+    schema = { ...chosen?.schema, ...rest };
     if (others.length > 0) {
-      schema.description = joinText(schema.description, `Other accepted forms: ${others.map(describe).join('; ')}`);
+      const forms = others.map((option) => describe(option.schema)).join('; ');
+      schema.description = joinText(schema.description, `Other accepted forms: ${forms}`);
     }
   }
   return schema;
@@ -124,13 +143,21 @@ function singleType(schema: Schema): string {
   if (Array.isArray(type)) return (type.find((item) => item !== 'null') as string | undefined) ?? 'string';
   if (schema.properties !== undefined) return 'object';
   if (schema.items !== undefined) return 'array';
-  if (Array.isArray(schema.enum) && schema.enum.every((value) => typeof value === 'number')) return 'number';
+  const values = allowedValues(schema) ?? [];
+  if (values.length > 0 && values.every((value) => typeof value === 'number')) return 'number';
+  if (values.length > 0 && values.every((value) => typeof value === 'boolean')) return 'boolean';
   return 'string';
+}
+
+/** The values `enum` or `const` allow, if either is present. */
+function allowedValues(schema: Schema): unknown[] | undefined {
+  if (Array.isArray(schema.enum)) return schema.enum;
+  return 'const' in schema ? [schema.const] : undefined;
 }
 
 /** GigaChat enums are strings only; other enums (and `const`) move into the description. */
 function normalizeEnum(output: Schema, schema: Schema): void {
-  const values = Array.isArray(schema.enum) ? schema.enum : 'const' in schema ? [schema.const] : undefined;
+  const values = allowedValues(schema);
   if (values === undefined) return;
   if (output.type === 'string' && values.every((value) => typeof value === 'string')) {
     output.enum = values;

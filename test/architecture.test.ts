@@ -1,0 +1,143 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+
+// The import directions of style.md: providers never import the HTTP layer, Koa or each other;
+// gateway/openai and config.ts import nothing internal; b24-app reaches the gateway only over HTTP.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface ImportEdge {
+  from: string;
+  specifier: string;
+  /** Repository-relative path for relative imports, undefined for packages. */
+  target: string | undefined;
+  typeOnly: boolean;
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
+const DYNAMIC = /import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string, source: string): ImportEdge[] {
+  const edges: ImportEdge[] = [];
+  const add = (specifier: string, typeOnly: boolean) => {
+    const target = specifier.startsWith('.') ? normalize(join(dirname(file), specifier)) : undefined;
+    edges.push({ from: file, specifier, target, typeOnly });
+  };
+  for (const match of source.matchAll(IMPORT)) add(match[3] as string, match[2] !== undefined);
+  for (const match of source.matchAll(DYNAMIC)) add(match[1] as string, false);
+  return edges;
+}
+
+const providerOf = (path: string) => /^gateway\/providers\/([^/]+)\//.exec(path)?.[1];
+
+/** Every import that breaks a direction, as readable lines. */
+function violations(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, source] of files) {
+    for (const edge of importsOf(file, source)) {
+      const target = edge.target ?? '';
+      const internal = edge.target !== undefined;
+      const say = (rule: string) => problems.push(`${file} imports ${edge.specifier}: ${rule}`);
+      if (file.startsWith('gateway/openai/') && internal && !target.startsWith('gateway/openai/')) {
+        say('gateway/openai imports nothing internal');
+      }
+      if (file === 'gateway/config.ts' && internal) say('config.ts imports nothing internal');
+      if (
+        file.startsWith('gateway/lib/') &&
+        internal &&
+        !target.startsWith('gateway/lib/') &&
+        !(edge.typeOnly && target === 'gateway/config.ts')
+      ) {
+        say('gateway/lib imports only itself (and config types)');
+      }
+      if (file.startsWith('gateway/providers/')) {
+        if (target.startsWith('gateway/http/') || target === 'gateway/app.ts' || target === 'gateway/main.ts') {
+          say('providers never import the HTTP layer');
+        }
+        if (edge.specifier === 'koa' || edge.specifier.startsWith('@koa/')) say('providers never import Koa');
+        const own = providerOf(file);
+        const other = providerOf(target);
+        if (other !== undefined && other !== own) say('providers never import each other');
+        if (own === undefined && other !== undefined && file !== 'gateway/providers/registry.ts') {
+          say('only the registry knows provider folders');
+        }
+        if (target === 'gateway/config.ts' && !edge.typeOnly)
+          say('providers take config values, not the config module');
+      }
+      if (file.startsWith('gateway/http/') && providerOf(target) !== undefined) {
+        say('the HTTP layer talks to providers only through the registry');
+      }
+      if (file.startsWith('b24-app/') && internal && target.startsWith('gateway/')) {
+        if (!(edge.typeOnly && target === 'gateway/openai/types.ts'))
+          say('b24-app may only import types from gateway/openai/types.ts');
+      }
+    }
+  }
+  return problems;
+}
+
+function sources(folder: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (directory: string) => {
+    for (const name of readdirSync(directory)) {
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) found.set(relative(ROOT, path), readFileSync(path, 'utf8'));
+    }
+  };
+  try {
+    walk(join(ROOT, folder));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return found;
+}
+
+describe('architecture: import directions (style.md)', () => {
+  it('holds for the whole code base', () => {
+    const files = new Map([...sources('gateway'), ...sources('b24-app')]);
+    expect(files.size).to.be.greaterThan(20);
+    expect(violations(files)).to.deep.equal([]);
+  });
+
+  it('catches each kind of violation', () => {
+    const bad = new Map([
+      ['gateway/providers/gigachat/index.ts', "import { chatCompletions } from '../../http/chat-completions.ts';"],
+      ['gateway/providers/gigachat/client.ts', "import type { Context } from 'koa';"],
+      ['gateway/providers/gemini/index.ts', "import { mapGigaChatError } from '../gigachat/map-error.ts';"],
+      ['gateway/openai/errors.ts', "export { x } from '../lib/logger.ts';"],
+      ['gateway/config.ts', "import { createLogger } from './lib/logger.ts';"],
+      ['gateway/http/router.ts', "const provider = await import('../providers/gigachat/index.ts');"],
+      ['b24-app/worker.ts', "import { loadConfig } from '../gateway/config.ts';"],
+      ['gateway/providers/gigachat/token.ts', "import { loadConfig } from '../../config.ts';"],
+    ]);
+    const found = violations(bad);
+    expect(found).to.have.length(bad.size);
+    for (const file of bad.keys())
+      expect(
+        found.some((line) => line.startsWith(file)),
+        file,
+      ).to.equal(true);
+  });
+
+  it('allows what the style permits', () => {
+    const good = new Map([
+      [
+        'gateway/providers/gigachat/index.ts',
+        "import { UpstreamError } from '../../openai/errors.ts';\nimport type { GigaChatSettings } from '../../config.ts';",
+      ],
+      [
+        'gateway/providers/gigachat/client.ts',
+        "import { createAgent } from '../../lib/http-request.ts';\nimport http from 'node:http';",
+      ],
+      ['gateway/http/chat-completions.ts', "import type { ProviderRegistry } from '../providers/registry.ts';"],
+      [
+        'b24-app/worker.ts',
+        "import type { OpenAIChatRequest } from '../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
+      ],
+    ]);
+    expect(violations(good)).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { NotFoundError, ServiceUnavailableError } from '../../../gateway/openai/errors.ts';
+import type { Provider } from '../../../gateway/providers/provider.ts';
+import { ProviderRegistry } from '../../../gateway/providers/registry.ts';
+
+function fakeProvider(name: string, models: string[]): Provider {
+  return {
+    name,
+    displayName: name,
+    complete: () => Promise.reject(new Error('not used')),
+    stream: () => {
+      throw new Error('not used');
+    },
+    listModels: async () => models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: name })),
+  };
+}
+
+describe('ProviderRegistry', () => {
+  const gigachat = fakeProvider('gigachat', ['GigaChat-2-Max', 'Embeddings']);
+  const registry = new ProviderRegistry([gigachat], []);
+
+  it('routes GigaChat chat and embedding models by name', () => {
+    for (const model of [
+      'GigaChat',
+      'GigaChat-2-Max',
+      'gigachat-2-pro',
+      'Embeddings',
+      'EmbeddingsGigaR',
+      'GigaEmbeddings-3B-2025-09',
+    ]) {
+      const resolved = registry.resolve(model);
+      expect(resolved.provider, model).to.equal(gigachat);
+      expect(resolved.model).to.equal(model);
+    }
+  });
+
+  it('always honours the explicit provider/model form', () => {
+    expect(registry.resolve('gigachat/GigaChat-2-Max')).to.deep.equal({ provider: gigachat, model: 'GigaChat-2-Max' });
+    expect(registry.resolve('GigaChat/some-new-model').model).to.equal('some-new-model');
+  });
+
+  it('404 model_not_found for names no provider serves', () => {
+    for (const model of ['gpt-4o', 'openai/gpt-4o', 'gigachat/', 'llama']) {
+      expect(() => registry.resolve(model), model)
+        .to.throw(NotFoundError)
+        .with.property('code', 'model_not_found');
+    }
+  });
+
+  it('503 naming the reason for a provider that is not configured', () => {
+    const disabled = new ProviderRegistry(
+      [],
+      [{ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' }],
+    );
+    expect(() => disabled.resolve('GigaChat-2'))
+      .to.throw(ServiceUnavailableError, 'GIGACHAT_CREDENTIALS is not set')
+      .with.property('code', 'provider_not_configured');
+  });
+
+  it('merges the model lists of every enabled provider', async () => {
+    const both = new ProviderRegistry([gigachat, fakeProvider('other', ['x-1'])], []);
+    expect((await both.listModels()).map((model) => model.id)).to.deep.equal(['GigaChat-2-Max', 'Embeddings', 'x-1']);
+  });
+});
