@@ -34,7 +34,12 @@ export function gigaChatErrorMessage(body: Buffer): string {
   } catch {
     // Not JSON (a proxy's HTML page, say): fall through to the raw text.
   }
-  return text === '' ? 'no details' : text.replace(/\s+/g, ' ').slice(0, 200);
+  // A proxy's HTML error page: keep its words, not its markup.
+  const plain = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return plain === '' ? 'no details' : plain.slice(0, 200);
 }
 
 /** Maps a non-2xx GigaChat answer to the error the client gets (gigachat.md, "Errors"). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../../openai/errors.ts';
-import type { OpenAIChatRequest, OpenAIMessage } from '../../openai/types.ts';
+import type { OpenAIChatRequest, OpenAIFunctionTool, OpenAIMessage } from '../../openai/types.ts';
 import { normalizeGigaChatSchema } from './function-schema.ts';
 import type { GigaChatChatRequest, GigaChatFunction, GigaChatMessage } from './wire-types.ts';
 
@@ -36,7 +36,7 @@ export function translateGigaChatRequest(request: OpenAIChatRequest): GigaChatRe
   Object.assign(body, translateFunctions(request));
   if (request.response_format?.type === 'json_schema') {
     const { schema, strict } = request.response_format.json_schema;
-    body.response_format = { type: 'json_schema', schema: normalizeGigaChatSchema(schema) };
+    body.response_format = { type: 'json_schema', schema: objectSchema(schema, 'response_format.json_schema.schema') };
     if (strict != null) body.response_format.strict = strict;
   }
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
@@ -85,24 +85,35 @@ function rejectUnsupported(request: OpenAIChatRequest): void {
   }
 }
 
+/** GigaChat wants an object schema at the root of parameters and structured output, as OpenAI does. */
+function objectSchema(schema: Record<string, unknown> | undefined, param: string): Record<string, unknown> {
+  if (schema?.type !== undefined && schema.type !== 'object') {
+    throw new BadRequestError(`The schema must describe an object (type 'object'), not '${String(schema.type)}'.`, {
+      param,
+    });
+  }
+  return normalizeGigaChatSchema(schema);
+}
+
 function translateFunctions(request: OpenAIChatRequest): Pick<GigaChatChatRequest, 'functions' | 'function_call'> {
-  const definitions =
-    request.tools?.map((tool) => (tool.type === 'function' ? tool.function : undefined)) ?? request.functions;
-  if (definitions === undefined || definitions.length === 0) return {};
-  const functions: GigaChatFunction[] = definitions.flatMap((definition) =>
-    definition === undefined
-      ? []
-      : [
-          {
-            name: definition.name,
-            ...(definition.description === undefined ? {} : { description: definition.description }),
-            parameters: normalizeGigaChatSchema(definition.parameters),
-          },
-        ],
-  );
-  const names = new Set(functions.map((definition) => definition.name));
+  // rejectUnsupported has already refused non-function tools.
+  const fromTools = request.tools !== undefined;
+  const definitions = request.tools?.map((tool) => (tool as OpenAIFunctionTool).function) ?? request.functions ?? [];
   const choice = request.tool_choice ?? request.function_call;
   const param = request.tool_choice === undefined ? 'function_call' : 'tool_choice';
+  if (definitions.length === 0) {
+    if (choice === undefined || choice === 'auto' || choice === 'none') return {};
+    throw new BadRequestError(`'${param}' asks for a tool call, but the request has no tools.`, { param });
+  }
+  const functions: GigaChatFunction[] = definitions.map((definition, index) => ({
+    name: definition.name,
+    ...(definition.description === undefined ? {} : { description: definition.description }),
+    parameters: objectSchema(
+      definition.parameters,
+      fromTools ? `tools[${index}].function.parameters` : `functions[${index}].parameters`,
+    ),
+  }));
+  const names = new Set(functions.map((definition) => definition.name));
   if (choice === undefined || choice === 'auto') return { functions };
   if (choice === 'none') return { functions, function_call: 'none' };
   if (choice === 'required') {
@@ -262,6 +273,11 @@ function translateAssistant(
   let last = index;
   for (let next = index + 1; next < messages.length && messages[next]?.role === 'tool'; next++) {
     const result = messages[next] as Extract<OpenAIMessage, { role: 'tool' }>;
+    if (results.has(result.tool_call_id)) {
+      throw new BadRequestError(`A second tool message answers the tool call '${result.tool_call_id}'.`, {
+        param: `messages[${next}].tool_call_id`,
+      });
+    }
     results.set(result.tool_call_id, { message: result, index: next });
     last = next;
   }

@@ -104,13 +104,14 @@ describe('mapGigaChatError', () => {
     });
   }
 
-  it('an HTML error page gives a short one-line message', () => {
+  it('an HTML error page gives a short one-line message of its words, without markup', () => {
     const html = `<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n${'<p>proxy error</p>\n'.repeat(100)}</body>\n</html>\n`;
     const error = mapGigaChatError(502, Buffer.from(html), {});
     const prefix = 'GigaChat answered HTTP 502: ';
-    expect(error.message.startsWith(`${prefix}<html> <head><title>502 Bad Gateway</title>`)).to.equal(true);
+    expect(error.message.startsWith(`${prefix}502 Bad Gateway proxy error proxy error`)).to.equal(true);
     expect(error.message.length).to.equal(prefix.length + 200);
     expect(error.message).to.not.contain('\n');
+    expect(error.message).to.not.contain('<');
   });
 });
 

@@ -592,3 +592,52 @@ describe('translateGigaChatMessages', () => {
     });
   });
 });
+
+describe('translateGigaChatRequest: requests that would otherwise be silently wrong', () => {
+  const user = { role: 'user' as const, content: 'Привет' };
+  const rejects = (request: Record<string, unknown>, param: string) => {
+    expect(() => translateGigaChatRequest({ model: 'GigaChat', messages: [user], ...request } as never))
+      .to.throw(BadRequestError)
+      .with.property('param', param);
+  };
+
+  it('a tool_choice that asks for a call with no tools → 400', () => {
+    rejects({ tool_choice: 'required' }, 'tool_choice');
+    rejects({ tool_choice: { type: 'function', function: { name: 'f' } } }, 'tool_choice');
+    rejects({ function_call: { name: 'f' } }, 'function_call');
+    for (const choice of ['auto', 'none']) {
+      expect(
+        translateGigaChatRequest({ model: 'GigaChat', messages: [user], tool_choice: choice } as never).body,
+      ).to.not.have.property('function_call');
+    }
+  });
+
+  it('a parameters or output schema whose root is not an object → 400', () => {
+    rejects(
+      { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'string' } } }] },
+      'tools[0].function.parameters',
+    );
+    rejects({ functions: [{ name: 'f', parameters: { type: 'array', items: {} } }] }, 'functions[0].parameters');
+    rejects(
+      { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'string' } } } },
+      'response_format.json_schema.schema',
+    );
+  });
+
+  it('two tool messages answering the same call → 400 at the second', () => {
+    const call = { id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } };
+    expect(() =>
+      translateGigaChatRequest({
+        model: 'GigaChat',
+        messages: [
+          user,
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: 'call_1', content: '1' },
+          { role: 'tool', tool_call_id: 'call_1', content: '2' },
+        ],
+      }),
+    )
+      .to.throw(BadRequestError)
+      .with.property('param', 'messages[3].tool_call_id');
+  });
+});
