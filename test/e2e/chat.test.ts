@@ -1,15 +1,9 @@
 import { once } from 'node:events';
 import { expect } from 'chai';
 import type OpenAI from 'openai';
-import { recordedExchange } from '../helpers/cassettes.ts';
+import { gigaChatChunks, gigaChatCompletion, recordedExchange } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import {
-  GigaChatMock,
-  gigaChatChunks,
-  gigaChatCompletion,
-  sendJson,
-  writeGigaChatStream,
-} from '../helpers/gigachat-mock.ts';
+import { GigaChatMock, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
 
 describe('e2e: the openai SDK against the gateway in front of GigaChat', () => {
   let mock: GigaChatMock;

@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { expect } from 'chai';
 import OpenAI, { type APIError } from 'openai';
-import { recordedExchange } from '../helpers/cassettes.ts';
+import { gigaChatChunks, recordedExchange } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { GigaChatMock, gigaChatChunks, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
+import { GigaChatMock, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
 
 type ErrorClass = abstract new (...args: never[]) => APIError;
 

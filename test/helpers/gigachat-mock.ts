@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { recordedExchange, recordedStreamChunks } from './cassettes.ts';
+import { gigaChatCompletion, recordedExchange } from './cassettes.ts';
 
 /** A fake authorization key in GigaChat Studio's format: Base64 of client_id:client_secret. */
 export const TEST_CREDENTIALS = Buffer.from('test-client-id:test-client-secret').toString('base64');
@@ -31,26 +31,6 @@ export function sendJson(
     ...headers,
   });
   response.end(JSON.stringify(body));
-}
-
-/** A completion in the recorded shape (cassette chat-plain) with other content. */
-export function gigaChatCompletion(content: string, overrides: Record<string, unknown> = {}): any {
-  const completion = structuredClone(recordedExchange('chat-plain').response);
-  completion.choices[0].message.content = content;
-  return { ...completion, ...overrides };
-}
-
-/** Stream chunks in the recorded shape (cassette chat-stream): role first, usage with the finish. */
-export function gigaChatChunks(pieces: string[], finishReason = 'stop'): any[] {
-  const [first, last] = recordedStreamChunks('chat-stream');
-  const chunks = pieces.map((content, index) => {
-    const chunk = structuredClone(first);
-    chunk.choices[0].delta = index === 0 ? { content, role: 'assistant' } : { content };
-    return chunk;
-  });
-  const finish = structuredClone(last);
-  finish.choices[0].finish_reason = finishReason;
-  return [...chunks, finish];
 }
 
 /** Writes chunks as GigaChat's event stream, one network write per event, `delayMs` apart. */

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../../../gateway/openai/errors.ts';
 import type { OpenAIChatChunk } from '../../../../gateway/openai/types.ts';
 import { createGigaChatProvider } from '../../../../gateway/providers/gigachat/index.ts';
 import type { Provider, ProviderCall } from '../../../../gateway/providers/provider.ts';
-import { recordedExchange } from '../../../helpers/cassettes.ts';
+import { CASSETTE_REQUESTS, recordedExchange } from '../../../helpers/cassettes.ts';
 import { tempDir } from '../../../helpers/gateway.ts';
 import { TEST_CREDENTIALS } from '../../../helpers/gigachat-mock.ts';
 import { RECORDING, withCassette } from '../../../helpers/nock-back.ts';
@@ -62,12 +62,7 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
     const providerCall = call();
     const chunks = await withCassette('chat-stream', async () => {
       const received: OpenAIChatChunk[] = [];
-      const request = {
-        model: 'GigaChat',
-        messages: [{ role: 'user' as const, content: 'Count from 1 to 3' }],
-        stream: true as const,
-        stream_options: { include_usage: true },
-      };
+      const request = { ...CASSETTE_REQUESTS['chat-stream'], stream_options: { include_usage: true } };
       for await (const chunk of provider.stream(request, providerCall)) received.push(chunk);
       return received;
     });
@@ -85,30 +80,7 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
 
   it('turns a function call into an OpenAI tool call', async () => {
     const completion = await withCassette('chat-function-call', () =>
-      provider.complete(
-        {
-          model: 'GigaChat-2-Pro',
-          messages: [{ role: 'user', content: 'Какая погода в Манжероке на 10 дней?' }],
-          tools: [
-            {
-              type: 'function',
-              function: {
-                name: 'weather_forecast',
-                description: 'Прогноз погоды на несколько дней',
-                parameters: {
-                  type: 'object',
-                  properties: {
-                    location: { type: 'string', description: 'Город, например Москва' },
-                    num_days: { type: 'integer', description: 'Количество дней' },
-                  },
-                  required: ['location', 'num_days'],
-                },
-              },
-            },
-          ],
-        },
-        call(),
-      ),
+      provider.complete(CASSETTE_REQUESTS['chat-function-call'], call()),
     );
     const choice = completion.choices[0];
     expect(choice?.finish_reason).to.equal('tool_calls');
@@ -126,27 +98,7 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
 
   it('sends json_schema structured output natively', async () => {
     const completion = await withCassette('chat-json-schema', () =>
-      provider.complete(
-        {
-          model: 'GigaChat-3-Ultra',
-          messages: [{ role: 'user', content: 'Return {"answer":"ok","n":3} exactly.' }],
-          profanity_check: false,
-          response_format: {
-            type: 'json_schema',
-            json_schema: {
-              name: 'answer',
-              strict: true,
-              schema: {
-                type: 'object',
-                properties: { answer: { type: 'string' }, n: { type: 'integer' } },
-                required: ['answer', 'n'],
-                additionalProperties: false,
-              },
-            },
-          },
-        },
-        call(),
-      ),
+      provider.complete(CASSETTE_REQUESTS['chat-json-schema'], call()),
     );
     expect(JSON.parse(completion.choices[0]?.message.content ?? '')).to.deep.equal({ answer: 'ok', n: 3 });
   });
@@ -164,7 +116,7 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
 
   it('reports an unknown model as 404 model_not_found', async () => {
     const failure = await withCassette('model-not-found', () =>
-      provider.complete({ model: 'NonExistentModel', messages: [{ role: 'user', content: 'Hello' }] }, call()).then(
+      provider.complete(CASSETTE_REQUESTS['model-not-found'], call()).then(
         () => undefined,
         (error: unknown) => error,
       ),

@@ -5,27 +5,12 @@ import {
   translateGigaChatMessages,
   translateGigaChatRequest,
 } from '../../../../gateway/providers/gigachat/translate-request.ts';
-import { recordedExchange } from '../../../helpers/cassettes.ts';
+import { CASSETTE_REQUESTS, recordedExchange } from '../../../helpers/cassettes.ts';
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const weatherParameters = {
-  type: 'object',
-  properties: {
-    location: { type: 'string', description: 'Город, например Москва' },
-    num_days: { type: 'integer', description: 'Количество дней' },
-  },
-  required: ['location', 'num_days'],
-};
-
-const weatherTool = {
-  type: 'function' as const,
-  function: {
-    name: 'weather_forecast',
-    description: 'Прогноз погоды на несколько дней',
-    parameters: weatherParameters,
-  },
-};
+const weatherTool = CASSETTE_REQUESTS['chat-function-call'].tools[0]!;
+const weatherParameters = weatherTool.function.parameters;
 
 const timeTool = { type: 'function' as const, function: { name: 'current_time', parameters: { type: 'object' } } };
 
@@ -53,20 +38,15 @@ function toolCall(id: string, name: string, args: string) {
 describe('translateGigaChatRequest', () => {
   describe('reproduces the recorded GigaChat requests', () => {
     it('chat-plain', () => {
-      const recorded = recordedExchange('chat-plain').request;
-      const plan = translateGigaChatRequest(
-        request({ model: 'GigaChat', messages: [{ role: 'user', content: "Say 'Hello' and nothing else" }] }),
-      );
-      expect(plan.body).to.deep.equal(recorded);
+      const plan = translateGigaChatRequest(CASSETTE_REQUESTS['chat-plain']);
+      expect(plan.body).to.deep.equal(recordedExchange('chat-plain').request);
       expect(plan.headers).to.deep.equal({});
       expect(plan.stop).to.deep.equal([]);
     });
 
     it('chat-stream (the provider adds stream: true; the translator does not)', () => {
       const recorded = recordedExchange('chat-stream').request;
-      const plan = translateGigaChatRequest(
-        request({ messages: [{ role: 'user', content: 'Count from 1 to 3' }], stream: true }),
-      );
+      const plan = translateGigaChatRequest(CASSETTE_REQUESTS['chat-stream']);
       expect(plan.body).to.not.have.property('stream');
       const { stream, ...withoutStream } = recorded;
       expect(stream).to.equal(true);
@@ -75,42 +55,11 @@ describe('translateGigaChatRequest', () => {
       expect({ ...plan.body, stream: true }).to.deep.equal(recorded);
     });
 
-    it('chat-function-call (tools with one function)', () => {
-      const recorded = recordedExchange('chat-function-call').request;
-      const plan = translateGigaChatRequest(
-        request({
-          model: 'GigaChat-2-Pro',
-          messages: [{ role: 'user', content: 'Какая погода в Манжероке на 10 дней?' }],
-          tools: [weatherTool],
-        }),
-      );
-      expect(plan.body).to.deep.equal(recorded);
-    });
-
-    it('chat-json-schema (response_format json_schema, profanity_check false)', () => {
-      const recorded = recordedExchange('chat-json-schema').request;
-      const plan = translateGigaChatRequest(
-        request({
-          model: 'GigaChat-3-Ultra',
-          messages: [{ role: 'user', content: 'Return {"answer":"ok","n":3} exactly.' }],
-          profanity_check: false,
-          response_format: {
-            type: 'json_schema',
-            json_schema: {
-              name: 'answer',
-              strict: true,
-              schema: {
-                type: 'object',
-                properties: { answer: { type: 'string' }, n: { type: 'integer' } },
-                required: ['answer', 'n'],
-                additionalProperties: false,
-              },
-            },
-          },
-        }),
-      );
-      expect(plan.body).to.deep.equal(recorded);
-    });
+    for (const name of ['chat-function-call', 'chat-json-schema', 'model-not-found'] as const) {
+      it(name, () => {
+        expect(translateGigaChatRequest(CASSETTE_REQUESTS[name]).body).to.deep.equal(recordedExchange(name).request);
+      });
+    }
   });
 
   describe('sampling and limits', () => {

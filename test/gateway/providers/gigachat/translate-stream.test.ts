@@ -6,7 +6,7 @@ import {
   translateGigaChatStream,
 } from '../../../../gateway/providers/gigachat/translate-stream.ts';
 import type { GigaChatChunk } from '../../../../gateway/providers/gigachat/wire-types.ts';
-import { recordedStreamChunks } from '../../../helpers/cassettes.ts';
+import { gigaChatChunks, recordedStreamChunks } from '../../../helpers/cassettes.ts';
 
 const RECORDED_CREATED = 1771250907;
 const recordedUsage = {
@@ -45,19 +45,6 @@ async function collect(chunks: AsyncIterable<OpenAIChatChunk>): Promise<OpenAICh
 
 async function translate(chunks: GigaChatChunk[], overrides: Partial<GigaChatStreamContext> = {}) {
   return collect(translateGigaChatStream(upstream(chunks).chunks, context(overrides)));
-}
-
-/** Content chunks in the recorded shape: the first with the role, the last with the finish and usage. */
-function contentChunks(pieces: string[], finishReason = 'stop'): GigaChatChunk[] {
-  const [first, last] = recordedStreamChunks('chat-stream');
-  const chunks = pieces.map((content, index) => {
-    const chunk = structuredClone(first);
-    chunk.choices[0].delta = index === 0 ? { content, role: 'assistant' } : { content };
-    return chunk;
-  });
-  const finish = structuredClone(last);
-  finish.choices[0].finish_reason = finishReason;
-  return [...chunks, finish];
 }
 
 const deltas = (chunks: OpenAIChatChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta);
@@ -100,7 +87,7 @@ describe('translateGigaChatStream', () => {
   });
 
   it('streams several content deltas in order', async () => {
-    const chunks = await translate(contentChunks(['Раз', ', два', ', три']));
+    const chunks = await translate(gigaChatChunks(['Раз', ', два', ', три']));
     expect(deltas(chunks)).to.deep.equal([
       { role: 'assistant', content: '' },
       { content: 'Раз' },
@@ -111,12 +98,12 @@ describe('translateGigaChatStream', () => {
   });
 
   it('maps length and blacklist finish reasons', async () => {
-    expect(finishReasons(await translate(contentChunks(['a'], 'length'))).at(-1)).to.equal('length');
-    expect(finishReasons(await translate(contentChunks(['a'], 'blacklist'))).at(-1)).to.equal('content_filter');
+    expect(finishReasons(await translate(gigaChatChunks(['a'], 'length'))).at(-1)).to.equal('length');
+    expect(finishReasons(await translate(gigaChatChunks(['a'], 'blacklist'))).at(-1)).to.equal('content_filter');
   });
 
   it('passes reasoning_content deltas on', async () => {
-    const chunks = contentChunks(['42']);
+    const chunks = gigaChatChunks(['42']);
     chunks[0]!.choices[0]!.delta.reasoning_content = 'Думаю…';
     expect(deltas(await translate(chunks))).to.deep.include({ reasoning_content: 'Думаю…' });
   });
@@ -203,7 +190,7 @@ describe('translateGigaChatStream', () => {
     it("finish_reason 'error' throws UpstreamError", async () => {
       let caught: unknown;
       try {
-        await translate(contentChunks(['a'], 'error'));
+        await translate(gigaChatChunks(['a'], 'error'));
       } catch (error) {
         caught = error;
       }
@@ -218,7 +205,7 @@ describe('translateGigaChatStream', () => {
       ['a stop sequence split across two deltas', ['Hello ST', 'OP here', ' and more']],
     ] as const) {
       it(`${label}: text before it only, finish stop`, async () => {
-        const chunks = await translate(contentChunks([...pieces], 'length'), { stop: ['STOP'] });
+        const chunks = await translate(gigaChatChunks([...pieces], 'length'), { stop: ['STOP'] });
         expect(text(chunks)).to.equal('Hello ');
         expect(finishReasons(chunks).filter((reason) => reason !== null)).to.deep.equal(['stop']);
         expect(finishReasons(chunks).at(-1)).to.equal('stop');
@@ -227,14 +214,14 @@ describe('translateGigaChatStream', () => {
     }
 
     it('without includeUsage, stops reading the upstream and closes it', async () => {
-      const source = upstream(contentChunks(['Hel', 'lo STOP here', ' and more']));
+      const source = upstream(gigaChatChunks(['Hel', 'lo STOP here', ' and more']));
       const chunks = await collect(translateGigaChatStream(source.chunks, context({ stop: ['STOP'] })));
       expect(text(chunks)).to.equal('Hello ');
       expect(source.state).to.deep.equal({ pulled: 2, exhausted: false, closed: true });
     });
 
     it('with includeUsage, reads on to the end for the usage but sends no more text', async () => {
-      const source = upstream(contentChunks(['Hello ST', 'OP here', ' and more']));
+      const source = upstream(gigaChatChunks(['Hello ST', 'OP here', ' and more']));
       const chunks = await collect(
         translateGigaChatStream(source.chunks, context({ stop: ['STOP'], includeUsage: true })),
       );
@@ -246,7 +233,7 @@ describe('translateGigaChatStream', () => {
     });
 
     it('releases a held-back tail that turned out not to be a stop sequence', async () => {
-      const chunks = await translate(contentChunks(['Hello ST', 'ill here', ' ST']), { stop: ['STOP'] });
+      const chunks = await translate(gigaChatChunks(['Hello ST', 'ill here', ' ST']), { stop: ['STOP'] });
       expect(text(chunks)).to.equal('Hello STill here ST');
       expect(finishReasons(chunks).at(-1)).to.equal('stop');
       // The final "ST" was held back until the stream ended, then sent before the finish chunk.
