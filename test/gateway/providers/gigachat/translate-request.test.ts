@@ -10,7 +10,6 @@ import { CASSETTE_REQUESTS, recordedExchange } from '../../../helpers/cassettes.
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const weatherTool = CASSETTE_REQUESTS['chat-function-call'].tools[0]!;
-const weatherParameters = weatherTool.function.parameters;
 
 const timeTool = { type: 'function' as const, function: { name: 'current_time', parameters: { type: 'object' } } };
 
