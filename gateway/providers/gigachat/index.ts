@@ -21,10 +21,10 @@ export interface GigaChatProviderOptions {
   store: Store;
   logger: Logger;
   timeoutMs: number;
-  /** How long the model list is reused. */
-  modelsTtlMs?: number;
-  now?: () => number;
 }
+
+/** How long GigaChat's model list is reused. */
+const MODELS_TTL_MS = 5 * 60_000;
 
 /** GigaChat's model types that OpenAI-style clients can use. */
 const LISTED_MODEL_TYPES = new Set(['chat', 'embedder']);
@@ -34,30 +34,25 @@ function completionId(): string {
 }
 
 /** GigaChat behind the provider interface. */
-export function createGigaChatProvider(options: GigaChatProviderOptions): Provider & { tokens: GigaChatTokenCache } {
-  const { settings, store, logger, timeoutMs } = options;
+export function createGigaChatProvider({ settings, store, logger, timeoutMs }: GigaChatProviderOptions): Provider {
   const agents = createGigaChatAgents(settings.ca);
   const tokens = new GigaChatTokenCache({
     store,
     storeKey: gigaChatTokenKey(settings),
     fetchToken: () => requestGigaChatToken(settings, agents.for(settings.authUrl), timeoutMs),
     logger,
-    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const client = new GigaChatClient(settings.baseUrl, agents, tokens, timeoutMs);
 
-  const listModels = cached(
-    async (): Promise<OpenAIModel[]> => {
-      const list = await client.json<GigaChatModelList>('GET', '/models', undefined, {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!Array.isArray(list.data)) throw new UpstreamError('GigaChat answered /models without a model list.');
-      return list.data
-        .filter((model) => LISTED_MODEL_TYPES.has(model.type))
-        .map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by ?? 'salutedevices' }));
-    },
-    options.modelsTtlMs ?? 5 * 60_000,
-  );
+  const listModels = cached(async (): Promise<OpenAIModel[]> => {
+    const list = await client.json<GigaChatModelList>('GET', '/models', undefined, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!Array.isArray(list.data)) throw new UpstreamError('GigaChat answered /models without a model list.');
+    return list.data
+      .filter((model) => LISTED_MODEL_TYPES.has(model.type))
+      .map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by ?? 'salutedevices' }));
+  }, MODELS_TTL_MS);
 
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
     const plan = translateGigaChatRequest(request);
@@ -96,5 +91,5 @@ export function createGigaChatProvider(options: GigaChatProviderOptions): Provid
     }
   }
 
-  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, tokens };
+  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels };
 }

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { BadRequestError } from '../../../../gateway/openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIMessage } from '../../../../gateway/openai/types.ts';
-import {
-  translateGigaChatMessages,
-  translateGigaChatRequest,
-} from '../../../../gateway/providers/gigachat/translate-request.ts';
+import { translateGigaChatMessages } from '../../../../gateway/providers/gigachat/translate-messages.ts';
+import { translateGigaChatRequest } from '../../../../gateway/providers/gigachat/translate-request.ts';
 import { CASSETTE_REQUESTS, recordedExchange } from '../../../helpers/cassettes.ts';
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

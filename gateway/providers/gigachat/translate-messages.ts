@@ -1,0 +1,180 @@
+import { BadRequestError } from '../../openai/errors.ts';
+import type { OpenAIMessage } from '../../openai/types.ts';
+import type { GigaChatMessage } from './wire-types.ts';
+
+type ContentPart = { type: string; text?: string; refusal?: string };
+
+/** The text of a message's content; non-text parts are refused with the part's path. */
+function contentText(content: string | readonly ContentPart[] | null | undefined, param: string): string {
+  if (content == null) return '';
+  if (typeof content === 'string') return content;
+  const texts: string[] = [];
+  for (const [index, part] of content.entries()) {
+    if (part.type === 'text') texts.push(part.text ?? '');
+    else if (part.type === 'refusal') texts.push(part.refusal ?? '');
+    else {
+      throw new BadRequestError(
+        `GigaChat accepts text content only through this gateway; '${part.type}' parts are not supported.`,
+        { param: `${param}[${index}].type`, code: 'unsupported_content' },
+      );
+    }
+  }
+  return texts.join('\n');
+}
+
+/** GigaChat wants function results as a JSON object string; anything else is wrapped as {"result": …}. */
+function functionResult(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return text;
+    return JSON.stringify({ result: parsed });
+  } catch {
+    return JSON.stringify({ result: text });
+  }
+}
+
+function parseArguments(text: string, param: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequestError(`The function arguments are not valid JSON.`, { param });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError('The function arguments must be a JSON object.', { param });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * OpenAI messages → GigaChat messages. GigaChat allows one system message, first; one function
+ * call per assistant message, each followed by its result; roles `function` for results.
+ */
+export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): GigaChatMessage[] {
+  const output: GigaChatMessage[] = [];
+  const push = (message: GigaChatMessage): void => {
+    const last = output.at(-1);
+    const mergeable = (entry: GigaChatMessage) =>
+      entry.role === 'user' || (entry.role === 'assistant' && entry.function_call === undefined);
+    if (last !== undefined && last.role === message.role && mergeable(last) && mergeable(message)) {
+      last.content = last.content === '' ? message.content : `${last.content}\n\n${message.content}`;
+    } else {
+      output.push(message);
+    }
+  };
+  let index = 0;
+  const system: string[] = [];
+  // Leading system/developer messages become GigaChat's single system message; later ones speak as the user.
+  for (; index < messages.length; index++) {
+    const message = messages[index] as OpenAIMessage;
+    if (message.role !== 'system' && message.role !== 'developer') break;
+    system.push(contentText(message.content, `messages[${index}].content`));
+  }
+  if (system.length > 0) output.push({ role: 'system', content: system.join('\n\n') });
+
+  const callNames = new Map<string, string>();
+  for (; index < messages.length; index++) {
+    const message = messages[index] as OpenAIMessage;
+    const param = `messages[${index}]`;
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+      case 'user':
+        push({ role: 'user', content: contentText(message.content, `${param}.content`) });
+        break;
+      case 'function':
+        push({ role: 'function', name: message.name, content: functionResult(message.content ?? '') });
+        break;
+      case 'tool': {
+        const name = callNames.get(message.tool_call_id);
+        if (name === undefined) {
+          throw new BadRequestError(`No earlier assistant tool call has the id '${message.tool_call_id}'.`, {
+            param: `${param}.tool_call_id`,
+          });
+        }
+        push({ role: 'function', name, content: functionResult(contentText(message.content, `${param}.content`)) });
+        break;
+      }
+      case 'assistant':
+        index = translateAssistant(messages, index, push, callNames);
+        break;
+    }
+  }
+  return output;
+}
+
+/**
+ * One assistant message. With several tool calls, GigaChat (one call per message) gets them as
+ * consecutive call/result pairs, each result taken from the tool messages that follow.
+ * Returns the index of the last message consumed.
+ */
+function translateAssistant(
+  messages: readonly OpenAIMessage[],
+  index: number,
+  push: (message: GigaChatMessage) => void,
+  callNames: Map<string, string>,
+): number {
+  const message = messages[index] as Extract<OpenAIMessage, { role: 'assistant' }>;
+  const param = `messages[${index}]`;
+  const content = contentText(message.content, `${param}.content`);
+  const calls = (message.tool_calls ?? []).flatMap((call) => (call.type === 'function' ? [call] : []));
+  if (calls.length === 0) {
+    if (message.function_call != null) {
+      const { name, arguments: args } = message.function_call;
+      push({
+        role: 'assistant',
+        content,
+        function_call: { name, arguments: parseArguments(args, `${param}.function_call.arguments`) },
+      });
+    } else {
+      push({ role: 'assistant', content });
+    }
+    return index;
+  }
+  const results = new Map<string, { message: OpenAIMessage; index: number }>();
+  let last = index;
+  for (let next = index + 1; next < messages.length && messages[next]?.role === 'tool'; next++) {
+    const result = messages[next] as Extract<OpenAIMessage, { role: 'tool' }>;
+    if (results.has(result.tool_call_id)) {
+      throw new BadRequestError(`A second tool message answers the tool call '${result.tool_call_id}'.`, {
+        param: `messages[${next}].tool_call_id`,
+      });
+    }
+    results.set(result.tool_call_id, { message: result, index: next });
+    last = next;
+  }
+  for (const [callIndex, call] of calls.entries()) {
+    const callParam = `${param}.tool_calls[${callIndex}]`;
+    callNames.set(call.id, call.function.name);
+    push({
+      role: 'assistant',
+      content: callIndex === 0 ? content : '',
+      function_call: {
+        name: call.function.name,
+        arguments: parseArguments(call.function.arguments, `${callParam}.function.arguments`),
+      },
+    });
+    const result = results.get(call.id);
+    if (result === undefined) {
+      throw new BadRequestError(
+        `The tool call '${call.id}' has no tool message answering it; GigaChat needs every function call's result in the history.`,
+        { param: callParam },
+      );
+    }
+    results.delete(call.id);
+    const resultContent = result.message.content as string | ContentPart[];
+    push({
+      role: 'function',
+      name: call.function.name,
+      content: functionResult(contentText(resultContent, `messages[${result.index}].content`)),
+    });
+  }
+  const stray = results.values().next().value;
+  if (stray !== undefined) {
+    throw new BadRequestError(`No tool call of the preceding assistant message has this id.`, {
+      param: `messages[${stray.index}].tool_call_id`,
+    });
+  }
+  return last;
+}
