@@ -45,6 +45,10 @@ describe('e2e: every error path surfaces as the SDK exception for its status', (
     await gateway.close();
     await mock.close();
   });
+  /** GigaChat answers the next chat requests with this status and body. */
+  const upstream = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    mock.chat = (_body, response) => sendJson(response, status, body, headers);
+  };
 
   describe('requests the gateway refuses itself', () => {
     it('400 names the invalid parameter', async () => {
@@ -102,10 +106,6 @@ describe('e2e: every error path surfaces as the SDK exception for its status', (
   });
 
   describe('GigaChat answers mapped as gigachat.md recommends', () => {
-    const upstream = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      mock.chat = (_body, response) => sendJson(response, status, body, headers);
-    };
-
     it("400/422 → 400 with GigaChat's message", async () => {
       upstream(422, { status: 422, message: 'Invalid params: repetition_penalty must be in range (0, +inf)' });
       const error = await expectApiError(client.chat.completions.create(ask), OpenAI.BadRequestError, { status: 400 });
@@ -235,6 +235,56 @@ describe('e2e: every error path surfaces as the SDK exception for its status', (
       expect(received.join('')).to.equal('Начало');
       expect(failure).to.be.instanceOf(OpenAI.APIError);
       expect((failure as APIError).message).to.contain('ended before the answer was complete');
+    });
+  });
+
+  describe('upstream answers the gateway cannot use', () => {
+    it('a streaming request answered without an event stream → 502', async () => {
+      upstream(200, { status: 200, message: 'maintenance page' });
+      const error = await expectApiError(
+        client.chat.completions.create({ ...ask, stream: true }),
+        OpenAI.InternalServerError,
+        {
+          status: 502,
+          code: 'upstream_error',
+        },
+      );
+      expect(error.message).to.contain('without an event stream');
+    });
+
+    it('a completion that is not JSON → 502', async () => {
+      mock.chat = (_body, response) => {
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy</html>');
+      };
+      await expectApiError(client.chat.completions.create(ask), OpenAI.InternalServerError, { status: 502 });
+    });
+
+    it('a model list without data → 502', async () => {
+      mock.models = () => ({ object: 'list' });
+      await expectApiError(client.models.list(), OpenAI.InternalServerError, { status: 502, code: 'upstream_error' });
+    });
+
+    it('OAuth answering 429 → 429 with its Retry-After', async () => {
+      mock.oauth = (response) =>
+        sendJson(response, 429, { code: 429, message: 'Too many requests' }, { 'retry-after': '2' });
+      const error = await expectApiError(client.chat.completions.create(ask), OpenAI.RateLimitError, { status: 429 });
+      expect(error.headers?.get('retry-after')).to.equal('2');
+    });
+
+    it('OAuth answering without a token, or with something that is not JSON → 502 upstream_auth_error', async () => {
+      mock.oauth = (response) => sendJson(response, 200, { expires_at: Date.now() + 60_000 });
+      await expectApiError(client.chat.completions.create(ask), OpenAI.InternalServerError, {
+        status: 502,
+        code: 'upstream_auth_error',
+      });
+      mock.oauth = (response) => {
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+      };
+      await expectApiError(client.chat.completions.create(ask), OpenAI.InternalServerError, {
+        status: 502,
+        code: 'upstream_auth_error',
+      });
+      expect(mock.requestsTo('/api/v1/chat/completions').length).to.equal(0);
     });
   });
 

@@ -65,6 +65,8 @@ export class GigaChatMock {
   oauthDelayMs = 0;
   readonly issued = new Set<string>();
   chat: ChatHandler = (_body, response) => sendJson(response, 200, gigaChatCompletion('Hello.'));
+  /** Replaces the OAuth endpoint's answer (the call is still counted). */
+  oauth: ((response: ServerResponse) => void) | undefined;
   models: () => unknown = () => recordedExchange('models', '/api/v1/models').response;
 
   private constructor(server: http.Server, url: string) {
@@ -136,6 +138,7 @@ export class GigaChatMock {
   async #oauth(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
     this.oauthCalls += 1;
     if (this.oauthDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.oauthDelayMs));
+    if (this.oauth !== undefined) return this.oauth(response);
     if (request.headers.authorization !== `Basic ${TEST_CREDENTIALS}`) {
       return sendJson(response, 401, { code: 6, message: "credentials doesn't match db data" });
     }
