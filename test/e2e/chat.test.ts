@@ -207,9 +207,14 @@ describe('e2e: the openai SDK against the gateway in front of GigaChat', () => {
       .catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(Error);
     expect(await upstreamFinished).to.equal(false);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const logged = () =>
+      gateway.logs
+        .map((line) => JSON.parse(line))
+        .some((line) => line.path === '/v1/chat/completions' && line.status === 499);
+    for (let attempt = 0; attempt < 100 && !logged(); attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(logged()).to.equal(true);
     const lines = gateway.logs.map((line) => JSON.parse(line));
-    expect(lines.some((line) => line.path === '/v1/chat/completions' && line.status === 499)).to.equal(true);
     expect(lines.some((line) => line.level === 'error')).to.equal(false);
   });
 
