@@ -73,7 +73,6 @@ export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): G
   }
   if (system.length > 0) output.push({ role: 'system', content: system.join('\n\n') });
 
-  const callNames = new Map<string, string>();
   for (; index < messages.length; index++) {
     const message = messages[index] as OpenAIMessage;
     const param = `messages[${index}]`;
@@ -86,18 +85,15 @@ export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): G
       case 'function':
         push({ role: 'function', name: message.name, content: functionResult(message.content ?? '') });
         break;
-      case 'tool': {
-        const name = callNames.get(message.tool_call_id);
-        if (name === undefined) {
-          throw new BadRequestError(`No earlier assistant tool call has the id '${message.tool_call_id}'.`, {
-            param: `${param}.tool_call_id`,
-          });
-        }
-        push({ role: 'function', name, content: functionResult(contentText(message.content, `${param}.content`)) });
-        break;
-      }
+      case 'tool':
+        // Results directly after their assistant message are taken by translateAssistant; one
+        // anywhere else answers a call that was already answered, or never made.
+        throw new BadRequestError(
+          `This tool message does not directly follow an assistant message with the tool call '${message.tool_call_id}'.`,
+          { param: `${param}.tool_call_id` },
+        );
       case 'assistant':
-        index = translateAssistant(messages, index, push, callNames);
+        index = translateAssistant(messages, index, push);
         break;
     }
   }
@@ -113,7 +109,6 @@ function translateAssistant(
   messages: readonly OpenAIMessage[],
   index: number,
   push: (message: GigaChatMessage) => void,
-  callNames: Map<string, string>,
 ): number {
   const message = messages[index] as Extract<OpenAIMessage, { role: 'assistant' }>;
   const param = `messages[${index}]`;
@@ -146,7 +141,6 @@ function translateAssistant(
   }
   for (const [callIndex, call] of calls.entries()) {
     const callParam = `${param}.tool_calls[${callIndex}]`;
-    callNames.set(call.id, call.function.name);
     push({
       role: 'assistant',
       content: callIndex === 0 ? content : '',

@@ -570,6 +570,24 @@ describe('translateGigaChatRequest: requests that would otherwise be silently wr
     );
   });
 
+  it('a tool message that does not directly follow its call (a second answer later on) → 400', () => {
+    const call = { id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } };
+    expect(() =>
+      translateGigaChatRequest({
+        model: 'GigaChat',
+        messages: [
+          user,
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: 'call_1', content: '1' },
+          { role: 'user', content: 'ещё раз' },
+          { role: 'tool', tool_call_id: 'call_1', content: '2' },
+        ],
+      }),
+    )
+      .to.throw(BadRequestError)
+      .with.property('param', 'messages[4].tool_call_id');
+  });
+
   it('two tool messages answering the same call → 400 at the second', () => {
     const call = { id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } };
     expect(() =>
