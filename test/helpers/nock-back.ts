@@ -12,17 +12,18 @@ type Definition = nock.Definition;
 const mode = (process.env.NOCK_BACK_MODE ?? 'lockdown') as nock.BackMode;
 export const RECORDING = mode === 'record' || mode === 'update';
 
+/** Token fields of GigaChat's OAuth answers (`access_token`; `tok` in the user/password flow). */
+const TOKEN_FIELDS = ['access_token', 'tok'];
+
 /** Removes every secret from a recording: OAuth tokens, cookies, credentials in headers. */
 export function scrubRecording(definitions: Definition[]): Definition[] {
   return definitions.map((definition) => {
     const scrubbed: Definition = { ...definition };
-    const response = definition.response as Record<string, unknown> | undefined;
-    if (response !== undefined && typeof response === 'object' && ('access_token' in response || 'tok' in response)) {
-      scrubbed.response = {
-        ...response,
-        ...('access_token' in response ? { access_token: 'scrubbed-access-token' } : {}),
-        ...('tok' in response ? { tok: 'scrubbed-access-token' } : {}),
-      };
+    const response = definition.response;
+    if (typeof response === 'object' && response !== null && !Array.isArray(response)) {
+      const copy: Record<string, unknown> = { ...response };
+      for (const field of TOKEN_FIELDS) if (field in copy) copy[field] = 'scrubbed-access-token';
+      scrubbed.response = copy;
     }
     if (definition.rawHeaders !== undefined && !Array.isArray(definition.rawHeaders)) {
       const headers = { ...definition.rawHeaders };

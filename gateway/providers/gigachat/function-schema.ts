@@ -41,9 +41,9 @@ function asSchema(value: unknown): Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Schema) : {};
 }
 
-function normalize(input: Schema, definitions: Schema, depth: number, path: readonly string[] = []): Schema {
+function normalize(input: Schema, definitions: Schema, depth: number, inlinedAbove: readonly string[] = []): Schema {
   if (depth > MAX_DEPTH) return { type: 'object', description: describe(input) };
-  const inlined = [...path];
+  const inlined = [...inlinedAbove];
   const schema = flatten(input, definitions, depth, inlined);
   const output: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
