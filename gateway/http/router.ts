@@ -3,12 +3,14 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../lib/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { analyzeText, analyzeTextErrors } from './analyze-text.ts';
 import { chatCompletions } from './chat-completions.ts';
 import { healthz, readyz } from './health.ts';
 import { authenticate } from './middleware/auth.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type { GatewayState } from './state.ts';
+import { tutorialHealth } from './tutorial-health.ts';
 
 export interface RouterDeps {
   config: Config;
@@ -27,5 +29,8 @@ export function createRouter({ config, logger, store, registry }: RouterDeps): R
   router.get('/v1/models/:model', auth, retrieveModel(registry));
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry));
+  // The older 1C + GigaChat tutorial's protocol (onec/README.md).
+  router.post('/analyze/text', analyzeTextErrors(logger), auth, body, analyzeText(registry));
+  router.get('/health', tutorialHealth(registry));
   return router;
 }

@@ -1,0 +1,122 @@
+import type { Logger } from '../lib/logger.ts';
+import { BadRequestError, GatewayError, toGatewayError } from '../openai/errors.ts';
+import type { OpenAIMessage } from '../openai/types.ts';
+import { compileValidator } from '../openai/validate.ts';
+import type { ProviderCall } from '../providers/provider.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { abortWhenClientLeaves } from './chat-completions.ts';
+import type { GatewayMiddleware } from './state.ts';
+
+/*
+ * `POST /analyze/text` — the protocol of the older "1C + GigaChat through a FastAPI bridge"
+ * tutorial, so 1C forms built from it keep working when pointed at this gateway.
+ */
+
+/** The tutorial's request body; unknown fields are ignored, as its server (pydantic) did. */
+export interface AnalyzeTextRequest {
+  text: string;
+  system_prompt?: string | null;
+  return_format?: 'text' | 'html' | null;
+  model?: string | null;
+}
+
+/** The tutorial's answer: `{success, result, error}` (plus a stable `code` on failures). */
+export interface AnalyzeTextAnswer {
+  success: boolean;
+  result: string;
+  error: string | null;
+  code?: string | null;
+}
+
+/** What the tutorial's server used when a form sent no system prompt. */
+export const DEFAULT_SYSTEM_PROMPT = 'Ты - полезный ассистент. Отвечай кратко и по делу.';
+/** The tutorial's server always asked GigaChat; `model` picks another one (e.g. `gemini-2.5-flash`). */
+export const DEFAULT_MODEL = 'GigaChat';
+
+const validateAnalyzeText = compileValidator<AnalyzeTextRequest>({
+  type: 'object',
+  required: ['text'],
+  properties: {
+    text: { type: 'string' },
+    system_prompt: { type: ['string', 'null'] },
+    return_format: { enum: ['text', 'html', null] },
+    model: { type: ['string', 'null'] },
+  },
+});
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** The page the tutorial's form puts into its HTML field: the answer, escaped, line breaks kept. */
+export function analyzeTextHtml(answer: string): string {
+  return (
+    '<html>\n<head><meta charset="utf-8"></head>\n' +
+    '<body style="font-family: Arial; padding: 20px; line-height: 1.6;">\n' +
+    `<div style="white-space: pre-wrap;">${escapeHtml(answer)}</div>\n` +
+    '</body>\n</html>\n'
+  );
+}
+
+/**
+ * Answers every failure on the compatibility routes in the tutorial's shape, `{success: false,
+ * error}`, with the status an OpenAI client would get for the same failure.
+ */
+export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
+  return async function answerInTutorialShape(ctx, next) {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') throw error; // the client left
+      const answer = toGatewayError(error);
+      if (!(error instanceof GatewayError)) {
+        logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
+      }
+      ctx.status = answer.status;
+      ctx.set(answer.headers);
+      const body: AnalyzeTextAnswer = { success: false, result: '', error: answer.message, code: answer.code };
+      ctx.body = body;
+    }
+  };
+}
+
+/** `POST /analyze/text`: one question (and a system prompt) to a model, the answer as text or HTML. */
+export function analyzeText(registry: ProviderRegistry): GatewayMiddleware {
+  return async function analyzeTutorialText(ctx) {
+    const request = validateAnalyzeText(ctx.request.body);
+    if (request.text.trim() === '') {
+      throw new BadRequestError("'text' is empty: send the text to analyze.", { param: 'text' });
+    }
+    // A form with an empty model field means "the tutorial's model".
+    const requested = request.model == null || request.model.trim() === '' ? DEFAULT_MODEL : request.model;
+    const { provider, model } = registry.resolve(requested);
+    ctx.state.model = requested;
+    ctx.state.provider = provider.name;
+
+    // An empty system prompt is the form's empty field: send none rather than an empty message.
+    const systemPrompt = request.system_prompt ?? DEFAULT_SYSTEM_PROMPT;
+    const messages: OpenAIMessage[] = [];
+    if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
+    messages.push({ role: 'user', content: request.text });
+
+    const call: ProviderCall = { signal: abortWhenClientLeaves(ctx) };
+    try {
+      const completion = await provider.complete({ model, messages }, call);
+      const answer = completion.choices[0]?.message.content ?? '';
+      const body: AnalyzeTextAnswer = {
+        success: true,
+        result: request.return_format === 'html' ? analyzeTextHtml(answer) : answer,
+        error: null,
+      };
+      ctx.body = body;
+    } finally {
+      if (call.upstreamRequestId !== undefined) ctx.set('x-upstream-request-id', call.upstreamRequestId);
+    }
+  };
+}

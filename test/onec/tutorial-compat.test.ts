@@ -1,0 +1,240 @@
+import { expect } from 'chai';
+import { gigaChatCompletion } from '../helpers/cassettes.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { GigaChatMock, sendJson } from '../helpers/gigachat-mock.ts';
+
+// The older "1C + GigaChat through a FastAPI bridge" tutorial (shared seeds, 004): its 1C form posts
+// {text, system_prompt, return_format} to /analyze/text with the 2-argument УстановитьТелоИзСтроки
+// (a UTF-8 BOM may lead the body) and reads {success, result, error}.
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The body exactly as the tutorial's form builds it (ЗаписатьJSON of a Структура), BOM first. */
+function tutorialBody(fields: Record<string, unknown>): Buffer {
+  return Buffer.concat([BOM, Buffer.from(JSON.stringify(fields, null, '\t'), 'utf8')]);
+}
+
+async function post(gateway: TestGateway, path: string, body: Buffer | string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', () => {
+  let mock: GigaChatMock;
+  let gateway: TestGateway;
+
+  beforeEach(async () => {
+    mock = await GigaChatMock.start();
+    gateway = await startTestGateway(mock.env());
+  });
+  afterEach(async () => {
+    await gateway.close();
+    await mock.close();
+  });
+  const upstreamBodies = () => mock.requestsTo('/api/v1/chat/completions').map((request) => JSON.parse(request.body));
+
+  describe('POST /analyze/text', () => {
+    it("answers the tutorial form's BOM-prefixed Cyrillic body with the HTML page it shows", async () => {
+      mock.chat = (_body, response) =>
+        sendJson(response, 200, gigaChatCompletion('Стороны: ООО «ТехноПром» & <покупатель>'));
+      const answer = await post(
+        gateway,
+        '/analyze/text',
+        tutorialBody({
+          text: 'Договор поставки №127 от 15.01.2024. Сумма 2 450 000 руб.',
+          system_prompt: 'Извлеки из договора: стороны, сумму, сроки.',
+          return_format: 'html',
+        }),
+      );
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+      expect(answer.body.success).to.equal(true);
+      expect(answer.body.error).to.equal(null);
+      expect(answer.body.result).to.match(/^<html>\n<head><meta charset="utf-8"><\/head>/);
+      expect(answer.body.result).to.contain(
+        '<div style="white-space: pre-wrap;">Стороны: ООО «ТехноПром» &amp; &lt;покупатель&gt;</div>',
+      );
+      expect(upstreamBodies()).to.deep.equal([
+        {
+          model: 'GigaChat',
+          messages: [
+            { role: 'system', content: 'Извлеки из договора: стороны, сумму, сроки.' },
+            { role: 'user', content: 'Договор поставки №127 от 15.01.2024. Сумма 2 450 000 руб.' },
+          ],
+        },
+      ]);
+    });
+
+    it('escapes markup in the answer so the HTML field runs no script', async () => {
+      mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('<script>alert("x")</script>'));
+      const answer = await post(gateway, '/analyze/text', tutorialBody({ text: 'Привет', return_format: 'html' }));
+      expect(answer.body.result).not.to.contain('<script>');
+      expect(answer.body.result).to.contain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    });
+
+    it('returns plain text by default and with return_format "text"', async () => {
+      mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('<b>Ответ</b>'));
+      for (const fields of [{ text: 'Вопрос' }, { text: 'Вопрос', return_format: 'text' }]) {
+        const answer = await post(gateway, '/analyze/text', tutorialBody(fields));
+        expect(answer.status).to.equal(200);
+        expect(answer.body).to.deep.equal({ success: true, result: '<b>Ответ</b>', error: null });
+      }
+    });
+
+    it("uses the tutorial server's system prompt when none is sent, and none when it is empty", async () => {
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Один' }));
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Два', system_prompt: '' }));
+      const [first, second] = upstreamBodies();
+      expect(first.messages).to.deep.equal([
+        { role: 'system', content: 'Ты - полезный ассистент. Отвечай кратко и по делу.' },
+        { role: 'user', content: 'Один' },
+      ]);
+      expect(second.messages).to.deep.equal([{ role: 'user', content: 'Два' }]);
+    });
+
+    it('asks the model the form names, and GigaChat when the field is empty', async () => {
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Раз', model: 'gigachat/GigaChat-2-Max' }));
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Два', model: '' }));
+      expect(upstreamBodies().map((body) => body.model)).to.deep.equal(['GigaChat-2-Max', 'GigaChat']);
+    });
+
+    describe('refuses bad input in the tutorial shape, with the status an OpenAI client gets', () => {
+      const cases: Array<{ name: string; body: Buffer | string; status: number; error: RegExp; code: string | null }> =
+        [
+          {
+            name: 'missing text',
+            body: tutorialBody({ system_prompt: 'x' }),
+            status: 400,
+            error: /Missing required parameter: 'text'/,
+            code: null,
+          },
+          {
+            name: 'empty text',
+            body: tutorialBody({ text: '  \n' }),
+            status: 400,
+            error: /'text' is empty/,
+            code: null,
+          },
+          {
+            name: 'text of the wrong type',
+            body: tutorialBody({ text: 42 }),
+            status: 400,
+            error: /Invalid type for 'text': expected string/,
+            code: null,
+          },
+          {
+            name: 'an unknown return_format',
+            body: tutorialBody({ text: 'x', return_format: 'xml' }),
+            status: 400,
+            error: /Invalid value for 'return_format': 'xml'. Supported values are: 'text', 'html'/,
+            code: null,
+          },
+          {
+            name: 'a body that is not JSON',
+            body: '{"text": "Привет",',
+            status: 400,
+            error: /not valid JSON/,
+            code: 'invalid_json',
+          },
+          {
+            name: 'an empty body',
+            body: '',
+            status: 400,
+            error: /body is empty/,
+            code: 'invalid_json',
+          },
+          {
+            name: 'an unknown model',
+            body: tutorialBody({ text: 'x', model: 'llama-3' }),
+            status: 404,
+            error: /The model 'llama-3' does not exist/,
+            code: 'model_not_found',
+          },
+        ];
+      for (const { name, body, status, error, code } of cases) {
+        it(name, async () => {
+          const answer = await post(gateway, '/analyze/text', body);
+          expect(answer.status).to.equal(status);
+          expect(answer.body).to.have.keys('success', 'result', 'error', 'code');
+          expect(answer.body).to.include({ success: false, result: '', code });
+          expect(answer.body.error).to.match(error);
+          expect(upstreamBodies()).to.deep.equal([]);
+        });
+      }
+    });
+
+    it('passes upstream failures on as their OpenAI status, in the tutorial shape', async () => {
+      mock.chat = (_body, response) =>
+        sendJson(response, 429, { status: 429, message: 'Too Many Requests' }, { 'retry-after': '7' });
+      const limited = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
+      expect(limited.status).to.equal(429);
+      expect(limited.headers.get('retry-after')).to.equal('7');
+      expect(limited.body).to.include({ success: false, code: 'rate_limit_exceeded' });
+
+      mock.chat = (_body, response) => sendJson(response, 500, { status: 500, message: 'Internal Server Error' });
+      const failed = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
+      expect(failed.status).to.equal(502);
+      expect(failed.body).to.include({ success: false, code: 'upstream_error' });
+      expect(failed.body.error).to.be.a('string').and.not.equal('');
+    });
+  });
+
+  describe('with client keys configured', () => {
+    let secured: TestGateway;
+    beforeEach(async () => {
+      secured = await startTestGateway({ ...mock.env(), GATEWAY_API_KEYS: 'buh:key-for-1c' });
+    });
+    afterEach(async () => secured.close());
+
+    it('asks the tutorial form for the bearer key too, answering 401 in its shape', async () => {
+      const anonymous = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }));
+      expect(anonymous.status).to.equal(401);
+      expect(anonymous.body).to.include({ success: false, result: '', code: 'missing_api_key' });
+      const wrong = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
+        authorization: 'Bearer nope',
+      });
+      expect(wrong.status).to.equal(401);
+      expect(wrong.body).to.include({ success: false, code: 'invalid_api_key' });
+      const allowed = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
+        authorization: 'Bearer key-for-1c',
+      });
+      expect(allowed.status).to.equal(200);
+      expect(allowed.body.success).to.equal(true);
+    });
+
+    it('keeps GET /health open, as the tutorial had it', async () => {
+      const response = await fetch(`${secured.url}/health`);
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.include({ status: 'ok', gigachat: true });
+    });
+  });
+
+  describe('GET /health', () => {
+    it('reports ok and GigaChat when it is configured', async () => {
+      const response = await fetch(`${gateway.url}/health`);
+      expect(response.status).to.equal(200);
+      const body = (await response.json()) as any;
+      expect(body).to.include({ status: 'ok', gigachat: true });
+      expect(body.providers.gigachat).to.equal('enabled');
+      expect(body).not.to.have.property('error');
+    });
+
+    it('reports degraded, and why, when no provider is configured', async () => {
+      const bare = await startTestGateway({});
+      try {
+        const response = await fetch(`${bare.url}/health`);
+        expect(response.status).to.equal(200);
+        const body = (await response.json()) as any;
+        expect(body).to.include({ status: 'degraded', gigachat: false });
+        expect(body.providers.gigachat).to.equal('disabled: GIGACHAT_CREDENTIALS is not set');
+        expect(body.error).to.match(/No provider is configured/);
+      } finally {
+        await bare.close();
+      }
+    });
+  });
+});
