@@ -26,6 +26,20 @@ export interface GigaChatSettings {
   ca: string | undefined;
 }
 
+export interface GeminiSettings {
+  apiKey: string;
+  /** API base without the version segment. */
+  baseUrl: URL;
+  proxy: ProxySettings;
+}
+
+/** The standard proxy variables; Gemini's calls honour them (GigaChat's never do). */
+export interface ProxySettings {
+  httpsProxy: string | undefined;
+  httpProxy: string | undefined;
+  noProxy: string | undefined;
+}
+
 export interface StoreSettings {
   kind: 'sqlite';
   /** Absolute path of the SQLite file. */
@@ -42,6 +56,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Undefined when GIGACHAT_CREDENTIALS is not set: GigaChat is disabled. */
   gigachat: GigaChatSettings | undefined;
+  /** Undefined when GEMINI_API_KEY is not set: Gemini is disabled. */
+  gemini: GeminiSettings | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +94,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     upstreamTimeoutMs: readInteger(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     gigachat: readGigaChat(env),
+    gemini: readGemini(env),
   };
 }
 
@@ -179,6 +196,31 @@ function readGigaChat(env: Env): GigaChatSettings | undefined {
     );
   }
   return { credentials, ...settings };
+}
+
+function readGemini(env: Env): GeminiSettings | undefined {
+  const apiKey = read(env, 'GEMINI_API_KEY');
+  const baseUrl = readUrl(env, 'GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com');
+  if (/\/v1(beta|alpha)?\d*\/?$/.test(baseUrl.pathname)) {
+    throw new ConfigError('GEMINI_BASE_URL', `give the base without the API version, got "${baseUrl.href}"`);
+  }
+  const proxy = readProxy(env);
+  if (apiKey === undefined) return undefined;
+  if (/\s/.test(apiKey)) throw new ConfigError('GEMINI_API_KEY', 'the key contains whitespace');
+  return { apiKey, baseUrl, proxy };
+}
+
+/** Reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY, upper case first, as curl and undici do. */
+function readProxy(env: Env): ProxySettings {
+  const proxyUrl = (name: string): string | undefined => {
+    const variable = read(env, name) === undefined ? name.toLowerCase() : name;
+    return read(env, variable) === undefined ? undefined : readUrl(env, variable, '').href;
+  };
+  return {
+    httpsProxy: proxyUrl('HTTPS_PROXY'),
+    httpProxy: proxyUrl('HTTP_PROXY'),
+    noProxy: read(env, 'NO_PROXY') ?? read(env, 'no_proxy'),
+  };
 }
 
 /** Reads a PEM bundle or a single DER certificate (Gosuslugi serves both) and returns PEM text. */

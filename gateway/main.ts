@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { openStore, type Store } from './lib/store.ts';
+import { createGeminiProvider } from './providers/gemini/index.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
 import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
@@ -18,6 +19,17 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
+const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 };
+
+/** A URL without its user and password, for logs. */
+function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  url.username = '';
+  url.password = '';
+  return url.href;
+}
+
 /** Builds the providers the configuration enables, and says why the others are off. */
 export function buildRegistry(config: Config, store: Store, logger: Logger): ProviderRegistry {
   const providers: Provider[] = [];
@@ -28,6 +40,16 @@ export function buildRegistry(config: Config, store: Store, logger: Logger): Pro
     providers.push(
       createGigaChatProvider({ settings: config.gigachat, store, logger, timeoutMs: config.upstreamTimeoutMs }),
     );
+  }
+  if (config.gemini === undefined) {
+    disabled.push({ name: 'gemini', displayName: 'Gemini', reason: 'GEMINI_API_KEY is not set' });
+  } else {
+    providers.push(
+      createGeminiProvider({ settings: config.gemini, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
+    );
+    const { httpsProxy, httpProxy } = config.gemini.proxy;
+    const proxy = httpsProxy ?? httpProxy;
+    if (proxy !== undefined) logger.info(`Gemini: calls go through the proxy ${redactUrl(proxy)}`);
   }
   for (const provider of providers) logger.info(`${provider.displayName}: enabled`);
   for (const entry of disabled) logger.warn(`${entry.displayName}: disabled (${entry.reason})`);

@@ -4,8 +4,8 @@ import type { OpenAIMessage } from '../openai/types.ts';
 import { compileValidator } from '../openai/validate.ts';
 import type { ProviderCall } from '../providers/provider.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { abortWhenClientLeaves } from './chat-completions.ts';
 import type { GatewayMiddleware } from './state.ts';
+import { providerCall } from './upstream-call.ts';
 
 /*
  * `POST /analyze/text` — the protocol of the older "1C + GigaChat through a FastAPI bridge"
@@ -105,7 +105,7 @@ export function analyzeText(registry: ProviderRegistry): GatewayMiddleware {
     if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
     messages.push({ role: 'user', content: request.text });
 
-    const call: ProviderCall = { signal: abortWhenClientLeaves(ctx) };
+    const call: ProviderCall = providerCall(ctx);
     try {
       const completion = await provider.complete({ model, messages }, call);
       const answer = completion.choices[0]?.message.content ?? '';

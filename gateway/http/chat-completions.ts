@@ -1,23 +1,10 @@
 import type { Logger } from '../lib/logger.ts';
 import { validateChatRequest } from '../openai/chat-request.schema.ts';
 import type { OpenAIChatChunk } from '../openai/types.ts';
-import type { ProviderCall } from '../providers/provider.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { sendEventStream } from './event-stream.ts';
-import type { GatewayContext, GatewayMiddleware } from './state.ts';
-
-/** An abort signal that fires when the client goes away before the answer is complete. */
-export function abortWhenClientLeaves(ctx: GatewayContext): AbortSignal {
-  const controller = new AbortController();
-  ctx.res.once('close', () => {
-    if (!ctx.res.writableFinished) controller.abort();
-  });
-  return controller.signal;
-}
-
-function exposeUpstreamRequestId(ctx: GatewayContext, call: ProviderCall): void {
-  if (call.upstreamRequestId !== undefined) ctx.set('x-upstream-request-id', call.upstreamRequestId);
-}
+import type { GatewayMiddleware } from './state.ts';
+import { exposeUpstreamRequestId, providerCall } from './upstream-call.ts';
 
 /** `POST /v1/chat/completions`: validate, route by model, answer as JSON or as an event stream. */
 export function chatCompletions(registry: ProviderRegistry, logger: Logger): GatewayMiddleware {
@@ -26,7 +13,7 @@ export function chatCompletions(registry: ProviderRegistry, logger: Logger): Gat
     const { provider, model } = registry.resolve(request.model);
     ctx.state.model = request.model;
     ctx.state.provider = provider.name;
-    const call: ProviderCall = { signal: abortWhenClientLeaves(ctx) };
+    const call = providerCall(ctx);
     const upstreamRequest = { ...request, model };
 
     if (request.stream !== true) {

@@ -5,6 +5,7 @@ import type { Store } from '../lib/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { analyzeText, analyzeTextErrors } from './analyze-text.ts';
 import { chatCompletions } from './chat-completions.ts';
+import { embeddings } from './embeddings.ts';
 import { healthz, readyz } from './health.ts';
 import { authenticate } from './middleware/auth.ts';
 import { jsonBody } from './middleware/json-body.ts';
@@ -25,8 +26,9 @@ export function createRouter({ config, logger, store, registry }: RouterDeps): R
   const auth = authenticate(config.apiKeys);
   const body = jsonBody(config.maxBodyBytes);
   router.post('/v1/chat/completions', auth, body, chatCompletions(registry, logger));
-  router.get('/v1/models', auth, listModels(registry));
-  router.get('/v1/models/:model', auth, retrieveModel(registry));
+  router.post('/v1/embeddings', auth, body, embeddings(registry));
+  router.get('/v1/models', auth, listModels(registry, logger));
+  router.get('/v1/models/:model', auth, retrieveModel(registry, logger));
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry));
   // The older 1C + GigaChat tutorial's protocol (onec/README.md).

@@ -15,6 +15,7 @@ import type {
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { Model } from 'openai/resources/models';
 
 /** A Chat Completions request after schema validation, plus the provider extras we accept. */
@@ -51,3 +52,11 @@ export interface OpenAIModelList {
   object: 'list';
   data: OpenAIModel[];
 }
+
+/** An Embeddings request after validation: text input only. */
+export type OpenAIEmbeddingRequest = Omit<EmbeddingCreateParams, 'input'> & { input: string | string[] };
+
+/** `POST /v1/embeddings` body. `embedding` is a base64 string when `encoding_format` is base64. */
+export type OpenAIEmbeddingResponse = Omit<CreateEmbeddingResponse, 'data'> & {
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+};

@@ -1,4 +1,10 @@
-import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest, OpenAIModel } from '../openai/types.ts';
+import type {
+  OpenAIChatChunk,
+  OpenAIChatCompletion,
+  OpenAIChatRequest,
+  OpenAIEmbeddingRequest,
+  OpenAIModel,
+} from '../openai/types.ts';
 
 /** What a provider needs to know about the HTTP exchange it serves, and what it reports back. */
 export interface ProviderCall {
@@ -6,6 +12,12 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** Set by the provider once the upstream answered: the upstream's own request id. */
   upstreamRequestId?: string;
+}
+
+/** Embedding vectors in input order, and the prompt tokens the upstream counted (0 when it does not say). */
+export interface EmbeddingResult {
+  vectors: number[][];
+  promptTokens: number;
 }
 
 /**
@@ -22,4 +34,6 @@ export interface Provider {
   stream(request: OpenAIChatRequest, call: ProviderCall): AsyncIterable<OpenAIChatChunk>;
   /** The upstream's models (cached by the provider). */
   listModels(): Promise<OpenAIModel[]>;
+  /** `request.input` is always an array here; encoding the vectors is the HTTP layer's job. */
+  embed(request: OpenAIEmbeddingRequest & { input: string[] }, call: ProviderCall): Promise<EmbeddingResult>;
 }

@@ -5,6 +5,7 @@ import type { Provider } from './provider.ts';
 /** Which provider serves a bare model name (the explicit `provider/model` form always works). */
 const MODEL_ROUTES: ReadonlyArray<{ provider: string; pattern: RegExp }> = [
   { provider: 'gigachat', pattern: /^(gigachat|embeddings|gigaembeddings)/i },
+  { provider: 'gemini', pattern: /^(gemini-|gemma-|text-embedding-)/i },
 ];
 
 /** A provider that is known but not configured, and why. */
@@ -64,9 +65,20 @@ export class ProviderRegistry {
     );
   }
 
-  /** Every model of every enabled provider. */
-  async listModels(): Promise<OpenAIModel[]> {
-    const lists = await Promise.all(this.providers.map((provider) => provider.listModels()));
-    return lists.flat();
+  /**
+   * Every model of every enabled provider. A provider that cannot list its models right now is
+   * left out (and reported) rather than hiding the others; if none can, the first failure is thrown.
+   */
+  async listModels(onFailure: (provider: Provider, error: unknown) => void = () => {}): Promise<OpenAIModel[]> {
+    const providers = this.providers;
+    const results = await Promise.allSettled(providers.map((provider) => provider.listModels()));
+    const models: OpenAIModel[] = [];
+    for (const [index, result] of results.entries()) {
+      if (result.status === 'fulfilled') models.push(...result.value);
+      else onFailure(providers[index] as Provider, result.reason);
+    }
+    const failure = results.find((result) => result.status === 'rejected');
+    if (models.length === 0 && failure !== undefined) throw failure.reason;
+    return models;
   }
 }

@@ -4,9 +4,9 @@ import { cached } from '../../lib/cached.ts';
 import { readBody } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Store } from '../../lib/store.ts';
-import { UpstreamError } from '../../openai/errors.ts';
-import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIModel } from '../../openai/types.ts';
-import type { Provider, ProviderCall } from '../provider.ts';
+import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
+import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
+import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
 import { createGigaChatAgents, GigaChatClient } from './client.ts';
 import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
 import { parseGigaChatStream } from './parse-sse.ts';
@@ -14,7 +14,12 @@ import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './to
 import { translateGigaChatRequest } from './translate-request.ts';
 import { translateGigaChatResponse } from './translate-response.ts';
 import { translateGigaChatStream } from './translate-stream.ts';
-import type { GigaChatCompletion, GigaChatModelList } from './wire-types.ts';
+import type {
+  GigaChatCompletion,
+  GigaChatEmbeddings,
+  GigaChatEmbeddingsRequest,
+  GigaChatModelList,
+} from './wire-types.ts';
 
 export interface GigaChatProviderOptions {
   settings: GigaChatSettings;
@@ -91,5 +96,29 @@ export function createGigaChatProvider({ settings, store, logger, timeoutMs }: G
     }
   }
 
-  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels };
+  async function embed(
+    request: OpenAIEmbeddingRequest & { input: string[] },
+    call: ProviderCall,
+  ): Promise<EmbeddingResult> {
+    if (request.dimensions !== undefined) {
+      throw new BadRequestError("GigaChat's embedding models have a fixed size; leave out 'dimensions'.", {
+        param: 'dimensions',
+        code: 'unsupported_parameter',
+      });
+    }
+    const body: GigaChatEmbeddingsRequest = { model: request.model, input: request.input };
+    const answer = await client.json<GigaChatEmbeddings>('POST', '/embeddings', body, call);
+    if (!Array.isArray(answer.data) || answer.data.length !== request.input.length) {
+      throw new UpstreamError(
+        `GigaChat answered /embeddings with ${answer.data?.length ?? 'no'} vectors for ${request.input.length} inputs.`,
+      );
+    }
+    const ordered = [...answer.data].sort((left, right) => left.index - right.index);
+    return {
+      vectors: ordered.map((item) => item.embedding),
+      promptTokens: ordered.reduce((sum, item) => sum + (item.usage?.prompt_tokens ?? 0), 0),
+    };
+  }
+
+  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed };
 }

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../../openai/errors.ts';
+import { parseToolArguments } from '../../openai/tool-arguments.ts';
 import type { OpenAIMessage } from '../../openai/types.ts';
 import type { GigaChatMessage } from './wire-types.ts';
 
@@ -31,20 +32,6 @@ function functionResult(text: string): string {
   } catch {
     return JSON.stringify({ result: text });
   }
-}
-
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError(`The function arguments are not valid JSON.`, { param });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequestError('The function arguments must be a JSON object.', { param });
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /**
@@ -120,7 +107,7 @@ function translateAssistant(
       push({
         role: 'assistant',
         content,
-        function_call: { name, arguments: parseArguments(args, `${param}.function_call.arguments`) },
+        function_call: { name, arguments: parseToolArguments(args, `${param}.function_call.arguments`) },
       });
     } else {
       push({ role: 'assistant', content });
@@ -146,7 +133,7 @@ function translateAssistant(
       content: callIndex === 0 ? content : '',
       function_call: {
         name: call.function.name,
-        arguments: parseArguments(call.function.arguments, `${callParam}.function.arguments`),
+        arguments: parseToolArguments(call.function.arguments, `${callParam}.function.arguments`),
       },
     });
     const result = results.get(call.id);

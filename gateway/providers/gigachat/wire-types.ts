@@ -112,3 +112,16 @@ export interface GigaChatErrorBody {
   code?: number;
   message?: string;
 }
+
+/** `POST /embeddings` request: GigaChat takes a list of texts only. */
+export interface GigaChatEmbeddingsRequest {
+  model: string;
+  input: string[];
+}
+
+/** `POST /embeddings` answer; usage is per item, not in total. */
+export interface GigaChatEmbeddings {
+  object: 'list';
+  model: string;
+  data: Array<{ object: 'embedding'; index: number; embedding: number[]; usage?: { prompt_tokens?: number } }>;
+}

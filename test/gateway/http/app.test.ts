@@ -146,7 +146,7 @@ describe('HTTP layer', () => {
     expect(ready.status).to.equal(200);
     expect(await ready.json()).to.deep.equal({
       status: 'ready',
-      checks: { store: 'ok', providers: { gigachat: 'enabled' } },
+      checks: { store: 'ok', providers: { gigachat: 'enabled', gemini: 'disabled: GEMINI_API_KEY is not set' } },
     });
     const bare = await startTestGateway({});
     try {

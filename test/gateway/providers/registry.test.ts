@@ -3,7 +3,7 @@ import { NotFoundError, ServiceUnavailableError } from '../../../gateway/openai/
 import type { Provider } from '../../../gateway/providers/provider.ts';
 import { ProviderRegistry } from '../../../gateway/providers/registry.ts';
 
-function fakeProvider(name: string, models: string[]): Provider {
+function fakeProvider(name: string, models: string[] | Error): Provider {
   return {
     name,
     displayName: name,
@@ -11,13 +11,27 @@ function fakeProvider(name: string, models: string[]): Provider {
     stream: () => {
       throw new Error('not used');
     },
-    listModels: async () => models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: name })),
+    embed: () => Promise.reject(new Error('not used')),
+    listModels: async () => {
+      if (models instanceof Error) throw models;
+      return models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: name }));
+    },
   };
 }
 
 describe('ProviderRegistry', () => {
   const gigachat = fakeProvider('gigachat', ['GigaChat-2-Max', 'Embeddings']);
   const registry = new ProviderRegistry([gigachat], []);
+
+  it('routes Gemini, Gemma and Gemini embedding models by name', () => {
+    const gemini = fakeProvider('gemini', []);
+    const both = new ProviderRegistry([gigachat, gemini], []);
+    for (const model of ['gemini-2.5-flash', 'Gemini-3-Pro-Preview', 'gemma-3-27b-it', 'text-embedding-004']) {
+      expect(both.resolve(model).provider, model).to.equal(gemini);
+    }
+    expect(both.resolve('gemini/gemini-2.5-pro')).to.deep.equal({ provider: gemini, model: 'gemini-2.5-pro' });
+    expect(() => both.resolve('geminiX')).to.throw(NotFoundError);
+  });
 
   it('routes GigaChat chat and embedding models by name', () => {
     for (const model of [
@@ -60,5 +74,20 @@ describe('ProviderRegistry', () => {
   it('merges the model lists of every enabled provider', async () => {
     const both = new ProviderRegistry([gigachat, fakeProvider('other', ['x-1'])], []);
     expect((await both.listModels()).map((model) => model.id)).to.deep.equal(['GigaChat-2-Max', 'Embeddings', 'x-1']);
+  });
+
+  it('lists the models it can when one provider fails, and reports the failure', async () => {
+    const failure = new Error('upstream down');
+    const broken = fakeProvider('broken', failure);
+    const failures: unknown[] = [];
+    const mixed = new ProviderRegistry([broken, gigachat], []);
+    const ids = (await mixed.listModels((_provider, error) => failures.push(error))).map((model) => model.id);
+    expect(ids).to.deep.equal(['GigaChat-2-Max', 'Embeddings']);
+    expect(failures).to.deep.equal([failure]);
+    const onlyBroken = new ProviderRegistry([broken], []);
+    await onlyBroken.listModels().then(
+      () => expect.fail('should have thrown'),
+      (error: unknown) => expect(error).to.equal(failure),
+    );
   });
 });

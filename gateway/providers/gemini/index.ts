@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { GoogleGenAI } from '@google/genai';
+import type { GeminiSettings } from '../../config.ts';
+import { cached } from '../../lib/cached.ts';
+import { createOutboundFetch, type Fetch } from '../../lib/outbound-fetch.ts';
+import { UpstreamError } from '../../openai/errors.ts';
+import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
+import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import { mapGeminiFailure } from './map-error.ts';
+import { type MediaFetchOptions, resolveGeminiMedia } from './resolve-media.ts';
+import { translateGeminiRequest } from './translate-request.ts';
+import { geminiCompletionId, translateGeminiResponse } from './translate-response.ts';
+import { translateGeminiStream } from './translate-stream.ts';
+import type { GeminiResponse } from './wire-types.ts';
+
+export interface GeminiProviderOptions {
+  settings: GeminiSettings;
+  /** Idle limit of one upstream call: waiting for the answer, and between two stream events. */
+  timeoutMs: number;
+  /** Limits for downloading https image URLs. */
+  media: MediaFetchOptions;
+  /** Tests only: replaces the proxy-aware fetch. */
+  fetch?: Fetch;
+}
+
+/** How long Gemini's model list is reused. */
+const MODELS_TTL_MS = 5 * 60_000;
+/** batchEmbedContents takes at most 100 texts per call. */
+const EMBED_BATCH_SIZE = 100;
+/** Model actions that make a model usable through this gateway. */
+const USABLE_ACTIONS = new Set(['generateContent', 'embedContent', 'batchEmbedContents']);
+
+function completionId(): string {
+  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+}
+
+/** An abort signal for one upstream call: the client leaving, or no progress for `timeoutMs`. */
+function watchdog(clientSignal: AbortSignal, timeoutMs: number) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  return {
+    signal: AbortSignal.any([clientSignal, controller.signal]),
+    timedOut: () => controller.signal.aborted && !clientSignal.aborted,
+    /** Progress was made: the idle limit starts again. */
+    progress: () => timer.refresh(),
+    stop: () => clearTimeout(timer),
+    /** Ends the upstream request (a stream the gateway stopped reading). */
+    abort: () => {
+      clearTimeout(timer);
+      if (!controller.signal.aborted) controller.abort();
+    },
+  };
+}
+
+/** Gemini (Developer API, v1beta) behind the provider interface, through @google/genai. */
+export function createGeminiProvider({ settings, timeoutMs, media, fetch }: GeminiProviderOptions): Provider {
+  const ai = new GoogleGenAI({
+    vertexai: false,
+    apiKey: settings.apiKey,
+    apiVersion: 'v1beta',
+    httpOptions: { baseUrl: settings.baseUrl.href, fetch: fetch ?? createOutboundFetch(settings.proxy) },
+  });
+  const fail = (error: unknown, watch: ReturnType<typeof watchdog>) =>
+    mapGeminiFailure(error, watch.timedOut(), timeoutMs);
+
+  const listModels = cached(async (): Promise<OpenAIModel[]> => {
+    const watch = watchdog(new AbortController().signal, timeoutMs);
+    try {
+      const models: OpenAIModel[] = [];
+      const pager = await ai.models.list({ config: { pageSize: 1000, abortSignal: watch.signal } });
+      for await (const model of pager) {
+        if (model.name === undefined || !model.supportedActions?.some((action) => USABLE_ACTIONS.has(action))) continue;
+        models.push({ id: model.name.replace(/^models\//, ''), object: 'model', created: 0, owned_by: 'google' });
+      }
+      return models;
+    } catch (error) {
+      throw fail(error, watch);
+    } finally {
+      watch.stop();
+    }
+  }, MODELS_TTL_MS);
+
+  async function prepare(request: OpenAIChatRequest, call: ProviderCall) {
+    const inline = await resolveGeminiMedia(request.messages, media, call.signal);
+    return translateGeminiRequest(request, inline);
+  }
+
+  async function complete(request: OpenAIChatRequest, call: ProviderCall) {
+    const plan = await prepare(request, call);
+    const watch = watchdog(call.signal, timeoutMs);
+    try {
+      const response = await ai.models.generateContent({
+        model: plan.model,
+        contents: plan.contents,
+        config: { ...plan.config, abortSignal: watch.signal },
+      });
+      if (response.responseId !== undefined) call.upstreamRequestId = response.responseId;
+      return translateGeminiResponse(response, geminiCompletionId(response, completionId()), { model: request.model });
+    } catch (error) {
+      throw fail(error, watch);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  async function* stream(request: OpenAIChatRequest, call: ProviderCall): AsyncGenerator<OpenAIChatChunk> {
+    const plan = await prepare(request, call);
+    const watch = watchdog(call.signal, timeoutMs);
+    async function* watched(): AsyncGenerator<GeminiResponse> {
+      const events = await ai.models.generateContentStream({
+        model: plan.model,
+        contents: plan.contents,
+        config: { ...plan.config, abortSignal: watch.signal },
+      });
+      for await (const event of events) {
+        watch.progress();
+        if (call.upstreamRequestId === undefined && event.responseId !== undefined) {
+          call.upstreamRequestId = event.responseId;
+        }
+        yield event;
+      }
+    }
+    try {
+      yield* translateGeminiStream(watched(), {
+        model: request.model,
+        includeUsage: request.stream_options?.include_usage === true,
+        fallbackId: completionId(),
+      });
+    } catch (error) {
+      throw fail(error, watch);
+    } finally {
+      // Ending early (the client left) must not leave the upstream request running.
+      watch.abort();
+    }
+  }
+
+  async function embed(
+    request: OpenAIEmbeddingRequest & { input: string[] },
+    call: ProviderCall,
+  ): Promise<EmbeddingResult> {
+    const result: EmbeddingResult = { vectors: [], promptTokens: 0 };
+    for (let start = 0; start < request.input.length; start += EMBED_BATCH_SIZE) {
+      const batch = request.input.slice(start, start + EMBED_BATCH_SIZE);
+      const watch = watchdog(call.signal, timeoutMs);
+      try {
+        const response = await ai.models.embedContent({
+          model: request.model,
+          contents: batch,
+          config: {
+            abortSignal: watch.signal,
+            ...(request.dimensions === undefined ? {} : { outputDimensionality: request.dimensions }),
+          },
+        });
+        const vectors = (response.embeddings ?? []).map((embedding) => embedding.values ?? []);
+        if (vectors.length !== batch.length) {
+          throw new UpstreamError(`Gemini answered with ${vectors.length} embeddings for ${batch.length} inputs.`);
+        }
+        // Google asks for vectors shortened by outputDimensionality to be normalised by the caller.
+        result.vectors.push(...(request.dimensions === undefined ? vectors : vectors.map(normalize)));
+        result.promptTokens += response.usageMetadata?.promptTokenCount ?? 0;
+      } catch (error) {
+        throw fail(error, watch);
+      } finally {
+        watch.stop();
+      }
+    }
+    return result;
+  }
+
+  return { name: 'gemini', displayName: 'Gemini', complete, stream, listModels, embed };
+}
+
+function normalize(vector: number[]): number[] {
+  const length = Math.hypot(...vector);
+  return length === 0 ? vector : vector.map((value) => value / length);
+}

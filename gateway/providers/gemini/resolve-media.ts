@@ -1,0 +1,69 @@
+import {
+  fetchPublicImage,
+  IMAGE_TYPES,
+  ImageFetchError,
+  type ImageFetchOptions,
+} from '../../lib/fetch-public-image.ts';
+import { BadRequestError } from '../../openai/errors.ts';
+import type { OpenAIMessage } from '../../openai/types.ts';
+import { parseDataUrl } from './translate-messages.ts';
+import type { GeminiInlineData } from './wire-types.ts';
+
+export type MediaFetchOptions = Omit<ImageFetchOptions, 'signal'>;
+
+/**
+ * Turns every image URL in the user messages into inline data: `data:` URLs are decoded, https
+ * URLs downloaded (in parallel, each once) within the limits of fetch-public-image.ts. A URL that
+ * cannot be used is a 400 naming its place in the request.
+ */
+export async function resolveGeminiMedia(
+  messages: readonly OpenAIMessage[],
+  options: MediaFetchOptions,
+  signal: AbortSignal,
+): Promise<Map<string, GeminiInlineData>> {
+  const media = new Map<string, GeminiInlineData>();
+  const downloads = new Map<string, string>();
+  for (const [index, message] of messages.entries()) {
+    if (message.role !== 'user' || typeof message.content === 'string') continue;
+    for (const [position, part] of message.content.entries()) {
+      if (part.type !== 'image_url') continue;
+      const url = part.image_url.url;
+      const param = `messages[${index}].content[${position}].image_url.url`;
+      if (media.has(url) || downloads.has(url)) continue;
+      if (url.startsWith('data:')) media.set(url, dataImage(url, param));
+      else if (url.startsWith('https://')) downloads.set(url, param);
+      else throw invalidImage('Image URLs must be https:// links or base64 data: URLs.', param);
+    }
+  }
+  await Promise.all(
+    [...downloads].map(async ([url, param]) => {
+      try {
+        const image = await fetchPublicImage(new URL(url), { ...options, signal });
+        media.set(url, { mimeType: image.mimeType, data: image.data.toString('base64') });
+      } catch (error) {
+        if (error instanceof ImageFetchError)
+          throw invalidImage(`The image at this URL cannot be used: ${error.message}.`, param);
+        if (error instanceof TypeError) throw invalidImage('The image URL is not a valid URL.', param);
+        throw error;
+      }
+    }),
+  );
+  return media;
+}
+
+function dataImage(url: string, param: string): GeminiInlineData {
+  const inline = parseDataUrl(url);
+  if (inline === undefined)
+    throw invalidImage('The data: URL is not base64 (expected data:image/png;base64,…).', param);
+  if (!IMAGE_TYPES.has(inline.mimeType)) {
+    throw invalidImage(
+      `Images of type ${inline.mimeType} are not supported; use ${[...IMAGE_TYPES].join(', ')}.`,
+      param,
+    );
+  }
+  return inline;
+}
+
+function invalidImage(message: string, param: string): BadRequestError {
+  return new BadRequestError(message, { param, code: 'invalid_image_url' });
+}
