@@ -36,7 +36,8 @@ export function embeddings(registry: ProviderRegistry): GatewayMiddleware {
       data: result.vectors.map((vector, index) => ({
         object: 'embedding',
         index,
-        embedding: base64 ? encodeFloat32Base64(vector) : vector,
+        // Float32 either way, so both encodings give a client the very same numbers.
+        embedding: base64 ? encodeFloat32Base64(vector) : vector.map(Math.fround),
       })),
       usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
     };

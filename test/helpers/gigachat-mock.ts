@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -68,6 +69,13 @@ export class GigaChatMock {
   /** Replaces the OAuth endpoint's answer (the call is still counted). */
   oauth: ((response: ServerResponse) => void) | undefined;
   models: () => unknown = () => recordedExchange('models', '/api/v1/models').response;
+  /** By default the recorded vector (test/fixtures/gigachat/embeddings.json) for every input, in order. */
+  embeddings: ChatHandler = (body, response) => {
+    const recorded = JSON.parse(readFileSync(new URL('../fixtures/gigachat/embeddings.json', import.meta.url), 'utf8'));
+    const item = recorded.data[0];
+    const data = (body.input as string[]).map((_text, index) => ({ ...item, index }));
+    sendJson(response, 200, { ...recorded, model: body.model, data });
+  };
 
   private constructor(server: http.Server, url: string) {
     this.server = server;
@@ -131,6 +139,9 @@ export class GigaChatMock {
     if (path === '/api/v1/models' && request.method === 'GET') return sendJson(response, 200, this.models());
     if (path === '/api/v1/chat/completions' && request.method === 'POST') {
       return this.chat(JSON.parse(body), response, request);
+    }
+    if (path === '/api/v1/embeddings' && request.method === 'POST') {
+      return this.embeddings(JSON.parse(body), response, request);
     }
     return sendJson(response, 404, { status: 404, message: 'Not found' });
   }
