@@ -76,6 +76,8 @@ function clean(input: Schema, depth: number): Schema {
   }
   // A $ref must stand alone, apart from other $-keywords.
   if (typeof output.$ref === 'string') {
+    // Draft-07 `definitions` are kept as `$defs` (above), so references to them must follow.
+    output.$ref = output.$ref.replace(/^#\/definitions\//, '#/$defs/');
     for (const key of Object.keys(output)) if (!key.startsWith('$')) delete output[key];
   }
   if (Array.isArray(output.required) && isSchema(output.properties)) {

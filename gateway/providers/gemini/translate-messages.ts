@@ -97,7 +97,12 @@ export function translateGeminiMessages(
         }
         if (message.function_call != null) {
           const { name, arguments: args } = message.function_call;
-          parts.push({ functionCall: { name, args: parseToolArguments(args, `${param}.function_call.arguments`) } });
+          const part: GeminiPart = {
+            functionCall: { name, args: parseToolArguments(args, `${param}.function_call.arguments`) },
+          };
+          // The legacy form carries no signature; on Gemini 3 it is the turn's first call when it stands alone.
+          if (context.checksThoughtSignatures && toolCalls.length === 0) part.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
+          parts.push(part);
         }
         push('model', parts);
         break;
