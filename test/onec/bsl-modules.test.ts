@@ -1,0 +1,248 @@
+import { expect } from 'chai';
+import { type BslMethod, type BslModule, method, stringsIn } from './lib/bsl.ts';
+import { dumpLayout, readBsl, readXml } from './lib/dump.ts';
+import { child, childrenNamed, descendants } from './lib/xml.ts';
+
+/*
+ * The processor's modules, checked without a 1C platform: structure, the export API, where HTTP
+ * runs, the HTTP/JSON idioms the issue asks for, and the wiring between Form.xml and the form module.
+ */
+
+const layout = dumpLayout();
+const form = layout.forms[0] as (typeof layout.forms)[number];
+const objectModule = readBsl(layout.objectModule);
+const formModule = readBsl(form.module);
+const formXml = readXml(form.form);
+
+/** The parameters each event handler receives, and where it runs. */
+const HANDLERS: Record<string, { directive: string; parameters: number }> = {
+  OnCreateAtServer: { directive: '&НаСервере', parameters: 2 },
+  OnChange: { directive: '&НаКлиенте', parameters: 1 },
+  OnClick: { directive: '&НаКлиенте', parameters: 3 },
+  Command: { directive: '&НаКлиенте', parameters: 1 },
+};
+const DIRECTIVES = ['&НаКлиенте', '&НаСервере', '&НаСервереБезКонтекста', '&НаКлиентеНаСервереБезКонтекста'];
+
+/** Code lines of a method without comments and string contents, joined. */
+const codeOf = (module: BslModule, name: string) => method(module, name).code;
+
+/** The condition of every `Если` that encloses a line of a method, innermost last. */
+function enclosingConditions(target: BslMethod, lineText: RegExp): string[] {
+  const lines = target.code.split('\n');
+  const index = lines.findIndex((line) => lineText.test(line));
+  if (index === -1) throw new Error(`no line ${lineText} in ${target.name}`);
+  const open: string[] = [];
+  for (const line of lines.slice(0, index)) {
+    const condition = /^\s*Если\s+(.*?)\s+Тогда\s*$/.exec(line);
+    if (condition !== null) open.push(condition[1] as string);
+    if (/^\s*КонецЕсли;/.test(line)) open.pop();
+  }
+  return open;
+}
+
+describe('onec: the BSL modules', () => {
+  for (const [name, module] of [
+    ['object module', objectModule],
+    ['form module', formModule],
+  ] as const) {
+    it(`${name}: blocks are balanced and every string literal is closed`, () => {
+      expect(module.errors).to.deep.equal([]);
+      expect(module.methods.length).to.be.greaterThan(5);
+    });
+  }
+
+  describe('object module', () => {
+    it('compiles only where a server context exists and refuses the client, as real code does', () => {
+      const lines = objectModule.code.map((line) => line.trim()).filter((line) => line !== '');
+      expect(lines[0]).to.equal('#Если Сервер Или ТолстыйКлиентОбычноеПриложение Или ВнешнееСоединение Тогда');
+      expect(lines.slice(-3)).to.deep.equal(['#Иначе', 'ВызватьИсключение НСтр("");', '#КонецЕсли']);
+    });
+
+    it('has no compilation directives (they belong to form modules)', () => {
+      expect(objectModule.methods.filter((candidate) => candidate.directive !== undefined)).to.deep.equal([]);
+      expect(objectModule.code.filter((line) => line.trim().startsWith('&'))).to.deep.equal([]);
+    });
+
+    it('exports Спросить, ОтправитьСообщения, СписокМоделей and МаркдаунВHTML with the issue signatures', () => {
+      const api = (name: string) => {
+        const found = method(objectModule, name);
+        expect(found.exported, name).to.equal(true);
+        expect(found.kind, name).to.equal('Функция');
+        return found.signature.replace(/\s+/g, ' ').trim();
+      };
+      expect(api('Спросить')).to.equal(
+        'Знач Текст, Знач СистемныйПромпт = "", Знач Модель = "", Знач Температура = Неопределено',
+      );
+      expect(api('ОтправитьСообщения')).to.equal('Знач Сообщения, Знач ДопПараметры = Неопределено');
+      expect(api('СписокМоделей')).to.equal('');
+      expect(api('МаркдаунВHTML')).to.equal('Знач Текст');
+    });
+
+    it('parses answers into Соответствие and writes bodies with ЗаписьJSON, without a BOM', () => {
+      const code = objectModule.code.join('\n');
+      expect(code).to.match(/ПрочитатьJSON\(Чтение, Истина\)/);
+      expect(code).not.to.match(/ПрочитатьJSON\([^,()]*\)/); // the Структура form breaks on OpenAI keys
+      expect(code).to.match(/ЗаписатьJSON\(Запись, Данные\)/);
+      const bodies = code.match(/УстановитьТелоИзСтроки\(.*\);/g) ?? [];
+      expect(bodies).to.deep.equal([
+        'УстановитьТелоИзСтроки(ЗаписатьВJSON(Данные), КодировкаТекста.UTF8, ИспользованиеByteOrderMark.НеИспользовать);',
+      ]);
+    });
+
+    it('sends the key as a bearer token and JSON with its charset', () => {
+      const request = method(objectModule, 'ВыполнитьЗапрос');
+      const code = request.code;
+      expect(code).to.match(/Заголовки\.Вставить\("", "" \+ СокрЛП\(КлючAPI\)\)/);
+      expect(stringsIn(objectModule, request)).to.include.members([
+        'Authorization',
+        'Bearer ',
+        'Content-Type',
+        'application/json; charset=utf-8',
+      ]);
+    });
+
+    it('verifies HTTPS against the OS store unless told not to, honours the system proxy and the timeout', () => {
+      const code = codeOf(objectModule, 'НовоеСоединение');
+      expect(code).to.contain('Новый ЗащищенноеСоединениеOpenSSL(, Новый СертификатыУдостоверяющихЦентровОС)');
+      expect(
+        enclosingConditions(method(objectModule, 'НовоеСоединение'), /СертификатыУдостоверяющихЦентровОС/),
+      ).to.deep.equal(['Адрес.Защищенное', 'ПроверятьСертификат']);
+      expect(code).to.contain('Новый ИнтернетПрокси(Истина)');
+      expect(enclosingConditions(method(objectModule, 'НовоеСоединение'), /ИнтернетПрокси/)).to.deep.equal([
+        'ИспользоватьСистемныйПрокси',
+      ]);
+      expect(code).to.match(
+        /Новый HTTPСоединение\(Адрес\.Хост, Адрес\.Порт, , , Прокси, ТаймаутСекунд\(\), ЗащищенноеСоединение\)/,
+      );
+      expect(codeOf(objectModule, 'ТаймаутПоУмолчанию')).to.match(/Возврат 180;/);
+      expect(objectModule.code.join('\n')).to.match(/^Таймаут = ТаймаутПоУмолчанию\(\);$/m);
+      expect(objectModule.code.join('\n')).to.match(/^ПроверятьСертификат = Истина;$/m);
+    });
+
+    it('catches connection failures and timeouts and turns gateway errors into Russian text', () => {
+      const request = method(objectModule, 'ВыполнитьЗапрос');
+      expect(request.code).to.match(
+        /Попытка\s+Соединение = НовоеСоединение\(Адрес\);[\s\S]*Исключение\s+ВызватьИсключение/,
+      );
+      expect(request.code).to.contain('ОписаниеОшибки()');
+      expect(stringsIn(objectModule, request).join('\n')).to.match(/Не удалось получить ответ шлюза/);
+      expect(request.code).to.match(/Если Ответ\.КодСостояния <> 200 Тогда\s+ВызватьИсключение ТекстОшибкиШлюза/);
+      const explanations = stringsIn(objectModule, method(objectModule, 'ОписаниеКодаСостояния')).join('\n');
+      for (const words of ['ключ API', 'слишком много запросов', 'провайдер модели', 'внутренняя ошибка']) {
+        expect(explanations).to.contain(words);
+      }
+    });
+
+    it('keeps HTTP out of every form: only the object module opens connections', () => {
+      expect(objectModule.code.join('\n')).to.contain('Новый HTTPСоединение');
+      expect(formModule.code.join('\n')).not.to.match(/HTTPСоединение|HTTPЗапрос|ЗащищенноеСоединение/);
+    });
+
+    it('escapes text before adding Markdown tags and links only http(s) addresses', () => {
+      const escaper = method(objectModule, 'ЭкранироватьHTML');
+      expect(escaper.code.split('\n').filter((line) => line.includes('СтрЗаменить')).length).to.equal(5);
+      expect(stringsIn(objectModule, escaper)).to.deep.equal([
+        '&',
+        '&amp;',
+        '<',
+        '&lt;',
+        '>',
+        '&gt;',
+        '"',
+        '&quot;',
+        "'",
+        '&#39;',
+      ]);
+      // The first replacement must be '&', or the entities of the others would be escaped again.
+      const markdown = method(objectModule, 'МаркдаунВHTML');
+      expect(markdown.code).to.match(/Строка = СокрЛП\(ЭкранироватьHTML\(ИсходнаяСтрока\)\);/);
+      expect(markdown.code).to.match(/Код\.Добавить\(ЭкранироватьHTML\(ИсходнаяСтрока\)\);/);
+      const link = method(objectModule, 'СсылкаВHTML');
+      expect(stringsIn(objectModule, link)).to.include.members(['https://', 'http://']);
+      expect(objectModule.strings.map((literal) => literal.value).join('\n')).not.to.match(/<script|javascript:/i);
+    });
+  });
+
+  describe('form module', () => {
+    it('puts a compilation directive on every procedure and function', () => {
+      for (const candidate of formModule.methods) {
+        expect(DIRECTIVES, `${candidate.name} line ${candidate.startLine}`).to.include(candidate.directive);
+      }
+    });
+
+    it('has a handler with the right directive and parameters for every event and command of Form.xml', () => {
+      const bindings: Array<{ handler: string; kind: string }> = [];
+      for (const events of descendants(formXml).filter((element) => element.name === 'Events')) {
+        for (const event of childrenNamed(events, 'Event')) {
+          bindings.push({ handler: event.text, kind: event.attributes.name as string });
+        }
+      }
+      for (const command of childrenNamed(child(formXml, 'Commands'), 'Command')) {
+        bindings.push({ handler: child(command, 'Action').text, kind: 'Command' });
+      }
+      expect(bindings.length).to.equal(6);
+      for (const { handler, kind } of bindings) {
+        const expected = HANDLERS[kind];
+        expect(expected, `no rule for event ${kind}`).not.to.equal(undefined);
+        const found = formModule.methods.find((candidate) => candidate.name === handler);
+        expect(found, `${kind} → ${handler}`).not.to.equal(undefined);
+        expect(found?.kind, handler).to.equal('Процедура');
+        expect(found?.directive, handler).to.equal(expected?.directive);
+        expect(found?.parameters.length, handler).to.equal(expected?.parameters);
+      }
+    });
+
+    it('calls only exported object-module methods on the processor object', () => {
+      const exported = new Set(
+        objectModule.methods.filter((candidate) => candidate.exported).map((found) => found.name),
+      );
+      const calls = [...formModule.code.join('\n').matchAll(/Обработка\.([\p{L}_][\p{L}\p{N}_]*)\(/gu)].map(
+        (match) => match[1] as string,
+      );
+      expect(calls.length).to.be.greaterThan(3);
+      for (const call of calls) expect(exported.has(call), call).to.equal(true);
+    });
+
+    it('runs server procedures only from server context or a client handler, never from &НаСервереБезКонтекста', () => {
+      const serverOnly = new Set(
+        formModule.methods.filter((candidate) => candidate.directive === '&НаСервере').map((found) => found.name),
+      );
+      for (const candidate of formModule.methods.filter((found) => found.directive === '&НаСервереБезКонтекста')) {
+        for (const name of serverOnly) expect(candidate.code, candidate.name).not.to.match(new RegExp(`\\b${name}\\(`));
+      }
+    });
+
+    it('saves settings per user in ХранилищеОбщихНастроек, the API key only when "save key" is ticked', () => {
+      const save = method(formModule, 'СохранитьНастройки');
+      expect(save.directive).to.equal('&НаСервере');
+      expect(save.code).to.match(/ХранилищеОбщихНастроек\.Сохранить\(КлючОбъектаНастроек\(\), "", Настройки\)/);
+      expect(enclosingConditions(save, /Настройки\.Вставить\("", Объект\.КлючAPI\)/)).to.deep.equal(['СохранитьКлюч']);
+      expect(save.code.match(/КлючAPI/g)).to.have.length(1);
+      const load = method(formModule, 'ЗагрузитьНастройки');
+      expect(load.code).to.match(/ХранилищеОбщихНастроек\.Загрузить\(КлючОбъектаНастроек\(\), ""\)/);
+      expect(method(formModule, 'ПриСозданииНаСервере').code).to.contain('ЗагрузитьНастройки();');
+      const saved = (target: BslMethod) => stringsIn(formModule, target).filter((value) => /^[\p{Lu}]/u.test(value));
+      for (const key of [
+        'АдресСервера',
+        'Модель',
+        'Температура',
+        'Таймаут',
+        'ПроверятьСертификат',
+        'ИспользоватьСистемныйПрокси',
+      ]) {
+        expect(saved(save), key).to.include(key);
+      }
+    });
+
+    it('fills the model list from the gateway, the conversation through МаркдаунВHTML', () => {
+      expect(codeOf(formModule, 'ОбновитьМоделиНаСервере')).to.contain('Обработка.СписокМоделей()');
+      expect(codeOf(formModule, 'ЗаполнитьСписокМоделей')).to.contain('Элементы.Модель.СписокВыбора');
+      const page = method(formModule, 'ОбновитьДиалогHTML');
+      expect(page.code).to.contain('Обработка.МаркдаунВHTML(Реплика.Содержание)');
+      expect(stringsIn(formModule, page).join('')).not.to.match(/<script/i);
+      const send = method(formModule, 'ОтправитьНаСервере');
+      expect(send.code).to.match(/Для Каждого Реплика Из История Цикл/);
+      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Сообщения)');
+    });
+  });
+});
