@@ -14,6 +14,13 @@ export interface AppDeps {
   logger: Logger;
   store: Store;
   registry: ProviderRegistry;
+  /** Routes mounted once another part has started (the Bitrix24 app, after the gateway listens). */
+  extension?: AppExtension;
+}
+
+/** A slot for routes that are known only after start-up; see main.ts. */
+export interface AppExtension {
+  middleware: Koa.Middleware | undefined;
 }
 
 /** The Koa application, without listening: tests and main.ts start it on their own server. */
@@ -26,6 +33,10 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   app.use(rejectUnrouted);
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const extension = deps.extension;
+  if (extension !== undefined) {
+    app.use((ctx, next) => (extension.middleware === undefined ? next() : extension.middleware(ctx, next)));
+  }
   // Errors Koa itself sees after a response began (a socket error mid-body, say).
   app.on('error', (error: unknown) => deps.logger.warn({ err: error }, 'response error'));
   return app;

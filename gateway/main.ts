@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { createApp } from './app.ts';
+import { type RunningB24App, startB24App } from '../b24-app/app.ts';
+import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
+import { type AppExtension, createApp } from './app.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { openStore, type Store } from './lib/store.ts';
@@ -64,13 +66,15 @@ export interface StartOptions {
 /** Starts the gateway from an environment; resolves once it listens. */
 export async function startGateway(env: Env, options: StartOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(env);
+  const b24Config = loadB24Config(env);
   const logger = createLogger(config.logLevel, options.logDestination);
   if (config.apiKeys.length === 0) {
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
   const store = await openStore(config.store);
   const registry = buildRegistry(config, store, logger);
-  const app = createApp({ config, logger, store, registry });
+  const extension: AppExtension = { middleware: undefined };
+  const app = createApp({ config, logger, store, registry, extension });
   const server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -80,6 +84,18 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
+  // The Bitrix24 app asks this gateway through its URL, so it starts once the gateway listens.
+  let b24: RunningB24App | undefined;
+  if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
+  else {
+    b24 = await startB24App({
+      config: b24Config,
+      logger,
+      localGatewayUrl: url,
+      localGatewayApiKey: config.apiKeys[0]?.key,
+    });
+    extension.middleware = b24.middleware;
+  }
   return {
     server,
     config,
@@ -90,6 +106,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await b24?.close();
       await store.disconnect();
     },
   };
@@ -102,7 +119,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // One line naming the variable; no stack trace for a configuration mistake.
     process.stderr.write(
-      `gateway: ${error instanceof ConfigError ? `configuration error: ${error.message}` : String(error)}\n`,
+      `gateway: ${error instanceof ConfigError || error instanceof B24ConfigError ? `configuration error: ${error.message}` : String(error)}\n`,
     );
     process.exit(1);
   }

@@ -69,6 +69,9 @@ function violations(files: ReadonlyMap<string, string>): string[] {
       if (file.startsWith('gateway/http/') && providerOf(target) !== undefined) {
         say('the HTTP layer talks to providers only through the registry');
       }
+      if (file.startsWith('gateway/') && file !== 'gateway/main.ts' && internal && target.startsWith('b24-app/')) {
+        say('only gateway/main.ts composes the Bitrix24 app');
+      }
       if (file.startsWith('b24-app/') && internal && target.startsWith('gateway/')) {
         if (!(edge.typeOnly && target === 'gateway/openai/types.ts'))
           say('b24-app may only import types from gateway/openai/types.ts');
@@ -111,6 +114,7 @@ describe('architecture: import directions (style.md)', () => {
       ['gateway/config.ts', "import { createLogger } from './lib/logger.ts';"],
       ['gateway/http/router.ts', "const provider = await import('../providers/gigachat/index.ts');"],
       ['b24-app/worker.ts', "import { loadConfig } from '../gateway/config.ts';"],
+      ['gateway/app.ts', "import { startB24App } from '../b24-app/app.ts';"],
       ['gateway/providers/gigachat/token.ts', "import { loadConfig } from '../../config.ts';"],
     ]);
     const found = violations(bad);
@@ -137,6 +141,7 @@ describe('architecture: import directions (style.md)', () => {
         'b24-app/worker.ts',
         "import type { OpenAIChatRequest } from '../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
       ],
+      ['gateway/main.ts', "import { startB24App } from '../b24-app/app.ts';"],
     ]);
     expect(violations(good)).to.deep.equal([]);
   });

@@ -1,0 +1,105 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { B24Config } from './config.ts';
+import type { B24Deps } from './deps.ts';
+import { engineEndpoint } from './engine-endpoint.ts';
+import { eventsEndpoint } from './events.ts';
+import { createGatewayClient } from './gateway-client.ts';
+import { installEndpoint } from './install-endpoint.ts';
+import { JobStore } from './jobs.ts';
+import { appPage } from './page/app-page.ts';
+import { serveAsset } from './page/assets.ts';
+import { pageSession, readState, reregister, tryPrompt } from './page/page-api.ts';
+import { loadSigningKey } from './portal-key.ts';
+import { PortalStore } from './portal-store.ts';
+import { PortalRateLimit } from './rate-limit.ts';
+import { openB24Store } from './store.ts';
+import { JobWorker } from './worker.ts';
+
+export interface B24AppOptions {
+  config: B24Config;
+  logger: Logger;
+  /** Where the gateway answers when B24_GATEWAY_URL is not set: this same process. */
+  localGatewayUrl: string;
+  /** A client key of the local gateway, when GATEWAY_API_KEYS is set. */
+  localGatewayApiKey: string | undefined;
+  /** First callback retry delay (tests shorten it). */
+  retryBaseMs?: number;
+}
+
+export interface RunningB24App {
+  /** The app's routes, to mount on a Koa application. */
+  middleware: Middleware;
+  deps: B24Deps;
+  close(): Promise<void>;
+}
+
+/** The app's routes (design.md, "HTTP routes"). */
+export function createB24Router(deps: B24Deps): Router {
+  const router = new Router();
+  const session = pageSession(deps);
+  router.post('/b24/install', installEndpoint(deps));
+  router.get('/b24/app', appPage(deps));
+  router.post('/b24/app', appPage(deps));
+  router.get('/b24/app/api/state', session, readState(deps));
+  router.post('/b24/app/api/engines', session, reregister(deps));
+  router.post('/b24/app/api/try', session, tryPrompt(deps));
+  router.post('/b24/events', eventsEndpoint(deps));
+  router.get('/b24/engine/:key/:code', engineEndpoint(deps));
+  router.post('/b24/engine/:key/:code', engineEndpoint(deps));
+  router.get('/b24/assets/:name', serveAsset);
+  return router;
+}
+
+/**
+ * Starts the Bitrix24 app: opens its store, resumes the jobs a previous process accepted, and
+ * returns its routes. It reaches the gateway only through the OpenAI SDK.
+ */
+export async function startB24App(options: B24AppOptions): Promise<RunningB24App> {
+  const { config, logger } = options;
+  const store = await openB24Store(config.storePath);
+  const portals = new PortalStore(store);
+  const jobs = new JobStore(portals);
+  const gateway = createGatewayClient(
+    config.gatewayUrl?.toString() ?? options.localGatewayUrl,
+    config.gatewayApiKey ?? options.localGatewayApiKey,
+  );
+  const worker = new JobWorker({
+    jobs,
+    portals,
+    gateway,
+    logger,
+    concurrency: 4,
+    retryBaseMs: options.retryBaseMs ?? 2_000,
+  });
+  const deps: B24Deps = {
+    config,
+    logger,
+    portals,
+    jobs,
+    worker,
+    gateway,
+    rateLimit: new PortalRateLimit(config.rateLimitPerMinute),
+    signingKey: await loadSigningKey(store),
+  };
+  if (config.publicUrl.protocol !== 'https:') {
+    logger.warn('PUBLIC_URL is plain http: fine for local tests, but Bitrix24 needs https in production');
+  }
+  if (config.oauth === undefined) {
+    logger.warn('Bitrix24 app: B24_CLIENT_ID is not set, so installs are refused; webhook engines still work');
+  }
+  await worker.resume();
+  const router = createB24Router(deps);
+  const routes = router.routes() as Middleware;
+  const allowed = router.allowedMethods() as Middleware;
+  logger.info(`Bitrix24 app: enabled at ${config.publicUrl.toString().replace(/\/+$/, '')}/b24/`);
+  return {
+    middleware: (ctx, next) => routes(ctx, () => allowed(ctx, next)),
+    deps,
+    async close() {
+      await worker.stop();
+      await store.disconnect();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Context } from 'koa';
+
+/** An error in Bitrix24's REST shape, for the routes Bitrix24 itself calls (engine, install, events). */
+export function answerBitrixError(ctx: Context, status: number, error: string, description: string): void {
+  ctx.status = status;
+  ctx.body = { error, error_description: description };
+}
+
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'rate_limit_error'
+  | 'api_error';
+
+/** An error in OpenAI's shape, for the routes a client reads (the app page's own calls). */
+export function answerOpenAIError(
+  ctx: Context,
+  status: number,
+  type: OpenAIErrorType,
+  message: string,
+  code: string,
+  param: string | null = null,
+): void {
+  ctx.status = status;
+  ctx.body = { error: { message, type, param, code } };
+}
+
+/**
+ * Replaces the portal key in the request path once the route has read it: the gateway's access
+ * log prints `ctx.path`, and the key is a secret.
+ */
+export function hidePortalKey(ctx: Context, portalKey: string): void {
+  const dot = portalKey.lastIndexOf('.');
+  ctx.path = ctx.path.replace(portalKey, `${dot > 0 ? portalKey.slice(0, dot) : ''}.[redacted]`);
+}

@@ -1,0 +1,140 @@
+import { type B24Store, keysWithPrefix } from './store.ts';
+
+/** The OAuth token set of a portal, as the OAuth server last issued it. */
+export interface PortalTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Unix seconds. */
+  expires: number;
+  expiresIn: number;
+  scope: string;
+  userId: number;
+  /** `L` local, `F` free, `P` paid… (informational). */
+  status: string;
+}
+
+/** An engine this app registered on the portal. */
+export interface EngineRecord {
+  code: string;
+  model: string;
+  name: string;
+}
+
+/** Everything the app keeps about one portal, stored under its `member_id`. */
+export interface PortalRecord {
+  memberId: string;
+  /** `oauth`: installed as an app; `webhook`: engines registered by the CLI through an incoming webhook. */
+  kind: 'oauth' | 'webhook';
+  /** The portal's host, with the port when it is not 443 (`acme.bitrix24.ru`). */
+  domain: string;
+  /** `https://<domain>/rest/`, as the trusted OAuth server reported it. */
+  clientEndpoint: string;
+  /** The portal's OAuth server, always one of the trusted hosts. */
+  serverEndpoint: string;
+  tokens: PortalTokens | undefined;
+  /** Proves ONAPPUNINSTALL comes from the portal (bitrix24.md §3.3). */
+  applicationToken: string | undefined;
+  engines: EngineRecord[];
+  installedAt: number;
+  updatedAt: number;
+}
+
+/** Tokens counted per engine. */
+export interface EngineUsage {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  lastUsedAt: number;
+}
+
+export type PortalUsage = Record<string, EngineUsage>;
+
+const portalKey = (memberId: string) => `portal:${memberId}`;
+const usageKey = (memberId: string) => `usage:${memberId}`;
+/** Jobs live under `job:<memberId>:` so uninstalling finds them. */
+export const jobKeyPrefix = (memberId: string) => `job:${memberId}:`;
+
+/** Per-portal data in the keyv store; read-modify-writes of one portal run one after another. */
+export class PortalStore {
+  readonly store: B24Store;
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(store: B24Store) {
+    this.store = store;
+  }
+
+  async get(memberId: string): Promise<PortalRecord | undefined> {
+    return (await this.store.get<PortalRecord>(portalKey(memberId))) ?? undefined;
+  }
+
+  async save(record: PortalRecord): Promise<void> {
+    await this.store.set(portalKey(record.memberId), { ...record, updatedAt: Date.now() });
+  }
+
+  /** Changes one portal's record under its lock; returns the new record (undefined if there is none). */
+  update(
+    memberId: string,
+    change: (record: PortalRecord) => PortalRecord | undefined,
+  ): Promise<PortalRecord | undefined> {
+    return this.withLock(memberId, async () => {
+      const record = await this.get(memberId);
+      if (record === undefined) return undefined;
+      const changed = change(record);
+      if (changed !== undefined) await this.save(changed);
+      return changed ?? record;
+    });
+  }
+
+  /** Adds one completion's tokens to the portal's usage of an engine. */
+  addUsage(memberId: string, engineCode: string, tokens: { prompt: number; completion: number }): Promise<void> {
+    return this.withLock(`usage:${memberId}`, async () => {
+      const usage = (await this.store.get<PortalUsage>(usageKey(memberId))) ?? {};
+      const entry = usage[engineCode] ?? {
+        requests: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        lastUsedAt: 0,
+      };
+      usage[engineCode] = {
+        requests: entry.requests + 1,
+        promptTokens: entry.promptTokens + tokens.prompt,
+        completionTokens: entry.completionTokens + tokens.completion,
+        totalTokens: entry.totalTokens + tokens.prompt + tokens.completion,
+        lastUsedAt: Date.now(),
+      };
+      await this.store.set(usageKey(memberId), usage);
+    });
+  }
+
+  async usage(memberId: string): Promise<PortalUsage> {
+    return (await this.store.get<PortalUsage>(usageKey(memberId))) ?? {};
+  }
+
+  /** Deletes every piece of the portal's data: record, tokens, usage, jobs. Returns how many keys went. */
+  async deleteAll(memberId: string): Promise<number> {
+    return this.withLock(memberId, async () => {
+      const keys = [
+        portalKey(memberId),
+        usageKey(memberId),
+        ...(await keysWithPrefix(this.store, jobKeyPrefix(memberId))),
+      ];
+      let deleted = 0;
+      for (const key of keys) if (await this.store.delete(key)) deleted += 1;
+      return deleted;
+    });
+  }
+
+  /** Runs `task` after every earlier task with the same key has finished. */
+  withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.#locks.set(key, settled);
+    void settled.then(() => {
+      if (this.#locks.get(key) === settled) this.#locks.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,201 @@
+import OpenAI from 'openai';
+import type { Logger } from 'pino';
+import { type ErrorCallback, isPortalCallbackUrl, postCallback } from './callbacks.ts';
+import type { Job, JobStore } from './jobs.ts';
+import { buildMessages } from './messages.ts';
+import type { PortalStore } from './portal-store.ts';
+
+export interface WorkerOptions {
+  jobs: JobStore;
+  portals: PortalStore;
+  gateway: OpenAI;
+  logger: Logger;
+  /** Jobs asking the model at the same time. */
+  concurrency: number;
+  /** First callback retry delay; doubles per attempt up to 5 minutes. */
+  retryBaseMs: number;
+}
+
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+/**
+ * Runs accepted jobs: asks the gateway, then delivers the answer (or the error) to the portal,
+ * retrying the callback with exponential backoff until the job's deadline. Every step is saved
+ * first, so a restarted process picks each job up where it stopped (`resume`).
+ */
+export class JobWorker {
+  readonly #options: WorkerOptions;
+  readonly #waiting: Job[] = [];
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+  }
+
+  /** Picks up every job a previous process accepted but did not finish. */
+  async resume(): Promise<number> {
+    const jobs = await this.#options.jobs.pending();
+    for (const job of jobs) this.#schedule(job);
+    if (jobs.length > 0) this.#options.logger.info({ jobs: jobs.length }, 'Bitrix24: resuming unfinished jobs');
+    this.#sweep = setInterval(() => void this.#options.jobs.pending().catch(() => undefined), 3_600_000);
+    this.#sweep.unref();
+    return jobs.length;
+  }
+
+  /** Starts a job that was just stored. */
+  enqueue(job: Job): void {
+    this.#schedule(job);
+  }
+
+  /** Stops taking work and aborts model calls; their jobs stay queued in the store for the next start. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    clearInterval(this.#sweep);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#waiting.length = 0;
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #schedule(job: Job): void {
+    if (this.#abort.signal.aborted) return;
+    const delay = job.nextAttemptAt - Date.now();
+    if (delay <= 0) {
+      this.#waiting.push(job);
+      this.#pump();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#waiting.push(job);
+      this.#pump();
+    }, delay);
+    this.#timers.add(timer);
+  }
+
+  #pump(): void {
+    while (this.#running.size < this.#options.concurrency && this.#waiting.length > 0) {
+      const job = this.#waiting.shift() as Job;
+      const run = this.#run(job).catch((error: unknown) => {
+        this.#options.logger.error({ err: error, memberId: job.memberId, job: job.id }, 'Bitrix24: job failed');
+      });
+      this.#running.add(run);
+      void run.finally(() => {
+        this.#running.delete(run);
+        this.#pump();
+      });
+    }
+  }
+
+  async #run(queued: Job): Promise<void> {
+    let job = queued;
+    if (Date.now() > job.deadline) {
+      await this.#options.jobs.finish(job, 'expired');
+      return;
+    }
+    if (job.state === 'queued') {
+      job = await this.#ask(job);
+      if (this.#abort.signal.aborted) return;
+      await this.#options.jobs.save(job);
+    }
+    if (job.state === 'answered' || job.state === 'failed') await this.#deliver(job);
+  }
+
+  /** Asks the gateway; the job comes back answered or failed (with its error callback body). */
+  async #ask(job: Job): Promise<Job> {
+    const request = job.request;
+    if (request === undefined)
+      return { ...job, state: 'failed', error: errorBody(500, 'internal', 'job lost its request') };
+    try {
+      const completion = await this.#options.gateway.chat.completions.create(
+        {
+          model: job.model,
+          messages: buildMessages(request),
+          ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+        },
+        { signal: this.#abort.signal },
+      );
+      const text = completion.choices[0]?.message.content ?? '';
+      const usage = completion.usage;
+      await this.#options.portals.addUsage(job.memberId, job.engineCode, {
+        prompt: usage?.prompt_tokens ?? 0,
+        completion: usage?.completion_tokens ?? 0,
+      });
+      // An empty result silently stops some Bitrix24 chains (bitrix24.md §5.2): report it as an error.
+      if (text.trim() === '') {
+        return {
+          ...job,
+          state: 'failed',
+          error: errorBody(502, 'empty_answer', 'The model returned an empty answer.'),
+        };
+      }
+      return { ...job, state: 'answered', result: text };
+    } catch (error) {
+      if (this.#abort.signal.aborted) return job;
+      this.#options.logger.warn(
+        { memberId: job.memberId, job: job.id, model: job.model, error: describe(error) },
+        'Bitrix24: the gateway could not answer a job',
+      );
+      return { ...job, state: 'failed', error: errorFromGateway(error) };
+    }
+  }
+
+  async #deliver(job: Job): Promise<void> {
+    const { jobs, portals, logger } = this.#options;
+    const portal = await portals.get(job.memberId);
+    const url = job.state === 'answered' ? job.request?.callbackUrl : job.request?.errorCallbackUrl;
+    if (portal === undefined || url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
+      await jobs.finish(job, portal === undefined ? 'portal uninstalled' : 'callback URL refused');
+      return;
+    }
+    const body = job.state === 'answered' ? { result: job.result ?? '' } : (job.error as ErrorCallback);
+    const outcome = await postCallback(url, body);
+    const log = { memberId: job.memberId, job: job.id, callback: job.state, attempt: job.attempts + 1 };
+    if (outcome.kind === 'delivered') {
+      logger.info(log, 'Bitrix24: callback delivered');
+      await jobs.finish(job, 'delivered');
+      return;
+    }
+    if (outcome.kind === 'refused') {
+      logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: the portal refused the callback');
+      await jobs.finish(job, `refused: ${outcome.reason}`);
+      return;
+    }
+    const attempts = job.attempts + 1;
+    const nextAttemptAt = Date.now() + Math.min(MAX_RETRY_DELAY_MS, this.#options.retryBaseMs * 2 ** (attempts - 1));
+    if (nextAttemptAt > job.deadline) {
+      logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: callback not delivered before the job expired');
+      await jobs.finish(job, 'expired');
+      return;
+    }
+    logger.warn(
+      { ...log, reason: outcome.reason, retryInMs: nextAttemptAt - Date.now() },
+      'Bitrix24: callback will be retried',
+    );
+    const next = { ...job, attempts, nextAttemptAt };
+    await jobs.save(next);
+    this.#schedule(next);
+  }
+}
+
+function errorBody(code: number, error: string, message: string): ErrorCallback {
+  return { message, error, code, api_request_completed: false };
+}
+
+/** A failed gateway call → the error callback body; `code` ≥ 500 shows the user "provider error". */
+function errorFromGateway(error: unknown): ErrorCallback {
+  if (error instanceof OpenAI.APIError && error.status !== undefined) {
+    return errorBody(error.status, String(error.code ?? error.type ?? 'gateway_error'), error.message);
+  }
+  if (error instanceof OpenAI.APIConnectionTimeoutError)
+    return errorBody(504, 'timeout', 'The model did not answer in time.');
+  return errorBody(503, 'gateway_unreachable', 'The gateway could not be reached.');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

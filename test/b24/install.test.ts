@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import type { PortalEngine } from '../helpers/b24/fake-portal.ts';
+import { B24Harness } from '../helpers/b24/harness.ts';
+import { frameInstallRequest, installEvent, postForm } from '../helpers/b24/wire.ts';
+
+describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)', function () {
+  this.timeout(30_000);
+  let harness: B24Harness;
+
+  before(async () => {
+    harness = await B24Harness.start();
+  });
+  after(async () => {
+    await harness?.close();
+  });
+
+  it('frame install: registers one text engine per model, binds the events, answers a page that calls installFinish', async () => {
+    const portal = await harness.newPortal();
+    const tokens = harness.oauth.issue(portal, 1);
+    const { query, body } = frameInstallRequest(portal, tokens);
+    const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
+    const html = await response.text();
+    expect(response.status, html).to.equal(200);
+    expect(response.headers.get('content-type')).to.match(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).to.contain(`frame-ancestors https://${portal.domain}`);
+    expect(html).to.contain('assets/install.js').and.contain('Приложение установлено');
+
+    expect(portal.engines.map((engine) => engine.code)).to.deep.equal([
+      'gigagate_GigaChat-2-Max',
+      'gigagate_GigaChat-2',
+    ]);
+    for (const engine of portal.engines) {
+      expect(engine.category).to.equal('text');
+      expect(engine.app_code).to.equal('local.0000test000000.00000000');
+      expect(engine.name).to.match(/^GigaChat-2(-Max)? \(Sber GigaChat via gigagate\)$/);
+      expect(engine.completions_url).to.match(
+        new RegExp(`^${harness.gateway.url}/b24/engine/${portal.memberId}\\.[\\w-]{32}/${engine.code}$`),
+      );
+      expect(engine.settings).to.deep.equal({
+        code_alias: 'ChatGPT',
+        model_context_type: 'token',
+        model_context_limit: String(131_072 - 8_192),
+      });
+    }
+    expect(portal.events).to.deep.equal([
+      { event: 'ONAPPINSTALL', handler: `${harness.gateway.url}/b24/events` },
+      { event: 'ONAPPUNINSTALL', handler: `${harness.gateway.url}/b24/events` },
+    ]);
+    // The posted refresh token was spent confirming the portal: the server rotated it.
+    expect(harness.oauth.refreshes.at(-1)).to.deep.equal({ refreshToken: tokens.refresh_token, ok: true });
+  });
+
+  it('API-only install (form-encoded auth[…]) takes the same path and answers JSON', async () => {
+    const portal = await harness.newPortal();
+    const response = await postForm(
+      `${harness.gateway.url}/b24/install`,
+      installEvent(portal, harness.oauth.issue(portal, 1)),
+    );
+    expect(response.status).to.equal(200);
+    expect(await response.json()).to.deep.equal({
+      result: true,
+      engines: ['gigagate_GigaChat-2-Max', 'gigagate_GigaChat-2'],
+    });
+    expect(portal.engines).to.have.length(2);
+    expect(portal.events.map((event) => event.event)).to.deep.equal(['ONAPPINSTALL', 'ONAPPUNINSTALL']);
+  });
+
+  it('installing again is idempotent: nothing unregistered or registered twice', async () => {
+    const portal = await harness.newPortal();
+    const install = () => {
+      const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+      return postForm(`${harness.gateway.url}/b24/install?${query}`, body);
+    };
+    expect((await install()).status).to.equal(200);
+    const ids = portal.engines.map((engine) => engine.id);
+    expect((await install()).status).to.equal(200);
+    expect(portal.engines.map((engine) => engine.id)).to.deep.equal(ids);
+    expect(portal.calls('ai.engine.register')).to.have.length(2);
+    expect(portal.calls('ai.engine.unregister')).to.have.length(0);
+    expect(portal.calls('event.bind')).to.have.length(2);
+  });
+
+  it('re-install unregisters what is stale or changed, then registers', async () => {
+    const portal = await harness.newPortal();
+    const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+    expect((await postForm(`${harness.gateway.url}/b24/install?${query}`, body)).status).to.equal(200);
+    const changed = portal.engines.find((engine) => engine.code === 'gigagate_GigaChat-2') as PortalEngine;
+    changed.settings.model_context_limit = '4000';
+    portal.engines.push({ ...changed, id: 99, code: 'gigagate_GigaChat-Pro', name: 'a model no longer configured' });
+
+    const again = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+    const response = await postForm(`${harness.gateway.url}/b24/install?${again.query}`, again.body);
+    expect(response.status, await response.text()).to.equal(200);
+    expect(portal.engines.map((engine) => engine.code).sort()).to.deep.equal([
+      'gigagate_GigaChat-2',
+      'gigagate_GigaChat-2-Max',
+    ]);
+    const replaced = portal.engines.find((engine) => engine.code === 'gigagate_GigaChat-2') as PortalEngine;
+    expect(replaced.settings.model_context_limit).to.equal(String(131_072 - 8_192));
+    expect(portal.calls('ai.engine.unregister').map((call) => call.params.code)).to.deep.equal([
+      'gigagate_GigaChat-2',
+      'gigagate_GigaChat-Pro',
+    ]);
+  });
+
+  it('copes with ENGINE_REGISTER_ERROR_CODE_UNIQUE for an engine the list did not show', async () => {
+    const portal = await harness.newPortal();
+    const first = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+    expect((await postForm(`${harness.gateway.url}/b24/install?${first.query}`, first.body)).status).to.equal(200);
+    portal.hiddenFromList.add('gigagate_GigaChat-2-Max');
+    const again = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+    const response = await postForm(`${harness.gateway.url}/b24/install?${again.query}`, again.body);
+    expect(response.status, await response.text()).to.equal(200);
+    expect(portal.engines.filter((engine) => engine.code === 'gigagate_GigaChat-2-Max')).to.have.length(1);
+    expect(portal.calls('ai.engine.register').map((call) => call.params.code)).to.deep.equal([
+      'gigagate_GigaChat-2-Max',
+      'gigagate_GigaChat-2',
+      'gigagate_GigaChat-2-Max', // refused: CODE_UNIQUE
+      'gigagate_GigaChat-2-Max', // after unregistering it
+    ]);
+  });
+
+  it('names the engine when its code belongs to another application (a webhook registration)', async () => {
+    const portal = await harness.newPortal();
+    portal.engines.push({
+      id: 50,
+      app_code: null,
+      name: 'GigaChat-2 registered by a webhook',
+      code: 'gigagate_GigaChat-2',
+      category: 'text',
+      completions_url: 'https://example.invalid/old',
+      settings: {},
+      date_create: 0,
+    });
+    const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1), { lang: 'en' });
+    const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
+    expect(response.status).to.equal(502);
+    const html = await response.text();
+    expect(html).to.contain('ENGINE_REGISTER_ERROR_CODE_UNIQUE').and.contain('gigagate_GigaChat-2 belongs to another');
+    expect(html).to.contain('The installation did not finish');
+  });
+
+  it('a forged install (member_id of another portal) is refused by the OAuth check and stores nothing', async () => {
+    const victim = await harness.newPortal();
+    const attacker = await harness.newPortal();
+    const { query, body } = frameInstallRequest(attacker, harness.oauth.issue(attacker, 1));
+    body.set('member_id', victim.memberId);
+    const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
+    expect(response.status).to.equal(403);
+    expect(await response.text()).to.contain('OAUTH_FAILED');
+    expect(attacker.calls()).to.have.length(0);
+    expect(victim.calls()).to.have.length(0);
+  });
+
+  it('a non-administrator gets a clear refusal: ai_admin needs an administrator', async () => {
+    const portal = await harness.newPortal();
+    const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 7), { lang: 'en' });
+    const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
+    expect(response.status).to.equal(403);
+    const html = await response.text();
+    expect(html).to.contain('The installation did not finish').and.contain('administrator');
+    expect(html).not.to.contain('install-data">{"ok":true');
+    await harness.gateway.waitForLog(/Bitrix24: install failed.*ACCESS_DENIED|ACCESS_DENIED.*Bitrix24: install failed/);
+  });
+});

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { FakePortal } from './fake-portal.ts';
+import { closeServer, parseBody, sendJson, startHttpsServer } from './https-server.ts';
+
+/** The app keys the tests configure: obviously fake. */
+export const TEST_CLIENT_ID = 'local.0000test000000.00000000';
+export const TEST_CLIENT_SECRET = 'test-client-secret-not-real';
+
+/** A token set as Bitrix24's OAuth server answers it (bitrix24.md §3.4; SOURCES.md). */
+export interface OAuthAnswer {
+  access_token: string;
+  refresh_token: string;
+  expires: number;
+  expires_in: number;
+  scope: string;
+  domain: string;
+  server_endpoint: string;
+  client_endpoint: string;
+  member_id: string;
+  status: string;
+  user_id: number;
+}
+
+interface Grant {
+  portal: FakePortal;
+  userId: number;
+  used: boolean;
+}
+
+/**
+ * Bitrix24's OAuth server (`oauth.bitrix.info`) on loopback HTTPS: `/oauth/token/` trades a
+ * refresh token for a new pair, once — a used refresh token is refused with `invalid_grant`, as
+ * the real server does after rotation.
+ */
+export class FakeOAuth {
+  readonly server: Server;
+  readonly origin: string;
+  readonly grants = new Map<string, Grant>();
+  /** Every refresh the server answered, in order. */
+  readonly refreshes: Array<{ refreshToken: string; ok: boolean; error?: string }> = [];
+
+  private constructor(server: Server, origin: string) {
+    this.server = server;
+    this.origin = origin;
+  }
+
+  static async start(tls: { key: string; cert: string }): Promise<FakeOAuth> {
+    let oauth: FakeOAuth | undefined;
+    const { server, origin } = await startHttpsServer(tls, (request, body, response) => {
+      const url = new URL(request.url ?? '/', 'https://localhost');
+      if (url.pathname !== '/oauth/token/') return sendJson(response, 404, { error: 'NOT_FOUND' });
+      const params = { ...Object.fromEntries(url.searchParams), ...parseBody(request, body) };
+      const [status, answer] = (oauth as FakeOAuth).token(params);
+      sendJson(response, status, answer);
+    });
+    oauth = new FakeOAuth(server, origin);
+    return oauth;
+  }
+
+  /** B24_OAUTH_URL for the app. */
+  get tokenUrl(): string {
+    return `${this.origin}/oauth/token/`;
+  }
+
+  /** `server_endpoint` as this server reports it. */
+  get serverEndpoint(): string {
+    return `${this.origin}/rest/`;
+  }
+
+  /** Issues a fresh token pair for a user of a portal, as Bitrix24 does when the app is opened or installed. */
+  issue(portal: FakePortal, userId: number, lifetimeSeconds = 3600): OAuthAnswer {
+    const accessToken = `test-access-${randomBytes(12).toString('hex')}`;
+    const refreshToken = `test-refresh-${randomBytes(12).toString('hex')}`;
+    const expires = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+    portal.accessTokens.set(accessToken, { userId, expiresAt: expires * 1000 });
+    this.grants.set(refreshToken, { portal, userId, used: false });
+    return {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      expires,
+      expires_in: 3600,
+      scope: 'ai_admin',
+      domain: new URL(this.origin).host,
+      server_endpoint: this.serverEndpoint,
+      client_endpoint: `${portal.origin}/rest/`,
+      member_id: portal.memberId,
+      status: 'L',
+      user_id: userId,
+    };
+  }
+
+  token(params: Record<string, string>): [number, unknown] {
+    if (params.client_id !== TEST_CLIENT_ID || params.client_secret !== TEST_CLIENT_SECRET) {
+      return [401, { error: 'invalid_client', error_description: 'Invalid client' }];
+    }
+    if (params.grant_type !== 'refresh_token') {
+      return [400, { error: 'invalid_request', error_description: 'Unsupported grant_type' }];
+    }
+    const grant = this.grants.get(params.refresh_token ?? '');
+    if (grant === undefined || grant.used) {
+      this.refreshes.push({ refreshToken: params.refresh_token ?? '', ok: false, error: 'invalid_grant' });
+      return [400, { error: 'invalid_grant', error_description: 'Invalid grant' }];
+    }
+    grant.used = true;
+    this.refreshes.push({ refreshToken: params.refresh_token as string, ok: true });
+    return [200, this.issue(grant.portal, grant.userId)];
+  }
+
+  async close(): Promise<void> {
+    await closeServer(this.server);
+  }
+}
