@@ -40,11 +40,17 @@ export interface ProxySettings {
   noProxy: string | undefined;
 }
 
-export interface StoreSettings {
-  kind: 'sqlite';
-  /** Absolute path of the SQLite file. */
-  path: string;
-}
+export type StoreSettings =
+  | {
+      kind: 'sqlite';
+      /** Absolute path of the SQLite file. */
+      path: string;
+    }
+  | {
+      kind: 'redis';
+      /** `redis://` or `rediss://` URL, password included. */
+      url: string;
+    };
 
 export interface Config {
   port: number;
@@ -166,10 +172,18 @@ function readClientKeys(env: Env): ClientKey[] {
 
 function readStore(env: Env, cwd: string): StoreSettings {
   const raw = read(env, 'STORE_URL') ?? 'sqlite://data/gateway.sqlite';
+  if (raw.startsWith('redis://') || raw.startsWith('rediss://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('STORE_URL', 'not a valid redis:// URL');
+    }
+    return { kind: 'redis', url: raw };
+  }
   if (!raw.startsWith('sqlite://')) {
     throw new ConfigError(
       'STORE_URL',
-      `expected sqlite://<file> (relative) or sqlite:///<absolute file>, got "${raw}"`,
+      `expected sqlite://<file> (relative), sqlite:///<absolute file> or redis://host:port, got "${raw}"`,
     );
   }
   const path = raw.slice('sqlite://'.length);

@@ -43,8 +43,19 @@ describe('config', () => {
   });
 
   it('resolves relative and absolute sqlite URLs', () => {
-    expect(loadConfig({ STORE_URL: 'sqlite://state/x.sqlite' }, '/srv/g').store.path).to.equal('/srv/g/state/x.sqlite');
-    expect(loadConfig({ STORE_URL: 'sqlite:///var/lib/g.sqlite' }, '/srv/g').store.path).to.equal('/var/lib/g.sqlite');
+    expect(loadConfig({ STORE_URL: 'sqlite://state/x.sqlite' }, '/srv/g').store).to.deep.equal({
+      kind: 'sqlite',
+      path: '/srv/g/state/x.sqlite',
+    });
+    expect(loadConfig({ STORE_URL: 'sqlite:///var/lib/g.sqlite' }, '/srv/g').store).to.deep.equal({
+      kind: 'sqlite',
+      path: '/var/lib/g.sqlite',
+    });
+    expect(loadConfig({ STORE_URL: 'redis://:secret@cache:6379/2' }).store).to.deep.equal({
+      kind: 'redis',
+      url: 'redis://:secret@cache:6379/2',
+    });
+    expect(loadConfig({ STORE_URL: 'rediss://cache:6380' }).store.kind).to.equal('redis');
   });
 
   const bad: Array<[string, Record<string, string>]> = [
@@ -55,6 +66,7 @@ describe('config', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['STORE_URL', { STORE_URL: 'postgres://db/x' }],
     ['STORE_URL', { STORE_URL: 'sqlite://' }],
+    ['STORE_URL', { STORE_URL: 'redis://bad host:6379' }],
     ['GIGACHAT_SCOPE', { GIGACHAT_SCOPE: 'GIGACHAT_API_FREE' }],
     ['GIGACHAT_AUTH_URL', { GIGACHAT_AUTH_URL: 'ngw.devices.sberbank.ru' }],
     ['GIGACHAT_BASE_URL', { GIGACHAT_BASE_URL: 'ftp://gigachat/api/v1' }],

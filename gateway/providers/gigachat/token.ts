@@ -3,7 +3,7 @@ import type { Agent } from 'node:http';
 import type { GigaChatSettings } from '../../config.ts';
 import { httpRequest, readBody } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { Store } from '../../lib/store.ts';
+import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
 import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
 import type { GigaChatTokenResponse } from './wire-types.ts';
@@ -25,10 +25,15 @@ export interface GigaChatTokenCacheOptions {
   now?: () => number;
 }
 
+/** How long one instance may take to fetch a token while the others sharing the store wait for it. */
+const FETCH_LEASE_MS = 10_000;
+const SHARED_POLL_MS = 50;
+
 /**
  * GigaChat's 30-minute OAuth token: held in memory, backed by the store (so a restart reuses it),
  * fetched on first need and refreshed lazily shortly before it expires. Concurrent callers on a
- * cold or stale cache share one OAuth call.
+ * cold or stale cache share one OAuth call — across instances too when the store is shared: one
+ * takes a lease and fetches, the others wait for its token to appear in the store.
  */
 export class GigaChatTokenCache {
   readonly #options: Required<GigaChatTokenCacheOptions>;
@@ -60,11 +65,23 @@ export class GigaChatTokenCache {
   }
 
   async #load(): Promise<GigaChatToken> {
-    const stored = await this.#readStore();
-    if (stored !== undefined && this.#isFresh(stored)) {
-      this.#memory = stored;
-      return stored;
+    const stored = await this.#readFreshStored();
+    if (stored !== undefined) return stored;
+    const lease = await tryLease(this.#options.store, this.#options.storeKey, FETCH_LEASE_MS).catch(() => ({
+      release: async () => {}, // the store is down: fetch anyway
+    }));
+    if (lease === undefined) {
+      const shared = await this.#waitForShared();
+      if (shared !== undefined) return shared;
     }
+    try {
+      return await this.#fetch();
+    } finally {
+      await lease?.release().catch(() => {});
+    }
+  }
+
+  async #fetch(): Promise<GigaChatToken> {
     const token = await this.#options.fetchToken();
     this.#memory = token;
     this.#options.logger.info(
@@ -78,6 +95,23 @@ export class GigaChatTokenCache {
       });
     }
     return token;
+  }
+
+  async #readFreshStored(): Promise<GigaChatToken | undefined> {
+    const stored = await this.#readStore();
+    if (stored === undefined || !this.#isFresh(stored)) return undefined;
+    this.#memory = stored;
+    return stored;
+  }
+
+  /** Another instance holds the lease: its token appears in the store, or the lease runs out. */
+  async #waitForShared(): Promise<GigaChatToken | undefined> {
+    for (let waited = 0; waited < FETCH_LEASE_MS; waited += SHARED_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, SHARED_POLL_MS));
+      const stored = await this.#readFreshStored();
+      if (stored !== undefined) return stored;
+    }
+    return undefined;
   }
 
   async #readStore(): Promise<GigaChatToken | undefined> {
