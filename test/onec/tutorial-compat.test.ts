@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { GigaChatMock, sendJson } from '../helpers/gigachat-mock.ts';
+import { fixture, fixtureBytes } from './lib/dump.ts';
 
 // The older "1C + GigaChat through a FastAPI bridge" tutorial (shared seeds, 004): its 1C form posts
 // {text, system_prompt, return_format} to /analyze/text with the 2-argument УстановитьТелоИзСтроки
@@ -41,14 +42,11 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
     it("answers the tutorial form's BOM-prefixed Cyrillic body with the HTML page it shows", async () => {
       mock.chat = (_body, response) =>
         sendJson(response, 200, gigaChatCompletion('Стороны: ООО «ТехноПром» & <покупатель>'));
+      // The tutorial form's own body (onec/fixtures), with the BOM its УстановитьТелоИзСтроки may add.
       const answer = await post(
         gateway,
         '/analyze/text',
-        tutorialBody({
-          text: 'Договор поставки №127 от 15.01.2024. Сумма 2 450 000 руб.',
-          system_prompt: 'Извлеки из договора: стороны, сумму, сроки.',
-          return_format: 'html',
-        }),
+        Buffer.concat([BOM, fixtureBytes('tutorial-analyze-text.request.json')]),
       );
       expect(answer.status).to.equal(200);
       expect(answer.headers.get('content-type')).to.equal('application/json; charset=utf-8');
@@ -62,8 +60,8 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
         {
           model: 'GigaChat',
           messages: [
-            { role: 'system', content: 'Извлеки из договора: стороны, сумму, сроки.' },
-            { role: 'user', content: 'Договор поставки №127 от 15.01.2024. Сумма 2 450 000 руб.' },
+            { role: 'system', content: fixture('tutorial-analyze-text.request.json').system_prompt },
+            { role: 'user', content: fixture('tutorial-analyze-text.request.json').text },
           ],
         },
       ]);

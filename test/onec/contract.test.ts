@@ -1,0 +1,265 @@
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createApp } from '../../gateway/app.ts';
+import { loadConfig } from '../../gateway/config.ts';
+import { createLogger } from '../../gateway/lib/logger.ts';
+import { openStore } from '../../gateway/lib/store.ts';
+import type { Provider } from '../../gateway/providers/provider.ts';
+import { ProviderRegistry } from '../../gateway/providers/registry.ts';
+import { gigaChatCompletion } from '../helpers/cassettes.ts';
+import { startTestGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
+import { GigaChatMock, sendJson } from '../helpers/gigachat-mock.ts';
+import { method } from './lib/bsl.ts';
+import { dumpLayout, FIXTURES, filesUnder, fixture, fixtureBytes, readBsl } from './lib/dump.ts';
+
+/*
+ * The contract between the BSL and the gateway. The fixtures in onec/fixtures are the exact JSON
+ * the object module builds (ЗаписатьJSON, compact, Cyrillic as is) and the answers it parses. Here
+ * they are checked against the BSL source, then replayed through the real gateway in front of a
+ * local GigaChat — as the BSL sends them, and with a BOM as 1C's two-argument
+ * УстановитьТелоИзСтроки would.
+ */
+
+const objectModule = readBsl(dumpLayout().objectModule);
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const KEY = 'test-1c-key';
+
+/** The string literals passed to `Вставить(` in a method, in order. */
+function insertedKeys(name: string): string[] {
+  const target = method(objectModule, name);
+  return [...target.source.matchAll(/\.Вставить\("([^"]+)"/g)].map((match) => match[1] as string);
+}
+
+/** The keys a method reads with `Получить("…")`, in order. */
+function readKeys(name: string): string[] {
+  return [...method(objectModule, name).source.matchAll(/\.Получить\("([^"]+)"\)/g)].map((match) => match[1] as string);
+}
+
+/** The request path a method passes to ВыполнитьЗапрос. */
+function requestPath(name: string): string {
+  const match = /ВыполнитьЗапрос\("(GET|POST)", "([^"]+)"/.exec(method(objectModule, name).source);
+  if (match === null) throw new Error(`${name} calls no ВыполнитьЗапрос`);
+  return match[2] as string;
+}
+
+/** The headers ВыполнитьЗапрос sets, as pairs of literals in its source. */
+function bslHeaders(withBody: boolean): Record<string, string> {
+  const source = method(objectModule, 'ВыполнитьЗапрос').source;
+  const headers: Record<string, string> = {};
+  for (const match of source.matchAll(/Заголовки\.Вставить\("([^"]+)", "([^"]+)"( \+ СокрЛП\(КлючAPI\))?\)/g)) {
+    const [, name, value, key] = match as unknown as [string, string, string, string | undefined];
+    if (name === 'Content-Type' && !withBody) continue;
+    headers[name] = key === undefined ? value : `${value}${KEY}`;
+  }
+  return headers;
+}
+
+/** What СодержаниеОтвета returns, following the keys the BSL reads: choices[0].message.content. */
+function bslAnswerText(answer: any): unknown {
+  const [choices, message, content] = readKeys('СодержаниеОтвета');
+  return answer[choices as string][0][message as string][content as string];
+}
+
+/** What ТекстОшибкиШлюза shows: error.message. */
+function bslErrorText(answer: any): unknown {
+  const [error, message] = readKeys('ТекстОшибкиШлюза');
+  return answer[error as string][message as string];
+}
+
+/** What СписокМоделей returns: data[].id. */
+function bslModelIds(answer: any): unknown[] {
+  const [data, id] = readKeys('СписокМоделей');
+  return (answer[data as string] as any[]).map((model) => model[id as string]);
+}
+
+describe('onec: the JSON contract between the BSL and the gateway', () => {
+  describe('the fixtures match the BSL source', () => {
+    it('every fixture is UTF-8 JSON without a BOM and without keys or tokens', () => {
+      const files = filesUnder(FIXTURES);
+      expect(files.length).to.be.greaterThan(8);
+      for (const file of files) {
+        const bytes = fixtureBytes(file);
+        expect([...bytes.subarray(0, 3)], file).not.to.deep.equal([...BOM]);
+        expect(() => JSON.parse(bytes.toString('utf8')), file).not.to.throw();
+        expect(bytes.toString('utf8'), file).not.to.match(
+          /Bearer\s+[\w.-]{8,}|"api[_-]?key"|access_token|test-1c-key/i,
+        );
+      }
+    });
+
+    for (const name of ['chat-completions.request.json', 'chat-dialog.request.json']) {
+      it(`${name} has exactly the keys ТелоЗапросаЧата and СообщениеЧата write, in their order`, () => {
+        const body = fixture(name);
+        expect(Object.keys(body)).to.deep.equal(insertedKeys('ТелоЗапросаЧата'));
+        for (const message of body.messages) expect(Object.keys(message)).to.deep.equal(insertedKeys('СообщениеЧата'));
+        expect(body.model).to.be.a('string').and.not.equal('');
+        expect(body.temperature).to.be.a('number');
+        expect(body.stream).to.equal(false); // 1C cannot read an event stream: always one JSON answer
+        const roles = new Set(
+          [...objectModule.strings, ...readBsl(dumpLayout().forms[0]?.module as string).strings].map((s) => s.value),
+        );
+        for (const message of body.messages) expect(roles.has(message.role), message.role).to.equal(true);
+        // ЗаписатьJSON with ПереносСтрокJSON.Нет: compact, Cyrillic unescaped.
+        expect(fixtureBytes(name).toString('utf8')).to.equal(JSON.stringify(body));
+        expect(fixtureBytes(name).toString('utf8')).to.match(/[А-Яа-яЁё]/);
+      });
+    }
+
+    it('the BSL writes the body compact and reads answers the way the fixtures have them', () => {
+      expect(method(objectModule, 'ЗаписатьВJSON').code).to.contain('Новый ПараметрыЗаписиJSON(ПереносСтрокJSON.Нет)');
+      expect(bslAnswerText(fixture('chat-completions.response.json'))).to.match(/^Оплата по счёту/);
+      expect(bslModelIds(fixture('models.response.json'))).to.include('GigaChat-2-Max');
+      for (const status of [401, 404, 429, 500, 502]) {
+        expect(bslErrorText(fixture(`error-${status}.response.json`)), String(status))
+          .to.be.a('string')
+          .and.not.equal('');
+      }
+      expect(requestPath('ОтправитьСообщения')).to.equal('/v1/chat/completions');
+      expect(requestPath('СписокМоделей')).to.equal('/v1/models');
+    });
+  });
+
+  describe('replayed through the real gateway', () => {
+    let mock: GigaChatMock;
+    let gateway: TestGateway;
+
+    beforeEach(async () => {
+      mock = await GigaChatMock.start();
+      gateway = await startTestGateway({ ...mock.env(), GATEWAY_API_KEYS: `buh:${KEY}` });
+    });
+    afterEach(async () => {
+      await gateway.close();
+      await mock.close();
+    });
+
+    /** Sends a body the way ВыполнитьЗапрос does: its path, its headers, the bytes as given. */
+    async function send(path: string, body?: Buffer, headers = bslHeaders(body !== undefined)) {
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers,
+        body,
+      });
+      // 1C reads the body as a UTF-8 string (ПолучитьТелоКакСтроку("UTF-8")) and then parses it.
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(await response.arrayBuffer());
+      return { status: response.status, contentType: response.headers.get('content-type'), body: JSON.parse(text) };
+    }
+    const upstreamBodies = () => mock.requestsTo('/api/v1/chat/completions').map((request) => JSON.parse(request.body));
+
+    for (const withBom of [false, true]) {
+      it(`answers the Спросить body ${withBom ? 'with a leading BOM' : 'as the BSL sends it'}, Cyrillic both ways`, async () => {
+        mock.chat = (_body, response) =>
+          sendJson(response, 200, gigaChatCompletion('Оплата по счёту №15 от 01.02.2025 за «Канцтовары», НДС 20%.'));
+        const raw = fixtureBytes('chat-completions.request.json');
+        const answer = await send(requestPath('ОтправитьСообщения'), withBom ? Buffer.concat([BOM, raw]) : raw);
+        expect(answer.status).to.equal(200);
+        expect(answer.contentType).to.equal('application/json; charset=utf-8');
+        expect(bslAnswerText(answer.body)).to.equal('Оплата по счёту №15 от 01.02.2025 за «Канцтовары», НДС 20%.');
+        expect(answer.body.model).to.equal('GigaChat');
+        const sent = fixture('chat-completions.request.json');
+        expect(upstreamBodies()).to.have.length(1);
+        expect(upstreamBodies()[0]).to.deep.include({
+          model: sent.model,
+          messages: sent.messages,
+          temperature: sent.temperature,
+        });
+      });
+    }
+
+    it('carries the form dialog (system, history, new question) to the model', async () => {
+      const answer = await send(requestPath('ОтправитьСообщения'), fixtureBytes('chat-dialog.request.json'));
+      expect(answer.status).to.equal(200);
+      expect(bslAnswerText(answer.body)).to.be.a('string');
+      const upstream = upstreamBodies()[0];
+      expect(upstream.model).to.equal('GigaChat-2-Max');
+      expect(upstream.messages.map((message: any) => message.role)).to.deep.equal([
+        'system',
+        'user',
+        'assistant',
+        'user',
+      ]);
+      expect(upstream.messages.at(-1).content).to.equal('А записать обратно — "без BOM"?');
+    });
+
+    it('lists models for СписокМоделей with the same key', async () => {
+      const answer = await send(requestPath('СписокМоделей'));
+      expect(answer.status).to.equal(200);
+      const ids = bslModelIds(answer.body);
+      expect(ids.length).to.be.greaterThan(3);
+      for (const id of ids) expect(id).to.be.a('string').and.not.equal('');
+      expect(ids).to.include.members(bslModelIds(fixture('models.response.json')));
+    });
+
+    /** The live error answer has the fixture's shape, type and code, and a message the BSL shows. */
+    function expectErrorLikeFixture(answer: { status: number; body: any }, status: number) {
+      const expected = fixture(`error-${status}.response.json`);
+      expect(answer.status).to.equal(status);
+      expect(Object.keys(answer.body)).to.deep.equal(Object.keys(expected));
+      expect(Object.keys(answer.body.error)).to.deep.equal(Object.keys(expected.error));
+      expect(answer.body.error).to.include({ type: expected.error.type, code: expected.error.code });
+      expect(bslErrorText(answer.body)).to.be.a('string').and.not.equal('');
+    }
+
+    it('answers 401 in the shape ТекстОшибкиШлюза reads when the key is missing or wrong', async () => {
+      const body = fixtureBytes('chat-completions.request.json');
+      const path = requestPath('ОтправитьСообщения');
+      const { Authorization: _key, ...anonymous } = bslHeaders(true);
+      expectErrorLikeFixture(await send(path, body, anonymous), 401);
+      const wrong = await send(path, body, { ...bslHeaders(true), Authorization: 'Bearer not-the-key' });
+      expect(wrong.status).to.equal(401);
+      expect(bslErrorText(wrong.body)).to.equal('Incorrect API key provided.');
+      expect((await send(requestPath('СписокМоделей'), undefined, {})).status).to.equal(401);
+    });
+
+    it('answers 404 for a model the gateway does not serve', async () => {
+      const body = Buffer.from(JSON.stringify({ ...fixture('chat-completions.request.json'), model: 'llama-3' }));
+      expectErrorLikeFixture(await send(requestPath('ОтправитьСообщения'), body), 404);
+    });
+
+    it('answers 429 when GigaChat limits, and 502 when GigaChat fails with 500', async () => {
+      const body = fixtureBytes('chat-completions.request.json');
+      mock.chat = (_body, response) =>
+        sendJson(response, 429, { status: 429, message: 'Too Many Requests' }, { 'retry-after': '1' });
+      expectErrorLikeFixture(await send(requestPath('ОтправитьСообщения'), body), 429);
+      mock.chat = (_body, response) => sendJson(response, 500, { status: 500, message: 'Internal Server Error' });
+      expectErrorLikeFixture(await send(requestPath('ОтправитьСообщения'), body), 502);
+    });
+  });
+
+  it('answers its own failures (500) in the same shape', async () => {
+    // A provider with a bug: the gateway must still answer JSON that ТекстОшибкиШлюза can read.
+    const broken = {
+      name: 'gigachat',
+      displayName: 'GigaChat',
+      complete: async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'choices')");
+      },
+    } as unknown as Provider;
+    const dir = tempDir();
+    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', STORE_URL: `sqlite://${join(dir, 'store.sqlite')}` });
+    const store = await openStore(config.store);
+    const app = createApp({
+      config,
+      logger: createLogger('silent'),
+      store,
+      registry: new ProviderRegistry([broken], []),
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: bslHeaders(true),
+        body: fixtureBytes('chat-completions.request.json'),
+      });
+      const body = (await response.json()) as any;
+      const expected = fixture('error-500.response.json');
+      expect(response.status).to.equal(500);
+      expect(body).to.deep.equal(expected);
+      expect(bslErrorText(body)).not.to.contain('choices'); // internals stay in the log
+    } finally {
+      server.close();
+      await store.disconnect();
+    }
+  });
+});
