@@ -1,11 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
 import { tempDir } from '../gateway.ts';
 import { GigaChatMock } from '../gigachat-mock.ts';
 import { createTestCa, type TestCa } from '../test-ca.ts';
 import { FakeOAuth, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from './fake-oauth.ts';
 import { FakePortal } from './fake-portal.ts';
 import { freePort, GatewayProcess } from './gateway-process.ts';
+import { frameInstallRequest, postForm } from './wire.ts';
 
 /**
  * Everything a Bitrix24 flow test needs: a throwaway CA, Bitrix24's OAuth server and portals on
@@ -67,6 +70,32 @@ export class B24Harness {
     const portal = await FakePortal.start({ key: this.ca.serverKey, cert: this.ca.serverCert }, () => this.gateway.url);
     this.portals.push(portal);
     return portal;
+  }
+
+  /** A new portal with the app installed through the frame install page. */
+  async installedPortal(userId = 1): Promise<FakePortal> {
+    const portal = await this.newPortal();
+    const { query, body } = frameInstallRequest(portal, this.oauth.issue(portal, userId));
+    const response = await postForm(`${this.gateway.url}/b24/install?${query}`, body);
+    if (response.status !== 200) throw new Error(`install failed: ${response.status} ${await response.text()}`);
+    return portal;
+  }
+
+  /** The completions_url of a portal's engine. */
+  engineUrl(portal: FakePortal, code = 'gigagate_GigaChat-2-Max'): string {
+    const engine = portal.engines.find((candidate) => candidate.code === code);
+    if (engine === undefined) throw new Error(`no engine ${code} on the portal`);
+    return engine.completions_url;
+  }
+
+  /** Reads one value of the app's keyv store (namespace b24) from the SQLite file, as another process would. */
+  async stored<T>(key: string): Promise<T | undefined> {
+    const store = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${this.storePath}` }), namespace: 'b24' });
+    try {
+      return (await store.get<T>(key)) ?? undefined;
+    } finally {
+      await store.disconnect();
+    }
   }
 
   async close(): Promise<void> {
