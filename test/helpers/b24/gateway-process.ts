@@ -40,6 +40,7 @@ export class GatewayProcess {
       stdio: 'pipe',
     });
     this.child = child;
+    const from = this.lines.length;
     const collect = (data: Buffer) => {
       const text = this.#partial + String(data);
       const lines = text.split('\n');
@@ -48,8 +49,8 @@ export class GatewayProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    await this.waitForLog(/Bitrix24 app: enabled|configuration error|Error/);
-    if (!this.log().includes('Bitrix24 app: enabled')) throw new Error(`the gateway did not start:\n${this.log()}`);
+    const line = await this.waitForLog(/Bitrix24 app: enabled|configuration error|Error/, 8000, from);
+    if (!line.includes('Bitrix24 app: enabled')) throw new Error(`the gateway did not start:\n${this.log()}`);
   }
 
   log(): string {
