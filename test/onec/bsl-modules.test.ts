@@ -12,7 +12,6 @@ const layout = dumpLayout();
 const form = layout.forms[0] as (typeof layout.forms)[number];
 const objectModule = readBsl(layout.objectModule);
 const formModule = readBsl(form.module);
-const formXml = readXml(form.form);
 
 /** The parameters each event handler receives, and where it runs. */
 const HANDLERS: Record<string, { directive: string; parameters: number }> = {
@@ -171,6 +170,7 @@ describe('onec: the BSL modules', () => {
     });
 
     it('has a handler with the right directive and parameters for every event and command of Form.xml', () => {
+      const formXml = readXml(form.form);
       const bindings: Array<{ handler: string; kind: string }> = [];
       for (const events of descendants(formXml).filter((element) => element.name === 'Events')) {
         for (const event of childrenNamed(events, 'Event')) {

@@ -218,10 +218,14 @@ function formItems(form: XmlElement): XmlElement[] {
 describe('onec: the Designer dump in onec/src', () => {
   const layout = dumpLayout();
   const xmlFiles = [layout.root, ...layout.forms.flatMap((form) => [form.metadata, form.form])];
-  const root = readXml(layout.root);
-  const processor = child(root, 'ExternalDataProcessor');
-  const properties = child(processor, 'Properties');
-  const objectAttributes = childrenNamed(child(processor, 'ChildObjects'), 'Attribute');
+  let processor: XmlElement;
+  let properties: XmlElement;
+  let objectAttributes: XmlElement[];
+  before(() => {
+    processor = child(readXml(layout.root), 'ExternalDataProcessor');
+    properties = child(processor, 'Properties');
+    objectAttributes = childrenNamed(child(processor, 'ChildObjects'), 'Attribute');
+  });
   const attributeName = (attribute: XmlElement) => child(child(attribute, 'Properties'), 'Name').text;
 
   it('holds exactly the files of one external data processor with one form', () => {
@@ -315,6 +319,8 @@ describe('onec: the Designer dump in onec/src', () => {
   });
 
   it('points DefaultForm at a form listed in ChildObjects, whose files exist and name it', () => {
+    const listed = childrenNamed(child(processor, 'ChildObjects'), 'Form').map((form) => form.text);
+    expect(listed).to.deep.equal(layout.forms.map((form) => form.name));
     const name = child(properties, 'Name').text;
     const defaultForm = child(properties, 'DefaultForm').text;
     const formName = /^ExternalDataProcessor\.(\w+)\.Form\.(.+)$/u.exec(defaultForm);
@@ -382,12 +388,18 @@ describe('onec: the Designer dump in onec/src', () => {
     expect(Number(child(qualifiers, 'v8:FractionDigits').text)).to.be.greaterThan(0);
   });
 
-  for (const form of dumpLayout().forms) {
+  for (const form of layout.forms) {
     describe(`form ${form.name}`, () => {
-      const document = readXml(form.form);
-      const items = formItems(document);
-      const formAttributes = childrenNamed(child(document, 'Attributes'), 'Attribute');
-      const commands = childrenNamed(child(document, 'Commands'), 'Command');
+      let document: XmlElement;
+      let items: XmlElement[];
+      let formAttributes: XmlElement[];
+      let commands: XmlElement[];
+      before(() => {
+        document = readXml(form.form);
+        items = formItems(document);
+        formAttributes = childrenNamed(child(document, 'Attributes'), 'Attribute');
+        commands = childrenNamed(child(document, 'Commands'), 'Command');
+      });
 
       it('writes children in the Designer order and the AutoCommandBar as id -1', () => {
         for (const element of descendants(document)) {

@@ -61,9 +61,10 @@ export function dumpLayout(): DumpLayout {
   if (rootFiles.length !== 1) throw new Error(`onec/src must hold exactly one root XML file, found ${rootFiles}`);
   const root = rootFiles[0] as string;
   const name = root.slice(0, -'.xml'.length);
-  const processor = readXml(root).children[0] as XmlElement;
-  const childObjects = processor.children.find((element) => element.name === 'ChildObjects');
-  const formNames = (childObjects?.children ?? []).filter((item) => item.name === 'Form').map((item) => item.text);
+  // From the file system, not the XML, so a broken file fails its test instead of the test loading.
+  const formNames = readdirSync(join(SOURCES, name, 'Forms'))
+    .filter((entry) => entry.endsWith('.xml'))
+    .map((entry) => entry.slice(0, -'.xml'.length));
   return {
     name,
     root,
