@@ -24,6 +24,64 @@ describe('config', () => {
     expect(config.store).to.deep.equal({ kind: 'sqlite', path: '/srv/gateway/data/gateway.sqlite' });
     expect(config.maxBodyBytes).to.equal(20 * 1024 * 1024);
     expect(config.gigachat).to.equal(undefined);
+    expect(config.gemini).to.equal(undefined);
+  });
+
+  it('fills Gemini defaults when GEMINI_API_KEY is set: the public API, direct', () => {
+    const gemini = loadConfig({ GEMINI_API_KEY: ' AIza-test-key ' }).gemini;
+    expect(gemini?.apiKey).to.equal('AIza-test-key');
+    expect(gemini?.baseUrl.href).to.equal('https://generativelanguage.googleapis.com/');
+    expect(gemini?.proxy).to.deep.equal({ httpsProxy: undefined, httpProxy: undefined, noProxy: undefined });
+  });
+
+  it('takes GEMINI_BASE_URL without a version (the gateway adds v1beta)', () => {
+    for (const base of ['http://127.0.0.1:9000', 'https://gemini-mirror.example.com/google/']) {
+      expect(loadConfig({ GEMINI_API_KEY: 'k', GEMINI_BASE_URL: base }).gemini?.baseUrl.href).to.equal(
+        new URL(base).href,
+      );
+    }
+  });
+
+  it('reads the proxy variables for Gemini, upper case before lower case', () => {
+    const proxy = loadConfig({
+      GEMINI_API_KEY: 'k',
+      HTTPS_PROXY: 'http://upper.proxy:3128',
+      https_proxy: 'http://lower.proxy:3128',
+      http_proxy: 'http://plain.proxy:8080',
+      no_proxy: 'localhost,.internal',
+    }).gemini?.proxy;
+    expect(proxy).to.deep.equal({
+      httpsProxy: 'http://upper.proxy:3128/',
+      httpProxy: 'http://plain.proxy:8080/',
+      noProxy: 'localhost,.internal',
+    });
+  });
+
+  it('NO_PROXY wins over no_proxy; an empty upper-case variable falls back to the lower-case one', () => {
+    const proxy = loadConfig({
+      GEMINI_API_KEY: 'k',
+      HTTPS_PROXY: ' ',
+      https_proxy: 'https://user:pass@lower.proxy:8443',
+      NO_PROXY: '*.ru',
+      no_proxy: 'ignored',
+    }).gemini?.proxy;
+    expect(proxy).to.deep.equal({
+      httpsProxy: 'https://user:pass@lower.proxy:8443/',
+      httpProxy: undefined,
+      noProxy: '*.ru',
+    });
+  });
+
+  it('leaves Gemini off without GEMINI_API_KEY, even when its other variables are set', () => {
+    expect(loadConfig({ GEMINI_BASE_URL: 'http://127.0.0.1:9000', HTTPS_PROXY: 'http://p:3128' }).gemini).to.equal(
+      undefined,
+    );
+  });
+
+  it('rejects a Gemini key with whitespace inside, without echoing it', () => {
+    const error = configError({ GEMINI_API_KEY: 'AIza secret-part' });
+    expect(error.variable).to.equal('GEMINI_API_KEY');
+    expect(error.message).not.to.contain('secret-part');
   });
 
   it('fills GigaChat defaults when credentials are set', () => {
@@ -74,6 +132,16 @@ describe('config', () => {
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'name:' }],
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'a:k1,a:k2' }],
     ['GATEWAY_API_KEYS', { HOST: '0.0.0.0' }],
+    ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'https://generativelanguage.googleapis.com/v1beta' }],
+    ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'https://generativelanguage.googleapis.com/v1/' }],
+    ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'http://127.0.0.1:9000/v1alpha' }],
+    ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'https://mirror.example.com/gemini/v1beta1' }],
+    ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'generativelanguage.googleapis.com' }],
+    ['HTTPS_PROXY', { GEMINI_API_KEY: 'k', HTTPS_PROXY: 'proxy:3128' }],
+    ['HTTPS_PROXY', { GEMINI_API_KEY: 'k', HTTPS_PROXY: 'socks5://proxy:1080' }],
+    ['https_proxy', { GEMINI_API_KEY: 'k', https_proxy: 'not a url' }],
+    ['HTTP_PROXY', { GEMINI_API_KEY: 'k', HTTP_PROXY: 'ftp://proxy' }],
+    ['http_proxy', { GEMINI_API_KEY: 'k', http_proxy: '::' }],
   ];
   for (const [variable, env] of bad) {
     it(`stops on a bad ${variable} (${JSON.stringify(env)}) with one line naming it`, () => {

@@ -458,6 +458,16 @@ describe('translateGeminiMessages', () => {
       expect(error.message).to.contain("'c2'");
     });
 
+    it('a result that does not directly follow its call → 400 naming the call', () => {
+      const error = rejection([
+        user('x'),
+        assistantCalls(toolCall('c1', 'f', '{}')),
+        user('hurry up'),
+        toolResult('c1', '1'),
+      ]);
+      expect(error.param).to.equal('messages[1].tool_calls[0].id');
+    });
+
     it('a call left unanswered at the end → 400', () => {
       const error = rejection([user('x'), assistantCalls(toolCall('c1', 'f', '{}'))]);
       expect(error.param).to.equal('messages[1].tool_calls[0].id');

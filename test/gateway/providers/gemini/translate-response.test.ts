@@ -93,7 +93,7 @@ describe('translateGeminiResponse', () => {
     expect(choice?.message.content).to.equal(null);
     expect(choice?.message.tool_calls).to.have.length(1);
     const call = choice!.message.tool_calls![0]!;
-    expect(call.type).to.equal('function');
+    if (call.type !== 'function') throw new Error('expected a function tool call');
     expect(call.function).to.deep.equal({ name: 'weather', arguments: '{"location":"San Francisco"}' });
     // No Gemini id in the recording: ours, carrying the signature for the next turn.
     expect(call.id).to.match(/^call_[A-Za-z0-9_-]{16}__thought__/);
