@@ -59,6 +59,10 @@ export class JobStore {
     await this.#portals.store.set(jobKey(job.memberId, job.id), job);
   }
 
+  async remove(job: Job): Promise<void> {
+    await this.#portals.store.delete(jobKey(job.memberId, job.id));
+  }
+
   /** Keeps only a tombstone of a finished job, until its deadline, so a repeat is still recognised. */
   async finish(job: Job, outcome: string): Promise<Job> {
     const done: Job = { ...job, state: 'done', request: undefined, result: undefined, error: undefined, outcome };

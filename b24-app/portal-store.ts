@@ -86,9 +86,10 @@ export class PortalStore {
     });
   }
 
-  /** Adds one completion's tokens to the portal's usage of an engine. */
+  /** Adds one completion's tokens to the portal's usage of an engine (not for a portal uninstalled meanwhile). */
   addUsage(memberId: string, engineCode: string, tokens: { prompt: number; completion: number }): Promise<void> {
-    return this.withLock(`usage:${memberId}`, async () => {
+    return this.withLock(memberId, async () => {
+      if ((await this.get(memberId)) === undefined) return;
       const usage = (await this.store.get<PortalUsage>(usageKey(memberId))) ?? {};
       const entry = usage[engineCode] ?? {
         requests: 0,

@@ -99,6 +99,8 @@ export class JobWorker {
     if (job.state === 'queued') {
       job = await this.#ask(job);
       if (this.#abort.signal.aborted) return;
+      // Uninstalled while the model was thinking: its data is gone and must stay gone.
+      if ((await this.#options.portals.get(job.memberId)) === undefined) return this.#options.jobs.remove(job);
       await this.#options.jobs.save(job);
     }
     if (job.state === 'answered' || job.state === 'failed') await this.#deliver(job);
@@ -148,8 +150,12 @@ export class JobWorker {
     const { jobs, portals, logger } = this.#options;
     const portal = await portals.get(job.memberId);
     const url = job.state === 'answered' ? job.request?.callbackUrl : job.request?.errorCallbackUrl;
-    if (portal === undefined || url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
-      await jobs.finish(job, portal === undefined ? 'portal uninstalled' : 'callback URL refused');
+    if (portal === undefined) {
+      await jobs.remove(job);
+      return;
+    }
+    if (url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
+      await jobs.finish(job, 'callback URL refused');
       return;
     }
     const body = job.state === 'answered' ? { result: job.result ?? '' } : (job.error as ErrorCallback);

@@ -88,14 +88,67 @@ export class B24Harness {
     return engine.completions_url;
   }
 
-  /** Reads one value of the app's keyv store (namespace b24) from the SQLite file, as another process would. */
-  async stored<T>(key: string): Promise<T | undefined> {
-    const store = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${this.storePath}` }), namespace: 'b24' });
+  /** Uses the app's keyv store (namespace b24) in the SQLite file, as another process would. */
+  async withStore<T>(use: (store: Keyv) => Promise<T>): Promise<T> {
+    const store = new Keyv({
+      store: new KeyvSqlite({ uri: `sqlite://${this.storePath}`, busyTimeout: 5000 }),
+      namespace: 'b24',
+    });
     try {
-      return (await store.get<T>(key)) ?? undefined;
+      return await use(store);
     } finally {
       await store.disconnect();
     }
+  }
+
+  /** One stored value. */
+  stored<T>(key: string): Promise<T | undefined> {
+    return this.withStore(async (store) => (await store.get<T>(key)) ?? undefined);
+  }
+
+  /** Every key in the app's namespace. */
+  storedKeys(): Promise<string[]> {
+    return this.withStore(async (store) => {
+      const keys: string[] = [];
+      for await (const [key] of (store.iterator as NonNullable<typeof store.iterator>)(undefined)) keys.push(key);
+      return keys;
+    });
+  }
+
+  /**
+   * Opens the app page as Bitrix24 does (a form POST with the viewer's AUTH_ID) and returns the
+   * page and the session its script would use.
+   */
+  async openAppPage(
+    portal: FakePortal,
+    userId = 1,
+    lang = 'en',
+  ): Promise<{ status: number; html: string; session: string | undefined; headers: Headers }> {
+    const tokens = this.oauth.issue(portal, userId);
+    const query = new URLSearchParams({ DOMAIN: portal.domain, PROTOCOL: '1', LANG: lang, APP_SID: 'testappsid' });
+    const body = new URLSearchParams({
+      AUTH_ID: tokens.access_token,
+      AUTH_EXPIRES: '3600',
+      REFRESH_ID: tokens.refresh_token,
+      member_id: portal.memberId,
+      status: 'L',
+      PLACEMENT: 'DEFAULT',
+      PLACEMENT_OPTIONS: '{}',
+    });
+    const response = await postForm(`${this.gateway.url}/b24/app?${query}`, body);
+    const html = await response.text();
+    const data = /<script type="application\/json" id="app-data">(.*?)<\/script>/.exec(html)?.[1];
+    const session = data === undefined ? undefined : (JSON.parse(data) as { session: string }).session;
+    return { status: response.status, html, session, headers: response.headers };
+  }
+
+  /** Calls one of the page's own API routes with its session. */
+  pageApi(session: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.gateway.url}/b24/app/api/${path}`, {
+      method: body === undefined && path === 'state' ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   }
 
   async close(): Promise<void> {
