@@ -39,6 +39,59 @@ function enclosingConditions(target: BslMethod, lineText: RegExp): string[] {
   return open;
 }
 
+/**
+ * Global functions the modules may call: all exist in 8.3.10 (the Стр* string functions and
+ * ПрочитатьJSON/ЗаписатьJSON since 8.3.6). Anything else must be a method of the module itself, so
+ * a typo or a newer platform function (regular expressions 8.3.23, Асинх 8.3.18) fails here.
+ */
+const PLATFORM_FUNCTIONS = new Set([
+  'ЗаписатьJSON',
+  'ЗаписьЖурналаРегистрации',
+  'ЗаполнитьЗначенияСвойств',
+  'ЗначениеЗаполнено',
+  'ИнформацияОбОшибке',
+  'КраткоеПредставлениеОшибки',
+  'Лев',
+  'НРег',
+  'НСтр',
+  'ОписаниеОшибки',
+  'ПерейтиПоНавигационнойСсылке',
+  'ПодробноеПредставлениеОшибки',
+  'ПоказатьПредупреждение',
+  'ПрочитатьJSON',
+  'ПустаяСтрока',
+  'РеквизитФормыВЗначение',
+  'СокрЛ',
+  'СокрЛП',
+  'Состояние',
+  'Сред',
+  'СтрДлина',
+  'СтрЗаканчиваетсяНа',
+  'СтрЗаменить',
+  'СтрНайти',
+  'СтрНачинаетсяС',
+  'СтрРазделить',
+  'СтрСоединить',
+  'СтрШаблон',
+  'Тип',
+  'ТипЗнч',
+  'Формат',
+  'Число',
+]);
+const OPERATORS = new Set(['И', 'Или', 'Не']);
+
+/** Names called as functions without an object before them (`Имя(`), `Новый Тип(` excluded. */
+function globalCalls(module: BslModule): string[] {
+  const calls = new Set<string>();
+  for (const line of module.code) {
+    for (const match of line.matchAll(/(?<![.\p{L}\p{N}_])([\p{L}_][\p{L}\p{N}_]*)\s*\(/gu)) {
+      if (/(Новый|New)$/i.test(line.slice(0, match.index).trimEnd())) continue;
+      calls.add(match[1] as string);
+    }
+  }
+  return [...calls];
+}
+
 describe('onec: the BSL modules', () => {
   for (const [name, module] of [
     ['object module', objectModule],
@@ -47,6 +100,18 @@ describe('onec: the BSL modules', () => {
     it(`${name}: blocks are balanced and every string literal is closed`, () => {
       expect(module.errors).to.deep.equal([]);
       expect(module.methods.length).to.be.greaterThan(5);
+    });
+
+    it(`${name}: calls only its own methods and platform functions of 8.3.10`, () => {
+      const own = new Set(module.methods.map((candidate) => candidate.name));
+      const unknown = globalCalls(module).filter(
+        (call) => !own.has(call) && !PLATFORM_FUNCTIONS.has(call) && !OPERATORS.has(call),
+      );
+      expect(unknown).to.deep.equal([]);
+      // Async methods and Ждать need 8.3.18+ and a compatibility mode this processing cannot assume.
+      expect(module.code.join('\n')).not.to.match(
+        /Асинх(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}_])(Ждать|Await|Async)(?![\p{L}\p{N}_])/u,
+      );
     });
   }
 
