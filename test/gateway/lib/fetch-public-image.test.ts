@@ -142,8 +142,12 @@ describe('fetchPublicImage', () => {
   });
 
   describe('refuses private and local addresses (before connecting)', () => {
+    // The URL parser turns 2130706433, 0x7f.1 and 127.1 into 127.0.0.1 before the check sees them.
     for (const host of [
       '127.0.0.1',
+      '2130706433',
+      '0x7f.1',
+      '127.1',
       '10.0.0.1',
       '169.254.169.254',
       '[::1]',

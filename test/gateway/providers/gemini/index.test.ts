@@ -261,8 +261,11 @@ describe('createGeminiProvider', () => {
 
     it('a slow stream that keeps sending events is not cut (the limit is per event)', async () => {
       mock.stream = (_body, response) =>
-        writeGeminiStream(response, geminiStreamFixture('stream-text'), { delayMs: 150 });
-      const chunks = await collect(make({ timeoutMs: 250 }).stream(ask({ stream: true }), newCall()));
+        writeGeminiStream(response, geminiStreamFixture('stream-text'), { delayMs: 200 });
+      // Three events 200 ms apart take longer than the 500 ms limit, but no gap between them does.
+      const started = Date.now();
+      const chunks = await collect(make({ timeoutMs: 500 }).stream(ask({ stream: true }), newCall()));
+      expect(Date.now() - started).to.be.above(500);
       expect(chunks.at(-1)?.choices[0]?.finish_reason).to.equal('stop');
     });
 
