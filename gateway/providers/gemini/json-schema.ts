@@ -44,6 +44,8 @@ export function cleanGeminiSchema(schema: Schema | undefined): Schema | undefine
   const isEmptyObject =
     cleaned.type === 'object' &&
     (properties === undefined || Object.keys(properties as Schema).length === 0) &&
+    // A map ({type: object, additionalProperties: {...}}) has arguments: its keys.
+    (cleaned.additionalProperties === undefined || cleaned.additionalProperties === false) &&
     cleaned.$ref === undefined &&
     cleaned.anyOf === undefined &&
     cleaned.oneOf === undefined;

@@ -239,6 +239,19 @@ describe('cleanGeminiSchema', () => {
       });
     }
 
+    it('an empty object closed with additionalProperties false is still "no parameters"', () => {
+      expect(cleanGeminiSchema({ type: 'object', properties: {}, additionalProperties: false })).to.equal(undefined);
+    });
+
+    it('but a map (additionalProperties with a schema, or true) is kept: its keys are the arguments', () => {
+      const map = { type: 'object', additionalProperties: { type: 'string' } };
+      expect(cleanGeminiSchema(structuredClone(map))).to.deep.equal(map);
+      expect(cleanGeminiSchema({ type: 'object', additionalProperties: true })).to.deep.equal({
+        type: 'object',
+        additionalProperties: true,
+      });
+    });
+
     it('but an object with a $ref or anyOf is kept', () => {
       expect(cleanGeminiSchema({ type: 'object', anyOf: [{ type: 'object' }] })).to.deep.equal({
         type: 'object',
