@@ -6,8 +6,8 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${cha
  * The portal page around an app: an iframe named `DOMAIN|PROTOCOL|APP_SID` (what b24jssdk's
  * initializeB24Frame parses from window.name), filled by a form POST of AUTH_ID, member_id… to the
  * app's URL, and a postMessage bridge answering the frame commands (getInitData, resizeWindow,
- * setInstallFinish…) the way the portal's BX24 bridge does. Query: `auth`, `refresh`, `lang`,
- * `install` (1 = install mode), `path` (`app` or `install`).
+ * setInstallFinish…) the way the portal's BX24 bridge does. Query: `auth`, `refresh`, `server`,
+ * `lang`, `install` (1 = install mode), `path` (`app` or `install`), `member` (another member_id).
  */
 export function fakeParentPage(portal: FakePortal, appBaseUrl: string, query: URLSearchParams): string {
   const appSid = 'testappsid0000000000000000000000';
@@ -20,7 +20,7 @@ export function fakeParentPage(portal: FakePortal, appBaseUrl: string, query: UR
     AUTH_EXPIRES: '3600',
     REFRESH_ID: query.get('refresh') ?? '',
     SERVER_ENDPOINT: query.get('server') ?? '',
-    member_id: portal.memberId,
+    member_id: query.get('member') ?? portal.memberId,
     status: 'L',
     PLACEMENT: 'DEFAULT',
     PLACEMENT_OPTIONS: '{}',

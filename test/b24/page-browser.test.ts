@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/b24/browser.ts';
+import type { FakePortal } from '../helpers/b24/fake-portal.ts';
+import { B24Harness } from '../helpers/b24/harness.ts';
+
+describe('Bitrix24 app: the page in headless Chromium, inside a fake portal frame', function () {
+  this.timeout(60_000);
+  let harness: B24Harness;
+  let browser: { context: BrowserContext; close(): Promise<void> };
+
+  before(async () => {
+    harness = await B24Harness.start();
+    browser = await launchChromium(harness.ca.serverCert);
+  });
+  after(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  /** Opens the fake portal page that frames the app, collecting console errors and page errors. */
+  async function openInPortal(
+    portal: FakePortal,
+    query: Record<string, string>,
+  ): Promise<{ page: Page; frame: Frame; problems: string[] }> {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('requestfailed', (request) =>
+      problems.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`),
+    );
+    await page.goto(`${portal.origin}/fake-parent?${new URLSearchParams(query)}`);
+    const frame = await (await page.waitForSelector('iframe#app')).contentFrame();
+    if (frame === null) throw new Error('no app frame');
+    await frame.waitForSelector('main.app');
+    return { page, frame, problems };
+  }
+
+  it('shows the engines, their models and usage, connects to the frame API, and logs no console error', async () => {
+    const portal = await harness.installedPortal();
+    const tokens = harness.oauth.issue(portal, 1);
+    const { page, frame, problems } = await openInPortal(portal, { auth: tokens.access_token, lang: 'en' });
+    await frame.waitForFunction(() => document.documentElement.dataset.frame === 'connected');
+
+    expect(await frame.textContent('h1')).to.equal('GigaChat and Gemini for CoPilot');
+    const rows = await frame.$$eval('#engines tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].map((td) => td.textContent)),
+    );
+    expect(rows).to.deep.equal([
+      ['GigaChat-2-Max (Sber GigaChat via gigagate)', 'GigaChat-2-Max', '0', '0'],
+      ['GigaChat-2 (Sber GigaChat via gigagate)', 'GigaChat-2', '0', '0'],
+    ]);
+    expect(await frame.isEnabled('#reregister')).to.equal(true);
+    const commands = await page.evaluate(() => (window as any).__commands as string[]);
+    expect(commands).to.include('getInitData').and.include('resizeWindow');
+
+    // Try a prompt: the answer appears and the usage column counts it.
+    await frame.selectOption('#try-engine', 'gigagate_GigaChat-2');
+    await frame.fill('#try-prompt', 'Say hello');
+    await frame.click('#try-send');
+    await frame.waitForSelector('#try-answer:not(.hidden)');
+    expect(await frame.textContent('#try-answer-text')).to.equal('Hello.');
+    await frame.waitForFunction(
+      () => document.querySelector('#engines tr[data-code="gigagate_GigaChat-2"] td:nth-child(3)')?.textContent === '1',
+    );
+
+    // Re-register from the page.
+    await frame.click('#reregister');
+    await frame.waitForFunction(() => document.getElementById('reregister-status')?.textContent === 'Done.');
+    expect(await frame.getAttribute('#reregister-status', 'class')).not.to.contain('error');
+
+    expect(problems).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('speaks Russian with LANG=ru', async () => {
+    const portal = await harness.installedPortal();
+    const { page, frame, problems } = await openInPortal(portal, {
+      auth: harness.oauth.issue(portal, 1).access_token,
+      lang: 'ru',
+    });
+    expect(await frame.textContent('h1')).to.equal('GigaChat и Gemini для CoPilot');
+    expect(await frame.textContent('#reregister')).to.equal('Зарегистрировать модели заново');
+    expect(await frame.getAttribute('html', 'lang')).to.equal('ru');
+    expect(problems).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('the install page registers on the server and its script calls installFinish', async () => {
+    const portal = await harness.newPortal();
+    const tokens = harness.oauth.issue(portal, 1);
+    const { page, frame, problems } = await openInPortal(portal, {
+      path: 'install',
+      install: '1',
+      auth: tokens.access_token,
+      refresh: tokens.refresh_token,
+      server: tokens.server_endpoint,
+      lang: 'ru',
+    });
+    await frame.waitForFunction(() => document.documentElement.dataset.installFinished === 'yes');
+    expect(await frame.textContent('h1')).to.equal('Приложение установлено');
+    expect(await page.evaluate(() => (window as any).__commands as string[])).to.include('setInstallFinish');
+    expect(portal.engines).to.have.length(2);
+    expect(problems).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('refuses to be framed by another portal (frame-ancestors)', async () => {
+    const portal = await harness.installedPortal();
+    const other = await harness.newPortal();
+    const page = await browser.context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    const tokens = harness.oauth.issue(portal, 1);
+    await page.goto(
+      `${other.origin}/fake-parent?${new URLSearchParams({ auth: tokens.access_token, member: portal.memberId })}`,
+    );
+    const deadline = Date.now() + 5000;
+    while (!consoleErrors.some((text) => text.includes('frame-ancestors')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(consoleErrors.join('\n')).to.contain('frame-ancestors');
+    const frame = await (await page.$('iframe#app'))?.contentFrame();
+    expect(await frame?.$('main.app')).to.equal(null);
+    await page.close();
+  });
+});
