@@ -43,7 +43,7 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
     const portal = await harness.installedPortal();
     const tokens = harness.oauth.issue(portal, 1);
     const { page, frame, problems } = await openInPortal(portal, { auth: tokens.access_token, lang: 'en' });
-    await frame.waitForFunction(() => document.documentElement.dataset.frame === 'connected');
+    await frame.waitForFunction(() => (globalThis as any).document.documentElement.dataset.frame === 'connected');
 
     expect(await frame.textContent('h1')).to.equal('GigaChat and Gemini for CoPilot');
     const rows = await frame.$$eval('#engines tbody tr', (trs) =>
@@ -54,7 +54,7 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
       ['GigaChat-2 (Sber GigaChat via gigagate)', 'GigaChat-2', '0', '0'],
     ]);
     expect(await frame.isEnabled('#reregister')).to.equal(true);
-    const commands = await page.evaluate(() => (window as any).__commands as string[]);
+    const commands = await page.evaluate(() => (globalThis as any).__commands as string[]);
     expect(commands).to.include('getInitData').and.include('resizeWindow');
 
     // Try a prompt: the answer appears and the usage column counts it.
@@ -64,12 +64,16 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
     await frame.waitForSelector('#try-answer:not(.hidden)');
     expect(await frame.textContent('#try-answer-text')).to.equal('Hello.');
     await frame.waitForFunction(
-      () => document.querySelector('#engines tr[data-code="gigagate_GigaChat-2"] td:nth-child(3)')?.textContent === '1',
+      () =>
+        (globalThis as any).document.querySelector('#engines tr[data-code="gigagate_GigaChat-2"] td:nth-child(3)')
+          ?.textContent === '1',
     );
 
     // Re-register from the page.
     await frame.click('#reregister');
-    await frame.waitForFunction(() => document.getElementById('reregister-status')?.textContent === 'Done.');
+    await frame.waitForFunction(
+      () => (globalThis as any).document.getElementById('reregister-status')?.textContent === 'Done.',
+    );
     expect(await frame.getAttribute('#reregister-status', 'class')).not.to.contain('error');
 
     expect(problems).to.deep.equal([]);
@@ -100,9 +104,9 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
       server: tokens.server_endpoint,
       lang: 'ru',
     });
-    await frame.waitForFunction(() => document.documentElement.dataset.installFinished === 'yes');
+    await frame.waitForFunction(() => (globalThis as any).document.documentElement.dataset.installFinished === 'yes');
     expect(await frame.textContent('h1')).to.equal('Приложение установлено');
-    expect(await page.evaluate(() => (window as any).__commands as string[])).to.include('setInstallFinish');
+    expect(await page.evaluate(() => (globalThis as any).__commands as string[])).to.include('setInstallFinish');
     expect(portal.engines).to.have.length(2);
     expect(problems).to.deep.equal([]);
     await page.close();
