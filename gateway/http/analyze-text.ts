@@ -20,12 +20,13 @@ export interface AnalyzeTextRequest {
   model?: string | null;
 }
 
-/** The tutorial's answer: `{success, result, error}` (plus a stable `code` on failures). */
+/** The tutorial's answer: `{success, result, error}` (plus a stable `code` and the OpenAI `status` on failures). */
 export interface AnalyzeTextAnswer {
   success: boolean;
   result: string;
   error: string | null;
   code?: string | null;
+  status?: number;
 }
 
 /** What the tutorial's server used when a form sent no system prompt. */
@@ -65,8 +66,9 @@ export function analyzeTextHtml(answer: string): string {
 }
 
 /**
- * Answers every failure on the compatibility routes in the tutorial's shape, `{success: false,
- * error}`, with the status an OpenAI client would get for the same failure.
+ * Answers every failure on the compatibility routes as the tutorial's server did: HTTP 200 with
+ * `{success: false, error}`. Its form shows `error` only on a 200 (on any other status it shows
+ * just the number), so the status an OpenAI client would get goes into the body as `status`.
  */
 export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
   return async function answerInTutorialShape(ctx, next) {
@@ -78,9 +80,15 @@ export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
       if (!(error instanceof GatewayError)) {
         logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
       }
-      ctx.status = answer.status;
+      ctx.status = 200;
       ctx.set(answer.headers);
-      const body: AnalyzeTextAnswer = { success: false, result: '', error: answer.message, code: answer.code };
+      const body: AnalyzeTextAnswer = {
+        success: false,
+        result: '',
+        error: answer.message,
+        code: answer.code,
+        status: answer.status,
+      };
       ctx.body = body;
     }
   };

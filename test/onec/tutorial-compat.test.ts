@@ -100,7 +100,7 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
       expect(upstreamBodies().map((body) => body.model)).to.deep.equal(['GigaChat-2-Max', 'GigaChat']);
     });
 
-    describe('refuses bad input in the tutorial shape, with the status an OpenAI client gets', () => {
+    describe('refuses bad input as the tutorial did (HTTP 200, success false), with the OpenAI status in the body', () => {
       const cases: Array<{ name: string; body: Buffer | string; status: number; error: RegExp; code: string | null }> =
         [
           {
@@ -156,27 +156,27 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
       for (const { name, body, status, error, code } of cases) {
         it(name, async () => {
           const answer = await post(gateway, '/analyze/text', body);
-          expect(answer.status).to.equal(status);
-          expect(answer.body).to.have.keys('success', 'result', 'error', 'code');
-          expect(answer.body).to.include({ success: false, result: '', code });
+          expect(answer.status).to.equal(200);
+          expect(answer.body).to.have.keys('success', 'result', 'error', 'code', 'status');
+          expect(answer.body).to.include({ success: false, result: '', code, status });
           expect(answer.body.error).to.match(error);
           expect(upstreamBodies()).to.deep.equal([]);
         });
       }
     });
 
-    it('passes upstream failures on as their OpenAI status, in the tutorial shape', async () => {
+    it('passes upstream failures on in the tutorial shape, with their OpenAI status in the body', async () => {
       mock.chat = (_body, response) =>
         sendJson(response, 429, { status: 429, message: 'Too Many Requests' }, { 'retry-after': '7' });
       const limited = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
-      expect(limited.status).to.equal(429);
+      expect(limited.status).to.equal(200);
       expect(limited.headers.get('retry-after')).to.equal('7');
-      expect(limited.body).to.include({ success: false, code: 'rate_limit_exceeded' });
+      expect(limited.body).to.include({ success: false, code: 'rate_limit_exceeded', status: 429 });
 
       mock.chat = (_body, response) => sendJson(response, 500, { status: 500, message: 'Internal Server Error' });
       const failed = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
-      expect(failed.status).to.equal(502);
-      expect(failed.body).to.include({ success: false, code: 'upstream_error' });
+      expect(failed.status).to.equal(200);
+      expect(failed.body).to.include({ success: false, code: 'upstream_error', status: 502 });
       expect(failed.body.error).to.be.a('string').and.not.equal('');
     });
   });
@@ -188,15 +188,15 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
     });
     afterEach(async () => secured.close());
 
-    it('asks the tutorial form for the bearer key too, answering 401 in its shape', async () => {
+    it('asks the tutorial form for the bearer key too, answering in its shape so the form shows why', async () => {
       const anonymous = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }));
-      expect(anonymous.status).to.equal(401);
-      expect(anonymous.body).to.include({ success: false, result: '', code: 'missing_api_key' });
+      expect(anonymous.status).to.equal(200);
+      expect(anonymous.body).to.include({ success: false, result: '', code: 'missing_api_key', status: 401 });
       const wrong = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
         authorization: 'Bearer nope',
       });
-      expect(wrong.status).to.equal(401);
-      expect(wrong.body).to.include({ success: false, code: 'invalid_api_key' });
+      expect(wrong.status).to.equal(200);
+      expect(wrong.body).to.include({ success: false, code: 'invalid_api_key', status: 401 });
       const allowed = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
         authorization: 'Bearer key-for-1c',
       });
