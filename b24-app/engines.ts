@@ -66,10 +66,18 @@ function matches(listed: ListedEngine, spec: EngineSpec): boolean {
   );
 }
 
-/** Our engines on the portal (in an app's OAuth context the portal lists only the app's own anyway). */
-export async function listOurEngines(b24: TypeB24): Promise<ListedEngine[]> {
+/** Who registers: the installed app (OAuth) or an incoming webhook (the CLI). */
+export type EngineOwner = 'app' | 'webhook';
+
+/**
+ * Our engines on the portal. In the app's OAuth context the portal lists only the app's own; a
+ * webhook sees every engine, and owns those without an app_code (bitrix24.md §1.2).
+ */
+export async function listOurEngines(b24: TypeB24, owner: EngineOwner): Promise<ListedEngine[]> {
   const listed = await callRest<ListedEngine[]>(b24, 'ai.engine.list', {});
-  return (Array.isArray(listed) ? listed : []).filter((engine) => engine.code.startsWith(ENGINE_CODE_PREFIX));
+  return (Array.isArray(listed) ? listed : []).filter(
+    (engine) => engine.code.startsWith(ENGINE_CODE_PREFIX) && (owner === 'app' || engine.app_code === null),
+  );
 }
 
 /**
@@ -79,11 +87,12 @@ export async function listOurEngines(b24: TypeB24): Promise<ListedEngine[]> {
  */
 export async function syncEngines(
   b24: TypeB24,
+  owner: EngineOwner,
   specs: readonly EngineSpec[],
   models: readonly string[],
 ): Promise<SyncResult> {
   const result: SyncResult = { registered: [], unregistered: [], kept: [], engines: [] };
-  const listed = await listOurEngines(b24);
+  const listed = await listOurEngines(b24, owner);
   for (const engine of listed) {
     const spec = specs.find((candidate) => candidate.code === engine.code);
     if (spec !== undefined && matches(engine, spec)) {
@@ -124,9 +133,9 @@ async function registerEngine(b24: TypeB24, spec: EngineSpec): Promise<void> {
 }
 
 /** Removes all our engines from the portal; returns their codes. */
-export async function unregisterAll(b24: TypeB24): Promise<string[]> {
+export async function unregisterAll(b24: TypeB24, owner: EngineOwner): Promise<string[]> {
   const removed: string[] = [];
-  for (const engine of await listOurEngines(b24)) {
+  for (const engine of await listOurEngines(b24, owner)) {
     if ((await callRest<boolean>(b24, 'ai.engine.unregister', { code: engine.code })) === true)
       removed.push(engine.code);
   }

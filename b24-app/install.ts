@@ -52,6 +52,7 @@ export async function registerEngines(deps: B24Deps, portal: PortalRecord): Prom
   const base = publicUrl(deps.config, `engine/${portalKeyFor(deps.signingKey, portal.memberId)}`);
   const sync = await syncEngines(
     b24,
+    'app',
     models.map((model) => engineSpec(model, base)),
     models,
   );

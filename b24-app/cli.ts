@@ -1,0 +1,104 @@
+import { B24Hook, SdkError } from '@bitrix24/b24jssdk';
+import { B24ConfigError, type Env, loadB24Config } from './config.ts';
+import { createGatewayClient } from './gateway-client.ts';
+import { loadSigningKey } from './portal-key.ts';
+import { PortalStore } from './portal-store.ts';
+import { RestError } from './rest-client.ts';
+import { openB24Store } from './store.ts';
+import { hideKey, listWithWebhook, registerWithWebhook, unregisterWithWebhook } from './webhook.ts';
+
+const USAGE = 'usage: npm run b24 -- engines register|list|unregister --webhook <incoming webhook URL>';
+
+/** A problem worth one line to the user, and an exit code. */
+class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+interface Command {
+  action: 'register' | 'list' | 'unregister';
+  webhook: string;
+}
+
+function parseArguments(args: readonly string[]): Command {
+  const [group, action, ...rest] = args;
+  let webhook = process.env.B24_WEBHOOK_URL;
+  for (let index = 0; index < rest.length; index++) {
+    const arg = rest[index] as string;
+    if (arg === '--webhook') webhook = rest[++index];
+    else if (arg.startsWith('--webhook=')) webhook = arg.slice('--webhook='.length);
+    else throw new CliError(`unknown argument "${arg}"\n${USAGE}`, 2);
+  }
+  if (group !== 'engines' || (action !== 'register' && action !== 'list' && action !== 'unregister')) {
+    throw new CliError(USAGE, 2);
+  }
+  if (webhook === undefined || webhook === '') throw new CliError(`--webhook is required\n${USAGE}`, 2);
+  return { action, webhook };
+}
+
+/** The local gateway's first client key, when the gateway has keys (GATEWAY_API_KEYS: `name:key,…`). */
+function localGatewayKey(env: Env): string | undefined {
+  const first = env.GATEWAY_API_KEYS?.split(',')[0]?.trim();
+  return first === undefined || first === '' ? undefined : first.slice(first.indexOf(':') + 1).trim();
+}
+
+/** Runs one command; returns the lines to print. The webhook URL (a secret) is never printed. */
+export async function runCli(args: readonly string[], env: Env): Promise<string[]> {
+  const command = parseArguments(args);
+  let hook: B24Hook;
+  try {
+    hook = B24Hook.fromWebhookUrl(command.webhook);
+  } catch (error) {
+    throw new CliError(`--webhook: ${(error as Error).message}`);
+  }
+  hook.offClientSideWarning();
+  if (command.action === 'list') {
+    const engines = await listWithWebhook(hook);
+    if (engines.length === 0) return ['no engines on this portal'];
+    return engines.map(
+      (engine) =>
+        `${engine.code}\t${engine.name}\t${engine.category}\t${engine.app_code ?? 'webhook'}\t${hideKey(engine.completions_url)}`,
+    );
+  }
+  const config = loadB24Config(env);
+  if (config === undefined) throw new CliError('PUBLIC_URL is not set: engine URLs are built from it');
+  const store = await openB24Store(config.storePath);
+  try {
+    const portals = new PortalStore(store);
+    if (command.action === 'unregister') {
+      const removed = await unregisterWithWebhook({ portals }, hook);
+      return [removed.length === 0 ? 'no engines of ours to remove' : `removed: ${removed.join(', ')}`];
+    }
+    const gatewayUrl = config.gatewayUrl?.toString() ?? `http://127.0.0.1:${env.PORT ?? '8080'}`;
+    const gateway = createGatewayClient(gatewayUrl, config.gatewayApiKey ?? localGatewayKey(env));
+    const sync = await registerWithWebhook({ config, portals, signingKey: await loadSigningKey(store), gateway }, hook);
+    return [
+      ...sync.engines.map((engine) => `${engine.code}\t${engine.name}`),
+      `registered: ${sync.registered.length}, unchanged: ${sync.kept.length}, removed: ${sync.unregistered.length}`,
+    ];
+  } finally {
+    await store.disconnect();
+  }
+}
+
+/** One line for any failure; never a stack trace, never the webhook URL. */
+function describeFailure(error: unknown): string {
+  if (error instanceof CliError || error instanceof B24ConfigError) return error.message;
+  if (error instanceof RestError) return `Bitrix24 refused ${error.method}: ${error.code}`;
+  if (error instanceof SdkError) return `Bitrix24: ${error.code}`;
+  return (error as Error).message ?? String(error);
+}
+
+async function main(): Promise<void> {
+  try {
+    for (const line of await runCli(process.argv.slice(2), process.env)) process.stdout.write(`${line}\n`);
+  } catch (error) {
+    process.stderr.write(`b24: ${describeFailure(error)}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  }
+}
+
+if (import.meta.main) await main();
