@@ -224,11 +224,22 @@ function readGemini(env: Env): GeminiSettings | undefined {
   return { apiKey, baseUrl, proxy };
 }
 
-/** Reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY, upper case first, as curl and undici do. */
+/**
+ * Reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY, upper case first. A value without a scheme
+ * (`proxy:3128`) means http://, as curl takes it. The value is never echoed: it may hold a password.
+ */
 function readProxy(env: Env): ProxySettings {
   const proxyUrl = (name: string): string | undefined => {
     const variable = read(env, name) === undefined ? name.toLowerCase() : name;
-    return read(env, variable) === undefined ? undefined : readUrl(env, variable, '').href;
+    const raw = read(env, variable);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    } catch {
+      // reported below
+    }
+    throw new ConfigError(variable, 'expected a proxy URL such as http://user:password@proxy.example.com:3128');
   };
   return {
     httpsProxy: proxyUrl('HTTPS_PROXY'),

@@ -57,6 +57,16 @@ describe('config', () => {
     });
   });
 
+  it('takes a proxy without a scheme as http://, as curl does, and never echoes a bad proxy value', () => {
+    expect(loadConfig({ GEMINI_API_KEY: 'k', HTTPS_PROXY: 'proxy.corp:3128' }).gemini?.proxy.httpsProxy).to.equal(
+      'http://proxy.corp:3128/',
+    );
+    expect(() => loadConfig({ GEMINI_API_KEY: 'k', HTTPS_PROXY: 'socks5://user:s3cret@proxy:1080' }))
+      .to.throw(ConfigError, 'HTTPS_PROXY')
+      .with.property('message')
+      .that.does.not.include('s3cret');
+  });
+
   it('NO_PROXY wins over no_proxy; an empty upper-case variable falls back to the lower-case one', () => {
     const proxy = loadConfig({
       GEMINI_API_KEY: 'k',
@@ -137,7 +147,6 @@ describe('config', () => {
     ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'http://127.0.0.1:9000/v1alpha' }],
     ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'https://mirror.example.com/gemini/v1beta1' }],
     ['GEMINI_BASE_URL', { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: 'generativelanguage.googleapis.com' }],
-    ['HTTPS_PROXY', { GEMINI_API_KEY: 'k', HTTPS_PROXY: 'proxy:3128' }],
     ['HTTPS_PROXY', { GEMINI_API_KEY: 'k', HTTPS_PROXY: 'socks5://proxy:1080' }],
     ['https_proxy', { GEMINI_API_KEY: 'k', https_proxy: 'not a url' }],
     ['HTTP_PROXY', { GEMINI_API_KEY: 'k', HTTP_PROXY: 'ftp://proxy' }],

@@ -37,7 +37,7 @@ const SCHEMA_LISTS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
 const MAX_DEPTH = 64;
 
 /** Cleans a JSON Schema for Gemini; undefined for "no parameters" (Gemini rejects an empty object). */
-export function cleanGeminiSchema(schema: Schema | undefined): Schema | undefined {
+export function normalizeGeminiSchema(schema: Schema | undefined): Schema | undefined {
   if (schema === undefined) return undefined;
   const cleaned = clean(schema, 0);
   const properties = cleaned.properties;

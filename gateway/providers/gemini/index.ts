@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { GoogleGenAI } from '@google/genai';
 import type { GeminiSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { createOutboundFetch, type Fetch } from '../../lib/outbound-fetch.ts';
+import type { Fetch } from '../../lib/outbound-fetch.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
 import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import { createGeminiClient, type UpstreamWatchdog, upstreamWatchdog } from './client.ts';
 import { mapGeminiFailure } from './map-error.ts';
 import { type MediaFetchOptions, resolveGeminiMedia } from './resolve-media.ts';
 import { translateGeminiRequest } from './translate-request.ts';
@@ -34,37 +34,13 @@ function completionId(): string {
   return `chatcmpl-${randomBytes(12).toString('base64url')}`;
 }
 
-/** An abort signal for one upstream call: the client leaving, or no progress for `timeoutMs`. */
-function watchdog(clientSignal: AbortSignal, timeoutMs: number) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  return {
-    signal: AbortSignal.any([clientSignal, controller.signal]),
-    timedOut: () => controller.signal.aborted && !clientSignal.aborted,
-    /** Progress was made: the idle limit starts again. */
-    progress: () => timer.refresh(),
-    stop: () => clearTimeout(timer),
-    /** Ends the upstream request (a stream the gateway stopped reading). */
-    abort: () => {
-      clearTimeout(timer);
-      if (!controller.signal.aborted) controller.abort();
-    },
-  };
-}
-
 /** Gemini (Developer API, v1beta) behind the provider interface, through @google/genai. */
 export function createGeminiProvider({ settings, timeoutMs, media, fetch }: GeminiProviderOptions): Provider {
-  const ai = new GoogleGenAI({
-    vertexai: false,
-    apiKey: settings.apiKey,
-    apiVersion: 'v1beta',
-    httpOptions: { baseUrl: settings.baseUrl.href, fetch: fetch ?? createOutboundFetch(settings.proxy) },
-  });
-  const fail = (error: unknown, watch: ReturnType<typeof watchdog>) =>
-    mapGeminiFailure(error, watch.timedOut(), timeoutMs);
+  const ai = createGeminiClient(settings, fetch);
+  const fail = (error: unknown, watch: UpstreamWatchdog) => mapGeminiFailure(error, watch.timedOut(), timeoutMs);
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
-    const watch = watchdog(new AbortController().signal, timeoutMs);
+    const watch = upstreamWatchdog(new AbortController().signal, timeoutMs);
     try {
       const models: OpenAIModel[] = [];
       const pager = await ai.models.list({ config: { pageSize: 1000, abortSignal: watch.signal } });
@@ -87,7 +63,7 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
 
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
     const plan = await prepare(request, call);
-    const watch = watchdog(call.signal, timeoutMs);
+    const watch = upstreamWatchdog(call.signal, timeoutMs);
     try {
       const response = await ai.models.generateContent({
         model: plan.model,
@@ -105,7 +81,7 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
 
   async function* stream(request: OpenAIChatRequest, call: ProviderCall): AsyncGenerator<OpenAIChatChunk> {
     const plan = await prepare(request, call);
-    const watch = watchdog(call.signal, timeoutMs);
+    const watch = upstreamWatchdog(call.signal, timeoutMs);
     async function* watched(): AsyncGenerator<GeminiResponse> {
       const events = await ai.models.generateContentStream({
         model: plan.model,
@@ -141,7 +117,7 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
     const result: EmbeddingResult = { vectors: [], promptTokens: 0 };
     for (let start = 0; start < request.input.length; start += EMBED_BATCH_SIZE) {
       const batch = request.input.slice(start, start + EMBED_BATCH_SIZE);
-      const watch = watchdog(call.signal, timeoutMs);
+      const watch = upstreamWatchdog(call.signal, timeoutMs);
       try {
         const response = await ai.models.embedContent({
           model: request.model,

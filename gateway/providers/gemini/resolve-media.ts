@@ -11,6 +11,9 @@ import type { GeminiInlineData } from './wire-types.ts';
 
 export type MediaFetchOptions = Omit<ImageFetchOptions, 'signal'>;
 
+/** Image URLs one request may make the gateway download. */
+const MAX_DOWNLOADS = 16;
+
 /**
  * Turns every image URL in the user messages into inline data: `data:` URLs are decoded, https
  * URLs downloaded (in parallel, each once) within the limits of fetch-public-image.ts. A URL that
@@ -35,12 +38,22 @@ export async function resolveGeminiMedia(
       else throw invalidImage('Image URLs must be https:// links or base64 data: URLs.', param);
     }
   }
+  if (downloads.size > MAX_DOWNLOADS) {
+    throw invalidImage(
+      `At most ${MAX_DOWNLOADS} image URLs per request can be downloaded; send the others as data: URLs.`,
+      [...downloads.values()][MAX_DOWNLOADS] as string,
+    );
+  }
+  // The first image that cannot be used fails the request: the other downloads stop with it.
+  const siblings = new AbortController();
+  const both = AbortSignal.any([signal, siblings.signal]);
   await Promise.all(
     [...downloads].map(async ([url, param]) => {
       try {
-        const image = await fetchPublicImage(new URL(url), { ...options, signal });
+        const image = await fetchPublicImage(new URL(url), { ...options, signal: both });
         media.set(url, { mimeType: image.mimeType, data: image.data.toString('base64') });
       } catch (error) {
+        siblings.abort();
         if (error instanceof ImageFetchError)
           throw invalidImage(`The image at this URL cannot be used: ${error.message}.`, param);
         if (error instanceof TypeError) throw invalidImage('The image URL is not a valid URL.', param);

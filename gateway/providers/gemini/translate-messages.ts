@@ -115,6 +115,12 @@ export function translateGeminiMessages(
             { param: `${param}.tool_call_id` },
           );
         }
+        if (!unanswered.some((entry) => entry.id === message.tool_call_id)) {
+          // Gemini wants exactly one response per call of the turn before; a second one is a 400 there.
+          throw new BadRequestError(`The tool call '${message.tool_call_id}' was already answered.`, {
+            param: `${param}.tool_call_id`,
+          });
+        }
         unanswered = unanswered.filter((entry) => entry.id !== message.tool_call_id);
         const response = { output: toolOutput(joinText(message.content, `${param}.content`)) };
         push('user', [

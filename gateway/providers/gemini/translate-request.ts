@@ -1,7 +1,7 @@
 import { FunctionCallingConfigMode } from '@google/genai';
 import { BadRequestError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest } from '../../openai/types.ts';
-import { cleanGeminiSchema } from './json-schema.ts';
+import { normalizeGeminiSchema } from './function-schema.ts';
 import { geminiThinkingConfig } from './thinking.ts';
 import { translateGeminiMessages } from './translate-messages.ts';
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerateConfig, GeminiInlineData } from './wire-types.ts';
@@ -36,8 +36,9 @@ export function translateGeminiRequest(
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (request.n != null && request.n !== 1) config.candidateCount = request.n;
   if (request.seed != null) config.seed = request.seed;
-  if (request.presence_penalty != null) config.presencePenalty = request.presence_penalty;
-  if (request.frequency_penalty != null) config.frequencyPenalty = request.frequency_penalty;
+  // Zero is the default and a no-op; many Gemini models refuse the field itself, even as 0.
+  if (request.presence_penalty) config.presencePenalty = request.presence_penalty;
+  if (request.frequency_penalty) config.frequencyPenalty = request.frequency_penalty;
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
   if (stop.some((sequence) => sequence !== '')) config.stopSequences = stop.filter((sequence) => sequence !== '');
   if (request.reasoning_effort != null) {
@@ -49,7 +50,7 @@ export function translateGeminiRequest(
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   if (format?.type === 'json_schema') {
     config.responseMimeType = 'application/json';
-    const schema = cleanGeminiSchema(format.json_schema.schema);
+    const schema = normalizeGeminiSchema(format.json_schema.schema);
     if (schema !== undefined) config.responseJsonSchema = schema;
   }
   return { model: request.model, contents, config };
@@ -137,7 +138,7 @@ function declaration(
   description: string | undefined,
   parameters: Record<string, unknown> | undefined,
 ): GeminiFunctionDeclaration {
-  const schema = cleanGeminiSchema(parameters);
+  const schema = normalizeGeminiSchema(parameters);
   return {
     name,
     ...(description === undefined ? {} : { description }),

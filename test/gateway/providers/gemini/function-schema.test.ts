@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { cleanGeminiSchema } from '../../../../gateway/providers/gemini/json-schema.ts';
+import { normalizeGeminiSchema } from '../../../../gateway/providers/gemini/function-schema.ts';
 
-describe('cleanGeminiSchema', () => {
+describe('normalizeGeminiSchema', () => {
   it('leaves a schema of kept keywords as it is', () => {
     const schema = {
       type: 'object',
@@ -20,15 +20,15 @@ describe('cleanGeminiSchema', () => {
       additionalProperties: false,
       propertyOrdering: ['location', 'days'],
     };
-    expect(cleanGeminiSchema(structuredClone(schema))).to.deep.equal(schema);
+    expect(normalizeGeminiSchema(structuredClone(schema))).to.deep.equal(schema);
   });
 
   it('undefined stays undefined', () => {
-    expect(cleanGeminiSchema(undefined)).to.equal(undefined);
+    expect(normalizeGeminiSchema(undefined)).to.equal(undefined);
   });
 
   it('drops $schema, strict, default, examples and propertyNames, at the root and inside', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       $schema: 'http://json-schema.org/draft-07/schema#',
       strict: true,
       type: 'object',
@@ -48,7 +48,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('cleans the schema of additionalProperties and of array items', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         map: { type: 'object', additionalProperties: { type: 'string', default: '' } },
@@ -62,7 +62,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('const → a one-value enum (a null const too)', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: { kind: { const: 'circle' }, nothing: { const: null }, zero: { const: 0 } },
     });
@@ -74,12 +74,12 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('an enum given next to const wins', () => {
-    const cleaned = cleanGeminiSchema({ type: 'object', properties: { a: { const: 'x', enum: ['x', 'y'] } } });
+    const cleaned = normalizeGeminiSchema({ type: 'object', properties: { a: { const: 'x', enum: ['x', 'y'] } } });
     expect(cleaned?.properties).to.deep.equal({ a: { enum: ['x', 'y'] } });
   });
 
   it('exclusive bounds become inclusive ones unless an inclusive bound is given', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         ratio: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
@@ -96,7 +96,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('a $ref stands alone: its siblings go, except $-keywords', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         home: { $ref: '#/$defs/Address', description: 'Where they live', type: 'object', $comment: 'x' },
@@ -107,7 +107,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('keeps $defs and cleans every definition', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       type: 'object',
       properties: { shape: { $ref: '#/$defs/Shape' } },
@@ -139,11 +139,11 @@ describe('cleanGeminiSchema', () => {
       $ref: '#/$defs/Query',
       $defs: { Query: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } },
     };
-    expect(cleanGeminiSchema(structuredClone(schema))).to.deep.equal(schema);
+    expect(normalizeGeminiSchema(structuredClone(schema))).to.deep.equal(schema);
   });
 
   it('draft-07 definitions (Pydantic v1, zod-to-json-schema) become $defs, and their $refs follow', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         item: { $ref: '#/definitions/Item' },
@@ -162,7 +162,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('unwraps a single-entry allOf (how zod and Pydantic wrap a $ref), the outer keywords winning', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         size: { allOf: [{ type: 'integer', minimum: 1, default: 3 }], description: 'Size', maximum: 9 },
@@ -179,7 +179,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('drops an allOf of several entries, which Gemini cannot take', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: { x: { allOf: [{ type: 'string' }, { minLength: 2 }], description: 'x' } },
     });
@@ -187,7 +187,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('filters required down to the properties that exist', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: { a: { type: 'string' }, b: { type: 'string' } },
       required: ['a', 'ghost', 'b', 7],
@@ -203,7 +203,7 @@ describe('cleanGeminiSchema', () => {
       examples: { type: 'array', items: { type: 'string' } },
       const: { type: 'number' },
     };
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: structuredClone(properties),
       required: ['default', 'type', 'const'],
@@ -212,7 +212,7 @@ describe('cleanGeminiSchema', () => {
   });
 
   it('cleans inside anyOf, oneOf and prefixItems', () => {
-    const cleaned = cleanGeminiSchema({
+    const cleaned = normalizeGeminiSchema({
       type: 'object',
       properties: {
         value: {
@@ -235,25 +235,27 @@ describe('cleanGeminiSchema', () => {
       { type: 'object', properties: {}, required: [], $schema: 'http://json-schema.org/draft-07/schema#' },
     ]) {
       it(JSON.stringify(schema), () => {
-        expect(cleanGeminiSchema(schema)).to.equal(undefined);
+        expect(normalizeGeminiSchema(schema)).to.equal(undefined);
       });
     }
 
     it('an empty object closed with additionalProperties false is still "no parameters"', () => {
-      expect(cleanGeminiSchema({ type: 'object', properties: {}, additionalProperties: false })).to.equal(undefined);
+      expect(normalizeGeminiSchema({ type: 'object', properties: {}, additionalProperties: false })).to.equal(
+        undefined,
+      );
     });
 
     it('but a map (additionalProperties with a schema, or true) is kept: its keys are the arguments', () => {
       const map = { type: 'object', additionalProperties: { type: 'string' } };
-      expect(cleanGeminiSchema(structuredClone(map))).to.deep.equal(map);
-      expect(cleanGeminiSchema({ type: 'object', additionalProperties: true })).to.deep.equal({
+      expect(normalizeGeminiSchema(structuredClone(map))).to.deep.equal(map);
+      expect(normalizeGeminiSchema({ type: 'object', additionalProperties: true })).to.deep.equal({
         type: 'object',
         additionalProperties: true,
       });
     });
 
     it('but an object with a $ref or anyOf is kept', () => {
-      expect(cleanGeminiSchema({ type: 'object', anyOf: [{ type: 'object' }] })).to.deep.equal({
+      expect(normalizeGeminiSchema({ type: 'object', anyOf: [{ type: 'object' }] })).to.deep.equal({
         type: 'object',
         anyOf: [{ type: 'object' }],
       });
@@ -263,7 +265,7 @@ describe('cleanGeminiSchema', () => {
   it('stops descending after 64 levels instead of overflowing the stack', () => {
     let schema: Record<string, unknown> = { type: 'string', default: 'deep' };
     for (let level = 0; level < 5000; level++) schema = { type: 'object', properties: { next: schema } };
-    const cleaned = cleanGeminiSchema(schema);
+    const cleaned = normalizeGeminiSchema(schema);
     let depth = 0;
     let node = cleaned as Record<string, any>;
     while (node.properties?.next !== undefined) {
@@ -283,7 +285,7 @@ describe('cleanGeminiSchema', () => {
       definitions: { X: { type: 'string' } },
     };
     const copy = structuredClone(schema);
-    cleanGeminiSchema(schema);
+    normalizeGeminiSchema(schema);
     expect(schema).to.deep.equal(copy);
   });
 });

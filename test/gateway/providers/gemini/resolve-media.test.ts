@@ -67,6 +67,16 @@ describe('resolveGeminiMedia', () => {
     };
   });
 
+  it('more than 16 URLs to download → 400 naming the 17th, before downloading any', async () => {
+    const parts = Array.from({ length: 17 }, (_unused, index) => ({
+      type: 'image_url',
+      image_url: { url: `${origin}/${index}.jpg` },
+    }));
+    const error = await rejection([{ role: 'user', content: parts }]);
+    expect(error.param).to.equal('messages[0].content[16].image_url.url');
+    expect(requests).to.deep.equal([]);
+  });
+
   it('decodes data: URLs without any download', async () => {
     const media = await resolve([user(image(PIXEL_URL))]);
     expect([...media]).to.deep.equal([[PIXEL_URL, { mimeType: 'image/png', data: PIXEL }]]);

@@ -443,6 +443,17 @@ describe('translateGeminiMessages', () => {
       expect(error.message).to.contain("'c9'");
     });
 
+    it('a second result for one call → 400 (Gemini wants exactly one response per call)', () => {
+      const error = rejection([
+        user('x'),
+        assistantCalls(toolCall('c1', 'f', '{}')),
+        toolResult('c1', '1'),
+        toolResult('c1', '2'),
+      ]);
+      expect(error.param).to.equal('messages[3].tool_call_id');
+      expect(error.message).to.contain('already answered');
+    });
+
     it('a tool message before any call → 400', () => {
       expect(rejection([user('x'), toolResult('c1', '1')]).param).to.equal('messages[1].tool_call_id');
     });

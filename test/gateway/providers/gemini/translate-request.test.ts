@@ -103,9 +103,9 @@ describe('translateGeminiRequest', () => {
       });
     });
 
-    it('keeps zeros (temperature 0, seed 0, penalties 0)', () => {
+    it('keeps meaningful zeros (temperature 0, top_p 0, seed 0) and leaves out zero penalties, which many models refuse', () => {
       const plan = translate({ temperature: 0, top_p: 0, seed: 0, presence_penalty: 0, frequency_penalty: 0 });
-      expect(plan.config).to.deep.equal({ temperature: 0, topP: 0, seed: 0, presencePenalty: 0, frequencyPenalty: 0 });
+      expect(plan.config).to.deep.equal({ temperature: 0, topP: 0, seed: 0 });
     });
 
     it('leaves out nulls', () => {
