@@ -58,7 +58,7 @@ export function createB24Router(deps: B24Deps): Router {
  */
 export async function startB24App(options: B24AppOptions): Promise<RunningB24App> {
   const { config, logger } = options;
-  const store = await openB24Store(config.storePath);
+  const store = await openB24Store(config.store);
   const portals = new PortalStore(store);
   const jobs = new JobStore(portals);
   const gateway = createGatewayClient(

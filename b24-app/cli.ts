@@ -65,7 +65,7 @@ export async function runCli(args: readonly string[], env: Env): Promise<string[
   }
   const config = loadB24Config(env);
   if (config === undefined) throw new CliError('PUBLIC_URL is not set: engine URLs are built from it');
-  const store = await openB24Store(config.storePath);
+  const store = await openB24Store(config.store);
   try {
     const portals = new PortalStore(store);
     if (command.action === 'unregister') {

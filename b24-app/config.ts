@@ -27,9 +27,12 @@ export interface B24Config {
   gatewayApiKey: string | undefined;
   /** Engine requests per minute and portal before 429. */
   rateLimitPerMinute: number;
-  /** Absolute path of the SQLite file (STORE_URL), shared with the gateway and the CLI. */
-  storePath: string;
+  /** STORE_URL, shared with the gateway and the CLI. */
+  store: B24StoreTarget;
 }
+
+/** A SQLite file (one instance) or Redis (several instances), as STORE_URL names it. */
+export type B24StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
 
 /** A configuration value that stops start-up; the message starts with the variable's name. */
 export class B24ConfigError extends Error {
@@ -59,7 +62,7 @@ export function loadB24Config(env: Env, cwd: string = process.cwd()): B24Config 
     gatewayUrl: read(env, 'B24_GATEWAY_URL') === undefined ? undefined : readUrl(env, 'B24_GATEWAY_URL', ''),
     gatewayApiKey: read(env, 'B24_GATEWAY_API_KEY'),
     rateLimitPerMinute: readInteger(env, 'B24_RATE_LIMIT', 60, 1, 100_000),
-    storePath: readStorePath(env, cwd),
+    store: readStore(env, cwd),
   };
   return publicUrl === undefined ? undefined : { publicUrl, ...settings };
 }
@@ -146,12 +149,16 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
   return value;
 }
 
-/** The same STORE_URL rules as the gateway's config: the app and the CLI share its file. */
-function readStorePath(env: Env, cwd: string): string {
+/** The same STORE_URL rules as the gateway's config: the app, the gateway and the CLI share the store. */
+function readStore(env: Env, cwd: string): B24StoreTarget {
   const raw = read(env, 'STORE_URL') ?? 'sqlite://data/gateway.sqlite';
+  if (/^rediss?:\/\//.test(raw)) {
+    if (!URL.canParse(raw)) throw new B24ConfigError('STORE_URL', 'not a valid redis:// URL');
+    return { kind: 'redis', url: raw };
+  }
   const path = raw.startsWith('sqlite://') ? raw.slice('sqlite://'.length) : '';
   if (path === '' || path.endsWith('/')) {
-    throw new B24ConfigError('STORE_URL', `expected sqlite://<file> or sqlite:///<absolute file>, got "${raw}"`);
+    throw new B24ConfigError('STORE_URL', 'expected sqlite://<file>, sqlite:///<absolute file> or redis://host:port');
   }
-  return isAbsolute(path) ? path : resolve(cwd, path);
+  return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
 }

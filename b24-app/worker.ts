@@ -4,6 +4,7 @@ import { type ErrorCallback, isPortalCallbackUrl, postCallback } from './callbac
 import type { Job, JobStore } from './jobs.ts';
 import { buildMessages } from './messages.ts';
 import type { PortalStore } from './portal-store.ts';
+import { tryLease } from './store.ts';
 
 export interface WorkerOptions {
   jobs: JobStore;
@@ -17,11 +18,18 @@ export interface WorkerOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/** Longer than a model call with the SDK's retries; a dead holder's lease runs out after it. */
+const LEASE_MS = 10 * 60_000;
+/** How often the store is checked for jobs nobody works on (left by a dead instance) and old tombstones. */
+const SWEEP_MS = 5 * 60_000;
+
+const keyOf = (job: Job) => `job:${job.memberId}:${job.id}`;
 
 /**
  * Runs accepted jobs: asks the gateway, then delivers the answer (or the error) to the portal,
  * retrying the callback with exponential backoff until the job's deadline. Every step is saved
- * first, so a restarted process picks each job up where it stopped (`resume`).
+ * first, so a restarted process picks each job up where it stopped (`resume`). Instances sharing
+ * a Redis store take a lease per job, so one job runs in one instance at a time.
  */
 export class JobWorker {
   readonly #options: WorkerOptions;
@@ -29,6 +37,8 @@ export class JobWorker {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  /** Jobs this instance has scheduled or is running. */
+  readonly #known = new Set<string>();
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerOptions) {
@@ -37,11 +47,21 @@ export class JobWorker {
 
   /** Picks up every job a previous process accepted but did not finish. */
   async resume(): Promise<number> {
-    const jobs = await this.#options.jobs.pending();
-    for (const job of jobs) this.#schedule(job);
-    if (jobs.length > 0) this.#options.logger.info({ jobs: jobs.length }, 'Bitrix24: resuming unfinished jobs');
-    this.#sweep = setInterval(() => void this.#options.jobs.pending().catch(() => undefined), 3_600_000);
+    const count = await this.#adoptPending();
+    if (count > 0) this.#options.logger.info({ jobs: count }, 'Bitrix24: resuming unfinished jobs');
+    this.#sweep = setInterval(() => {
+      this.#adoptPending().catch((error: unknown) =>
+        this.#options.logger.warn({ err: error }, 'Bitrix24: could not check the store for unfinished jobs'),
+      );
+    }, SWEEP_MS);
     this.#sweep.unref();
+    return count;
+  }
+
+  /** Schedules the unfinished jobs in the store that this instance does not handle yet. */
+  async #adoptPending(): Promise<number> {
+    const jobs = (await this.#options.jobs.pending()).filter((job) => !this.#known.has(keyOf(job)));
+    for (const job of jobs) this.#schedule(job);
     return jobs.length;
   }
 
@@ -62,6 +82,7 @@ export class JobWorker {
 
   #schedule(job: Job): void {
     if (this.#abort.signal.aborted) return;
+    this.#known.add(keyOf(job));
     const delay = job.nextAttemptAt - Date.now();
     if (delay <= 0) {
       this.#waiting.push(job);
@@ -90,20 +111,38 @@ export class JobWorker {
     }
   }
 
-  async #run(queued: Job): Promise<void> {
-    let job = queued;
-    if (Date.now() > job.deadline) {
-      await this.#options.jobs.finish(job, 'expired');
+  async #run(scheduled: Job): Promise<void> {
+    const key = keyOf(scheduled);
+    const lease = await tryLease(this.#options.portals.store, key, LEASE_MS);
+    if (lease === undefined) {
+      this.#known.delete(key); // the sweep looks again later
+      this.#options.logger.debug(
+        { memberId: scheduled.memberId, job: scheduled.id },
+        'Bitrix24: another instance has the job',
+      );
       return;
     }
-    if (job.state === 'queued') {
-      job = await this.#ask(job);
-      if (this.#abort.signal.aborted) return;
-      // Uninstalled while the model was thinking: its data is gone and must stay gone.
-      if ((await this.#options.portals.get(job.memberId)) === undefined) return this.#options.jobs.remove(job);
-      await this.#options.jobs.save(job);
+    let retrying = false;
+    try {
+      // The stored job, not the scheduled copy: another instance or an uninstall may have moved on.
+      let job = await this.#options.jobs.get(scheduled.memberId, scheduled.id);
+      if (job === undefined || job.state === 'done') return;
+      if (Date.now() > job.deadline) {
+        await this.#options.jobs.finish(job, 'expired');
+        return;
+      }
+      if (job.state === 'queued') {
+        job = await this.#ask(job);
+        if (this.#abort.signal.aborted) return;
+        // Uninstalled while the model was thinking: its data is gone and must stay gone.
+        if ((await this.#options.portals.get(job.memberId)) === undefined) return this.#options.jobs.remove(job);
+        await this.#options.jobs.save(job);
+      }
+      if (job.state === 'answered' || job.state === 'failed') retrying = await this.#deliver(job);
+    } finally {
+      if (!retrying) this.#known.delete(key);
+      await lease.release();
     }
-    if (job.state === 'answered' || job.state === 'failed') await this.#deliver(job);
   }
 
   /** Asks the gateway; the job comes back answered or failed (with its error callback body). */
@@ -146,17 +185,18 @@ export class JobWorker {
     }
   }
 
-  async #deliver(job: Job): Promise<void> {
+  /** Sends the job's callback; true when a retry is scheduled. */
+  async #deliver(job: Job): Promise<boolean> {
     const { jobs, portals, logger } = this.#options;
     const portal = await portals.get(job.memberId);
     const url = job.state === 'answered' ? job.request?.callbackUrl : job.request?.errorCallbackUrl;
     if (portal === undefined) {
       await jobs.remove(job);
-      return;
+      return false;
     }
     if (url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
       await jobs.finish(job, 'callback URL refused');
-      return;
+      return false;
     }
     const body = job.state === 'answered' ? { result: job.result ?? '' } : (job.error as ErrorCallback);
     const outcome = await postCallback(url, body);
@@ -164,19 +204,19 @@ export class JobWorker {
     if (outcome.kind === 'delivered') {
       logger.info(log, 'Bitrix24: callback delivered');
       await jobs.finish(job, 'delivered');
-      return;
+      return false;
     }
     if (outcome.kind === 'refused') {
       logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: the portal refused the callback');
       await jobs.finish(job, `refused: ${outcome.reason}`);
-      return;
+      return false;
     }
     const attempts = job.attempts + 1;
     const nextAttemptAt = Date.now() + Math.min(MAX_RETRY_DELAY_MS, this.#options.retryBaseMs * 2 ** (attempts - 1));
     if (nextAttemptAt > job.deadline) {
       logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: callback not delivered before the job expired');
       await jobs.finish(job, 'expired');
-      return;
+      return false;
     }
     logger.warn(
       { ...log, reason: outcome.reason, retryInMs: nextAttemptAt - Date.now() },
@@ -185,6 +225,7 @@ export class JobWorker {
     const next = { ...job, attempts, nextAttemptAt };
     await jobs.save(next);
     this.#schedule(next);
+    return true;
   }
 }
 

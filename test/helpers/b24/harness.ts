@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { tempDir } from '../gateway.ts';
@@ -90,10 +91,11 @@ export class B24Harness {
 
   /** Uses the app's keyv store (namespace b24) in the SQLite file, as another process would. */
   async withStore<T>(use: (store: Keyv) => Promise<T>): Promise<T> {
-    const store = new Keyv({
-      store: new KeyvSqlite({ uri: `sqlite://${this.storePath}`, busyTimeout: 5000 }),
-      namespace: 'b24',
-    });
+    const url = this.gateway.env.STORE_URL as string;
+    const adapter = url.startsWith('redis://')
+      ? new KeyvRedis<unknown>(url)
+      : new KeyvSqlite({ uri: `sqlite://${this.storePath}`, busyTimeout: 5000 });
+    const store = new Keyv({ store: adapter, namespace: 'b24' });
     try {
       return await use(store);
     } finally {
