@@ -23,9 +23,9 @@ interface Command {
   webhook: string;
 }
 
-function parseArguments(args: readonly string[]): Command {
+function parseArguments(args: readonly string[], env: Env): Command {
   const [group, action, ...rest] = args;
-  let webhook = process.env.B24_WEBHOOK_URL;
+  let webhook = env.B24_WEBHOOK_URL;
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index] as string;
     if (arg === '--webhook') webhook = rest[++index];
@@ -47,7 +47,7 @@ function localGatewayKey(env: Env): string | undefined {
 
 /** Runs one command; returns the lines to print. The webhook URL (a secret) is never printed. */
 export async function runCli(args: readonly string[], env: Env): Promise<string[]> {
-  const command = parseArguments(args);
+  const command = parseArguments(args, env);
   let hook: B24Hook;
   try {
     hook = B24Hook.fromWebhookUrl(command.webhook);
