@@ -6,12 +6,15 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
  * `npm run bench`: what the gateway adds on top of the upstream, measured against a bare Node
  * pass-through proxy in the same run. See the README's Performance section for what it means.
  *   BENCH_DURATION  seconds per measured load run (default 5)
  *   BENCH_ROUNDS    rounds per target; the report shows medians (default 3)
+ *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
+ *   BENCH_CPU_PROF  a folder: the gateway writes a V8 CPU profile there when it stops
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -21,14 +24,20 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
+const ONLY = process.env.BENCH_ONLY?.toLowerCase();
+const PROFILE_FLAGS =
+  process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
 
 type Mode = 'json' | 'stream';
+type ProviderName = 'GigaChat' | 'Gemini';
 type TargetName = 'upstream (direct)' | 'pass-through' | 'gateway';
+const MODES: readonly Mode[] = ['json', 'stream'];
+const TARGETS: readonly TargetName[] = ['upstream (direct)', 'pass-through', 'gateway'];
 
 interface Target {
   name: TargetName;
-  url: string;
-  /** The request body for a mode: GigaChat's format for the mock and the pass-through, OpenAI's for the gateway. */
+  url: (mode: Mode) => string;
+  /** The request body for a mode: the upstream's format for the mock and the pass-through, OpenAI's for the gateway. */
   body: (mode: Mode) => string;
   headers: Record<string, string>;
   pid?: number;
@@ -42,7 +51,46 @@ interface Figures {
   single: number;
   /** Median time to the first body byte on one connection, ms (streams). */
   firstByte: number;
+  /** CPU time the target's process spent per request at 32 connections, µs (Linux /proc). */
+  cpu: number;
 }
+
+/** What one provider's upstream expects: the same prompt, in its own wire format. */
+interface Upstream {
+  provider: ProviderName;
+  /** The model the gateway is asked for. */
+  model: string;
+  path: (mode: Mode) => string;
+  body: (mode: Mode) => string;
+  headers: Record<string, string>;
+}
+
+const PROMPT = "Say 'Hello' and nothing else";
+const openaiBody = (model: string) => (mode: Mode) =>
+  JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: PROMPT }],
+    ...(mode === 'stream' ? { stream: true } : {}),
+  });
+
+// Each upstream body is what the gateway sends for openaiBody: the mock and the pass-through get the same bytes.
+const UPSTREAMS: readonly Upstream[] = [
+  {
+    provider: 'GigaChat',
+    model: 'GigaChat',
+    path: () => '/api/v1/chat/completions',
+    body: openaiBody('GigaChat'),
+    headers: { authorization: `Bearer ${BENCH_GIGACHAT_TOKEN}` },
+  },
+  {
+    provider: 'Gemini',
+    model: 'gemini-2.5-flash',
+    path: (mode) =>
+      `/v1beta/models/gemini-2.5-flash:${mode === 'stream' ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+    body: () => JSON.stringify({ contents: [{ parts: [{ text: PROMPT }], role: 'user' }], generationConfig: {} }),
+    headers: { 'x-goog-api-key': BENCH_GEMINI_KEY },
+  },
+];
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -96,21 +144,30 @@ async function waitUntilUp(url: string): Promise<void> {
   throw new Error(`${url} never came up`);
 }
 
-/** Peak and current resident memory of a process, in MB (Linux /proc). */
-function memory(pid: number | undefined): { peak: number; now: number } | undefined {
-  if (pid === undefined) return undefined;
+/** CPU time (user and system) a process has used so far, µs (Linux /proc; NaN elsewhere). */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    // Fields after the command name; utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Peak resident memory of a process so far, in MB (Linux /proc; NaN elsewhere). */
+function peakRss(pid: number | undefined): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-    return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
   } catch {
-    return undefined;
+    return Number.NaN;
   }
 }
 
 async function load(target: Target, mode: Mode, connections: number, seconds: number): Promise<autocannon.Result> {
   const result = await autocannon({
-    url: target.url,
+    url: target.url(mode),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
     body: target.body(mode),
@@ -130,6 +187,7 @@ async function sequential(
   seconds: number,
 ): Promise<{ firstByte: number[]; total: number[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = target.url(mode);
   const body = target.body(mode);
   const firstByte: number[] = [];
   const total: number[] = [];
@@ -138,7 +196,7 @@ async function sequential(
     await new Promise<void>((resolve, reject) => {
       const started = performance.now();
       const request = http.request(
-        target.url,
+        url,
         {
           method: 'POST',
           agent,
@@ -168,7 +226,9 @@ async function measure(target: Target, mode: Mode): Promise<Figures> {
   await load(target, mode, CONNECTIONS, WARMUP_SECONDS);
   const rounds: Figures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const cpuBefore = cpuMicros(target.pid);
     const loaded = await load(target, mode, CONNECTIONS, DURATION);
+    const cpu = (cpuMicros(target.pid) - cpuBefore) / loaded.requests.total;
     const single = await sequential(target, mode, Math.max(1, DURATION / 2));
     rounds.push({
       rps: loaded.requests.average,
@@ -176,158 +236,228 @@ async function measure(target: Target, mode: Mode): Promise<Figures> {
       p99: loaded.latency.p99,
       single: median(single.total),
       firstByte: median(single.firstByte),
+      cpu,
     });
   }
   const pick = (key: keyof Figures) => median(rounds.map((round) => round[key]));
-  return { rps: pick('rps'), p50: pick('p50'), p99: pick('p99'), single: pick('single'), firstByte: pick('firstByte') };
+  return {
+    rps: pick('rps'),
+    p50: pick('p50'),
+    p99: pick('p99'),
+    single: pick('single'),
+    firstByte: pick('firstByte'),
+    cpu: pick('cpu'),
+  };
 }
 
-const openaiBody = (mode: Mode) =>
-  JSON.stringify({
-    model: 'GigaChat',
-    messages: [{ role: 'user', content: "Say 'Hello' and nothing else" }],
-    ...(mode === 'stream' ? { stream: true } : {}),
-  });
-// What the gateway sends GigaChat for openaiBody: the mock and the pass-through get the same bytes.
-const gigachatBody = openaiBody;
+interface Memory {
+  /** Peak RSS after the runs at 32 connections, MB. */
+  at32: number;
+  /** Peak RSS after the run with MANY_STREAMS concurrent streams, MB. */
+  atMany: number;
+}
+
+interface ProviderResults {
+  figures: Map<string, Figures>;
+  memory: Record<'passthrough' | 'gateway', Memory>;
+}
+
+/**
+ * Measures one provider: a fresh pass-through and gateway (so each provider's peak memory is its
+ * own), each loaded in turn with the upstream measured directly alongside.
+ */
+async function measureProvider(
+  upstream: Upstream,
+  { port: upstreamPort, child: { pid: upstreamPid } }: { port: number; child: ChildProcess },
+  storeDir: string,
+): Promise<ProviderResults> {
+  const children: ChildProcess[] = [];
+  try {
+    const passthrough = await startScript(0, 'passthrough.ts', [String(upstreamPort)]);
+    children.push(passthrough.child);
+    const gatewayPort = await freePort();
+    const gateway = launch(0, [...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')], {
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      STORE_URL: `sqlite://${join(storeDir, `${upstream.provider}.sqlite`)}`,
+      GIGACHAT_CREDENTIALS: Buffer.from('bench:bench').toString('base64'),
+      GIGACHAT_AUTH_URL: `http://127.0.0.1:${upstreamPort}/api/v2/oauth`,
+      GIGACHAT_BASE_URL: `http://127.0.0.1:${upstreamPort}/api/v1`,
+      GEMINI_API_KEY: BENCH_GEMINI_KEY,
+      GEMINI_BASE_URL: `http://127.0.0.1:${upstreamPort}`,
+    });
+    children.push(gateway);
+    gateway.stdout?.resume(); // one access-log line per request, as in production, read and dropped
+    await waitUntilUp(`http://127.0.0.1:${gatewayPort}/healthz`);
+
+    const direct = `http://127.0.0.1:${upstreamPort}`;
+    const targets: Record<TargetName, Target> = {
+      'upstream (direct)': {
+        name: 'upstream (direct)',
+        url: (mode) => direct + upstream.path(mode),
+        body: upstream.body,
+        headers: upstream.headers,
+        pid: upstreamPid,
+      },
+      'pass-through': {
+        name: 'pass-through',
+        url: (mode) => `http://127.0.0.1:${passthrough.port}${upstream.path(mode)}`,
+        body: upstream.body,
+        headers: {},
+        pid: passthrough.child.pid,
+      },
+      // taskset execs node, so the pids are the node processes' own.
+      gateway: {
+        name: 'gateway',
+        url: () => `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+        body: openaiBody(upstream.model),
+        headers: {},
+        pid: gateway.pid,
+      },
+    };
+
+    const figures = new Map<string, Figures>();
+    for (const mode of MODES) {
+      for (const name of TARGETS) {
+        process.stderr.write(`bench: ${upstream.provider} ${mode} ${name}…\n`);
+        figures.set(`${mode}/${name}`, await measure(targets[name], mode));
+      }
+    }
+    const at32 = { passthrough: peakRss(passthrough.child.pid), gateway: peakRss(gateway.pid) };
+    process.stderr.write(`bench: ${upstream.provider} ${MANY_STREAMS} concurrent streams…\n`);
+    await load(targets['pass-through'], 'stream', MANY_STREAMS, DURATION);
+    await load(targets.gateway, 'stream', MANY_STREAMS, DURATION);
+    return {
+      figures,
+      memory: {
+        passthrough: { at32: at32.passthrough, atMany: peakRss(passthrough.child.pid) },
+        gateway: { at32: at32.gateway, atMany: peakRss(gateway.pid) },
+      },
+    };
+  } finally {
+    for (const child of children) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 async function main(): Promise<void> {
   if (canPin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const storeDir = mkdtempSync(join(os.tmpdir(), 'gateway-bench-'));
-  const children: ChildProcess[] = [];
+  const upstream = await startScript(1, 'upstream-mock.ts');
   try {
-    const upstream = await startScript(1, 'upstream-mock.ts');
-    children.push(upstream.child);
-    const passthrough = await startScript(0, 'passthrough.ts', [String(upstream.port)]);
-    children.push(passthrough.child);
-    const gatewayPort = await freePort();
-    const gateway = launch(0, [join(ROOT, 'gateway/main.ts')], {
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      STORE_URL: `sqlite://${join(storeDir, 'bench.sqlite')}`,
-      GIGACHAT_CREDENTIALS: Buffer.from('bench:bench').toString('base64'),
-      GIGACHAT_AUTH_URL: `http://127.0.0.1:${upstream.port}/api/v2/oauth`,
-      GIGACHAT_BASE_URL: `http://127.0.0.1:${upstream.port}/api/v1`,
-    });
-    children.push(gateway);
-    gateway.stdout?.resume(); // one access-log line per request, as in production, read and dropped
-    await waitUntilUp(`http://127.0.0.1:${gatewayPort}/healthz`);
-
-    const targets: Target[] = [
-      {
-        name: 'upstream (direct)',
-        url: `http://127.0.0.1:${upstream.port}/api/v1/chat/completions`,
-        body: gigachatBody,
-        headers: { authorization: 'Bearer bench-token' },
-        pid: upstream.child.pid,
-      },
-      {
-        name: 'pass-through',
-        url: `http://127.0.0.1:${passthrough.port}/`,
-        body: gigachatBody,
-        headers: {},
-        pid: passthrough.child.pid,
-      },
-      {
-        name: 'gateway',
-        url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
-        body: openaiBody,
-        headers: {},
-        pid: gateway.pid,
-      },
-    ];
-    // taskset execs node, so the pids are the node processes' own.
-    const passthroughTarget = targets[1] as Target;
-    const gatewayTarget = targets[2] as Target;
-
-    const results = new Map<string, Figures>();
-    for (const mode of ['json', 'stream'] as const) {
-      for (const target of targets) {
-        process.stderr.write(`bench: ${mode} ${target.name}…\n`);
-        results.set(`${mode}/${target.name}`, await measure(target, mode));
+    const results = new Map<ProviderName, ProviderResults>();
+    for (const provider of UPSTREAMS) {
+      if (ONLY === undefined || ONLY === provider.provider.toLowerCase()) {
+        results.set(provider.provider, await measureProvider(provider, upstream, storeDir));
       }
     }
-    const rssAt32 = { passthrough: memory(passthroughTarget.pid), gateway: memory(gatewayTarget.pid) };
-    process.stderr.write(`bench: ${MANY_STREAMS} concurrent streams…\n`);
-    await load(passthroughTarget, 'stream', MANY_STREAMS, DURATION);
-    await load(gatewayTarget, 'stream', MANY_STREAMS, DURATION);
-    const rssAt256 = { passthrough: memory(passthroughTarget.pid), gateway: memory(gatewayTarget.pid) };
-
-    const report = render(results, rssAt32, rssAt256);
+    const report = render(results);
     process.stdout.write(`${report}\n`);
     const resultsDir = join(HERE, 'results');
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, 'latest.md'), `${report}\n`);
     process.stderr.write(`bench: written to test/bench/results/latest.md\n`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    upstream.child.kill('SIGTERM');
     rmSync(storeDir, { recursive: true, force: true });
   }
 }
 
-function render(
-  results: Map<string, Figures>,
-  rssAt32: Record<'passthrough' | 'gateway', { peak: number } | undefined>,
-  rssAt256: Record<'passthrough' | 'gateway', { peak: number } | undefined>,
-): string {
+function render(results: Map<ProviderName, ProviderResults>): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
-    '# Benchmark: GigaChat through the gateway',
+    '# Benchmark: what the gateway adds on top of the upstream',
     '',
     `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpu} · ${CORES} cores · ` +
       (canPin
-        ? 'gateway and pass-through pinned to core 0, upstream mock and load generator (autocannon) to core 1'
+        ? 'gateway and pass-through pinned to core 0, upstream mocks and load generator (autocannon) to core 1'
         : 'no CPU pinning (taskset missing or one core)'),
-    `Medians of ${ROUNDS} rounds of ${DURATION} s after a ${WARMUP_SECONDS} s warm-up. Latency "@1" is sequential requests on one keep-alive connection.`,
+    `Medians of ${ROUNDS} rounds of ${DURATION} s after a ${WARMUP_SECONDS} s warm-up, at ${CONNECTIONS} connections. ` +
+      'Latency "@1" is sequential requests on one keep-alive connection; "added" is over calling the upstream directly. ' +
+      'Streams are 21 events (20 text pieces and the finish).',
     '',
-    '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | CPU per request @32 (µs) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const mode of ['json', 'stream'] as const) {
-    const direct = results.get(`${mode}/upstream (direct)`) as Figures;
-    for (const name of ['upstream (direct)', 'pass-through', 'gateway'] as const) {
-      const figures = results.get(`${mode}/${name}`) as Figures;
-      const added = name === 'upstream (direct)' ? '' : fixed(figures.single - direct.single, 3);
-      const addedFirst =
-        mode === 'json' || name === 'upstream (direct)' ? '' : fixed(figures.firstByte - direct.firstByte, 3);
-      lines.push(
-        `| GigaChat | ${mode} | ${name} | ${Math.round(figures.rps)} | ${fixed(figures.p50)} | ${fixed(figures.p99)} | ${fixed(figures.single, 3)} | ${added} | ${mode === 'stream' ? fixed(figures.firstByte, 3) : ''} | ${addedFirst} |`,
-      );
+  for (const [provider, { figures }] of results) {
+    for (const mode of MODES) {
+      const direct = figures.get(`${mode}/upstream (direct)`) as Figures;
+      for (const name of TARGETS) {
+        const row = figures.get(`${mode}/${name}`) as Figures;
+        const isDirect = name === 'upstream (direct)';
+        const added = isDirect ? '' : fixed(row.single - direct.single, 3);
+        const firstByte = mode === 'stream' ? fixed(row.firstByte, 3) : '';
+        const addedFirst = mode === 'json' || isDirect ? '' : fixed(row.firstByte - direct.firstByte, 3);
+        lines.push(
+          `| ${provider} | ${mode} | ${name} | ${Math.round(row.rps)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${fixed(row.cpu, 0)} | ${fixed(row.single, 3)} | ${added} | ${firstByte} | ${addedFirst} |`,
+        );
+      }
     }
   }
   lines.push(
     '',
-    `| process | peak RSS after the @32 runs (MB) | peak RSS after ${MANY_STREAMS} concurrent streams (MB) |`,
-    '|---|---:|---:|',
-    `| pass-through | ${fixed(rssAt32.passthrough?.peak ?? Number.NaN, 1)} | ${fixed(rssAt256.passthrough?.peak ?? Number.NaN, 1)} |`,
-    `| gateway | ${fixed(rssAt32.gateway?.peak ?? Number.NaN, 1)} | ${fixed(rssAt256.gateway?.peak ?? Number.NaN, 1)} |`,
+    `| provider | process | peak RSS after the @${CONNECTIONS} runs (MB) | peak RSS after ${MANY_STREAMS} concurrent streams (MB) |`,
+    '|---|---|---:|---:|',
+  );
+  for (const [provider, { memory }] of results) {
+    lines.push(
+      `| ${provider} | pass-through | ${fixed(memory.passthrough.at32, 1)} | ${fixed(memory.passthrough.atMany, 1)} |`,
+      `| ${provider} | gateway | ${fixed(memory.gateway.at32, 1)} | ${fixed(memory.gateway.atMany, 1)} |`,
+    );
+  }
+  const providers = [...results.keys()];
+  lines.push(
     '',
     'Gateway as a ratio to the bare pass-through measured in the same run:',
     '',
-    '| figure | json | stream | target |',
-    '|---|---:|---:|---|',
+    `| figure | ${providers.map((provider) => `${provider} json | ${provider} stream`).join(' | ')} | target |`,
+    `|---|${providers.map(() => '---:|---:|').join('')}---|`,
   );
-  const ratio = (mode: Mode) => {
-    const gateway = results.get(`${mode}/gateway`) as Figures;
-    const passthrough = results.get(`${mode}/pass-through`) as Figures;
-    return {
-      throughput: `${fixed((100 * gateway.rps) / passthrough.rps, 0)} %`,
-      added: fixed(gateway.single - passthrough.single, 3),
-      firstByte: fixed(gateway.firstByte - passthrough.firstByte, 3),
-    };
-  };
-  const json = ratio('json');
-  const stream = ratio('stream');
-  const rss = (record: typeof rssAt32) =>
-    `${fixed((record.gateway?.peak ?? Number.NaN) / (record.passthrough?.peak ?? Number.NaN), 2)}×`;
+  const cells = (cell: (figures: Map<string, Figures>, memory: ProviderResults['memory'], mode: Mode) => string) =>
+    providers
+      .flatMap((provider) => {
+        const { figures, memory } = results.get(provider) as ProviderResults;
+        return MODES.map((mode) => cell(figures, memory, mode));
+      })
+      .join(' | ');
+  const of = (figures: Map<string, Figures>, mode: Mode) => ({
+    gateway: figures.get(`${mode}/gateway`) as Figures,
+    passthrough: figures.get(`${mode}/pass-through`) as Figures,
+  });
   lines.push(
-    `| throughput @32, % of pass-through | ${json.throughput} | ${stream.throughput} | ≥ 80 % |`,
-    `| latency @1 added beyond the pass-through's (ms) | ${json.added} | ${stream.added} | ≤ 0.2 ms |`,
-    `| first stream byte after the pass-through's (ms) | | ${stream.firstByte} | ≤ 1 ms |`,
-    `| peak RSS, × pass-through (@32 / @${MANY_STREAMS} streams) | ${rss(rssAt32)} | ${rss(rssAt256)} | ≤ 1.3× |`,
+    `| throughput @${CONNECTIONS}, % of pass-through | ${cells((figures, _memory, mode) => {
+      const { gateway, passthrough } = of(figures, mode);
+      return `${fixed((100 * gateway.rps) / passthrough.rps, 0)} %`;
+    })} | ≥ 80 % |`,
+    `| CPU per request @${CONNECTIONS}, × pass-through | ${cells((figures, _memory, mode) => {
+      const { gateway, passthrough } = of(figures, mode);
+      return `${fixed(gateway.cpu / passthrough.cpu, 2)}×`;
+    })} | |`,
+    `| latency @1 added beyond the pass-through's (ms) | ${cells((figures, _memory, mode) => {
+      const { gateway, passthrough } = of(figures, mode);
+      return fixed(gateway.single - passthrough.single, 3);
+    })} | ≤ 0.2 ms |`,
+    `| first stream byte after the pass-through's (ms) | ${cells((figures, _memory, mode) => {
+      const { gateway, passthrough } = of(figures, mode);
+      return mode === 'stream' ? fixed(gateway.firstByte - passthrough.firstByte, 3) : '';
+    })} | ≤ 1 ms |`,
+    `| first stream byte after the upstream's (ms) | ${cells((figures, _memory, mode) => {
+      const { gateway } = of(figures, mode);
+      const direct = figures.get(`${mode}/upstream (direct)`) as Figures;
+      return mode === 'stream' ? fixed(gateway.firstByte - direct.firstByte, 3) : '';
+    })} | ≤ 1 ms |`,
+    `| peak RSS, × pass-through (json: @${CONNECTIONS}; stream: @${MANY_STREAMS} streams) | ${cells(
+      (_figures, memory, mode) => {
+        const pick = (value: Memory) => (mode === 'json' ? value.at32 : value.atMany);
+        return `${fixed(pick(memory.gateway) / pick(memory.passthrough), 2)}×`;
+      },
+    )} | ≤ 1.3× |`,
   );
   return lines.join('\n');
 }

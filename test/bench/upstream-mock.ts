@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { recordedExchange, recordedStreamChunks } from '../helpers/cassettes.ts';
+import { geminiFixture, geminiStreamFixture } from '../helpers/gemini-mock.ts';
+import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
- * The upstream of the benchmark: GigaChat's OAuth and chat endpoints answering with the recorded
- * bodies (see test/fixtures/gigachat/SOURCES.md), prepared once so the mock costs as little CPU as
- * possible. Run as its own process; prints `{"port": N}` when it listens.
+ * The upstreams of the benchmark, in one process: GigaChat (OAuth and chat) and Gemini
+ * (generateContent, streamGenerateContent?alt=sse) answering with recorded bodies (see
+ * test/fixtures/*\/SOURCES.md), prepared once so the mock costs as little CPU as possible.
+ * Both streams carry 20 text pieces and a finishing event, each its own event.
+ * Run as its own process; prints `{"port": N}` when it listens.
  */
 
 const STREAM_PIECES = 20;
 
-function completionBody(): Buffer {
-  return Buffer.from(JSON.stringify(recordedExchange('chat-plain').response));
-}
-
-function streamBody(): Buffer {
+function gigaChatStream(): Buffer {
   const [first, last] = recordedStreamChunks('chat-stream');
   const events: string[] = [];
   for (let index = 0; index < STREAM_PIECES; index++) {
@@ -27,32 +27,63 @@ function streamBody(): Buffer {
   return Buffer.from(events.join(''));
 }
 
-const completion = completionBody();
-const stream = streamBody();
-const models = Buffer.from(JSON.stringify(recordedExchange('models', '/api/v1/models').response));
+// Google frames its events with CRLF (test/fixtures/gemini/SOURCES.md).
+function geminiStream(): Buffer {
+  const recorded = geminiStreamFixture('stream-text');
+  const events: string[] = [];
+  for (let index = 0; index < STREAM_PIECES; index++) {
+    const event = structuredClone(recorded[0]);
+    event.candidates[0].content.parts[0].text = index === 0 ? 'There are' : ' a few more words';
+    events.push(`data: ${JSON.stringify(event)}\r\n\r\n`);
+  }
+  events.push(`data: ${JSON.stringify(recorded.at(-1))}\r\n\r\n`);
+  return Buffer.from(events.join(''));
+}
+
+const bodies = {
+  gigachatCompletion: Buffer.from(JSON.stringify(recordedExchange('chat-plain').response)),
+  gigachatStream: gigaChatStream(),
+  gigachatModels: Buffer.from(JSON.stringify(recordedExchange('models', '/api/v1/models').response)),
+  geminiCompletion: Buffer.from(JSON.stringify(geminiFixture('generate-text'))),
+  geminiStream: geminiStream(),
+  geminiModels: Buffer.from(JSON.stringify(geminiFixture('models'))),
+};
+
+// JSON answers carry a Content-Length, streams are chunked, as the real APIs send them.
+function send(response: ServerResponse, status: number, type: string, body: Buffer | string): void {
+  const headers = { 'content-type': type, 'x-request-id': randomUUID() };
+  if (type === 'text/event-stream') response.writeHead(status, headers);
+  else response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
     const path = request.url ?? '';
-    if (path.endsWith('/oauth')) {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ access_token: 'bench-token', expires_at: Date.now() + 30 * 60_000 }));
-    } else if (path.endsWith('/models')) {
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      response.end(models);
-    } else if (Buffer.concat(chunks).includes('"stream":true')) {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': randomUUID() });
-      response.end(stream);
-    } else {
-      response.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': completion.length,
-        'x-request-id': randomUUID(),
-      });
-      response.end(completion);
+    if (path.startsWith('/v1beta/')) {
+      if (request.headers['x-goog-api-key'] !== BENCH_GEMINI_KEY) {
+        return send(response, 400, JSON_TYPE, JSON.stringify(geminiFixture('error-api-key-invalid')));
+      }
+      if (path.includes(':streamGenerateContent')) return send(response, 200, 'text/event-stream', bodies.geminiStream);
+      if (path.includes(':generateContent')) return send(response, 200, JSON_TYPE, bodies.geminiCompletion);
+      return send(response, 200, JSON_TYPE, bodies.geminiModels);
     }
+    if (path.endsWith('/oauth')) {
+      const token = { access_token: BENCH_GIGACHAT_TOKEN, expires_at: Date.now() + 30 * 60_000 };
+      return send(response, 200, JSON_TYPE, JSON.stringify(token));
+    }
+    if (request.headers.authorization !== `Bearer ${BENCH_GIGACHAT_TOKEN}`) {
+      return send(response, 401, JSON_TYPE, JSON.stringify({ status: 401, message: 'Unauthorized' }));
+    }
+    if (path.endsWith('/models')) return send(response, 200, JSON_TYPE, bodies.gigachatModels);
+    if (Buffer.concat(chunks).includes('"stream":true')) {
+      return send(response, 200, 'text/event-stream', bodies.gigachatStream);
+    }
+    return send(response, 200, JSON_TYPE, bodies.gigachatCompletion);
   });
 });
 
