@@ -32,6 +32,9 @@ export interface RunningB24App {
   /** The app's routes, to mount on a Koa application. */
   middleware: Middleware;
   deps: B24Deps;
+  /** Stops the worker, aborting model calls (their jobs resume on the next start); routes keep answering. */
+  stop(): Promise<void>;
+  /** Stops the worker and closes the store. */
   close(): Promise<void>;
 }
 
@@ -97,6 +100,7 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
   return {
     middleware: (ctx, next) => routes(ctx, () => allowed(ctx, next)),
     deps,
+    stop: () => worker.stop(),
     async close() {
       await worker.stop();
       await store.disconnect();

@@ -102,6 +102,8 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     store,
     url,
     async close() {
+      // The Bitrix24 worker's own calls to this server would hold server.close() until they end.
+      await b24?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -49,6 +49,21 @@ describe('Bitrix24 app: an accepted job survives the process being killed', func
     await harness.gateway.waitForLog(/"jobs":1.*resuming unfinished jobs/);
   });
 
+  it('stopped (SIGTERM) while the model is thinking: shuts down at once, and the restart answers', async () => {
+    const portal = await harness.installedPortal();
+    const held: ServerResponse[] = [];
+    harness.gigachat.chat = (_body, response) => {
+      held.push(response);
+    };
+    const answer = await portal.askEngine(harness.engineUrl(portal));
+    await until(() => held.length === 1, 'the model call');
+    await harness.gateway.stop();
+    expect(harness.gateway.child?.exitCode).to.equal(0);
+    harness.gigachat.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('После остановки.'));
+    await harness.gateway.start();
+    expect((await portal.waitForCallback(answer.hash)).body).to.deep.equal({ result: 'После остановки.' });
+  });
+
   it('killed after the answer, before the callback got through: the restart delivers it without asking again', async () => {
     const portal = await harness.installedPortal();
     portal.failCallbacks = 1;
