@@ -3,14 +3,7 @@ import type { B24Hook } from '@bitrix24/b24jssdk';
 import type OpenAI from 'openai';
 import type { B24Config } from './config.ts';
 import { publicUrl } from './deps.ts';
-import {
-  engineSpec,
-  type ListedEngine,
-  listOurEngines,
-  type SyncResult,
-  syncEngines,
-  unregisterAll,
-} from './engines.ts';
+import { engineSpec, type ListedEngine, type SyncResult, syncEngines, unregisterAll } from './engines.ts';
 import { engineModels } from './gateway-client.ts';
 import { portalKeyFor } from './portal-key.ts';
 import type { PortalRecord, PortalStore } from './portal-store.ts';
@@ -81,11 +74,6 @@ export async function unregisterWithWebhook(deps: Pick<WebhookDeps, 'portals'>, 
   const removed = await unregisterAll(hook, 'webhook');
   await deps.portals.deleteAll(webhookPortalId(hook.getTargetOrigin()));
   return removed;
-}
-
-/** Our engines the webhook owns, for the CLI's summary. */
-export async function ourWebhookEngines(hook: B24Hook): Promise<ListedEngine[]> {
-  return listOurEngines(hook, 'webhook');
 }
 
 /** A completions_url with its portal key's secret part hidden, for printing. */
