@@ -39,19 +39,28 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<http
   });
 }
 
+/** What a stream that closed before its end throws (the code node:stream uses). */
+export function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
 /** Reads a whole response body, refusing bodies over `limitBytes`. */
-export async function readBody(response: http.IncomingMessage, limitBytes = 16 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      response.destroy();
-      throw new Error(`response body over ${limitBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+export function readBody(response: http.IncomingMessage, limitBytes = 16 * 1024 * 1024): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size > limitBytes) {
+        reject(new Error(`response body over ${limitBytes} bytes`));
+        response.destroy();
+      }
+    });
+    response.on('end', () => resolve(Buffer.concat(chunks, size)));
+    response.on('error', reject);
+    response.on('close', () => reject(prematureClose()));
+  });
 }
 
 /**

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
+import { prematureClose } from '../../lib/http-request.ts';
 import { BadRequestError, PayloadTooLargeError } from '../../openai/errors.ts';
 import type { GatewayMiddleware } from '../state.ts';
 
@@ -17,18 +19,12 @@ export function jsonBody(maxBytes: number): GatewayMiddleware {
       throw tooLarge();
     }
     const decoder = textDecoder(ctx.request.charset);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        ctx.req.resume();
-        ctx.set('connection', 'close');
-        throw tooLarge();
-      }
-      chunks.push(chunk);
+    const bytes = await readBytes(ctx.req, maxBytes);
+    if (bytes === undefined) {
+      ctx.set('connection', 'close');
+      throw tooLarge();
     }
-    const text = decoder.decode(Buffer.concat(chunks)); // TextDecoder drops a leading BOM
+    const text = decoder.decode(bytes); // TextDecoder drops a leading BOM
     if (text.trim() === '') {
       throw new BadRequestError('The request body is empty; send a JSON object.', { code: 'invalid_json' });
     }
@@ -43,9 +39,31 @@ export function jsonBody(maxBytes: number): GatewayMiddleware {
   };
 }
 
+/** The whole body, or undefined once it grows past `maxBytes` (the rest is read and dropped). */
+function readBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        resolve(undefined);
+      }
+    });
+    request.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks, size)));
+    request.on('error', reject);
+    request.on('close', () => reject(prematureClose()));
+  });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 function textDecoder(charset: string): TextDecoder {
+  if (charset === '' || charset === 'utf-8') return UTF8;
   try {
-    return new TextDecoder(charset || 'utf-8', { fatal: false });
+    return new TextDecoder(charset, { fatal: false });
   } catch {
     throw new BadRequestError(`Unsupported charset '${charset}' in Content-Type; send UTF-8.`, {
       code: 'unsupported_charset',

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { GeminiSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
 import type { Fetch } from '../../lib/outbound-fetch.ts';
+import { randomId } from '../../lib/random-id.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
 import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
@@ -31,7 +31,7 @@ const EMBED_BATCH_SIZE = 100;
 const USABLE_ACTIONS = new Set(['generateContent', 'embedContent', 'batchEmbedContents']);
 
 function completionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+  return `chatcmpl-${randomId()}`;
 }
 
 /** Gemini (Developer API, v1beta) behind the provider interface, through @google/genai. */

@@ -25,6 +25,7 @@ export class GigaChatClient {
   readonly #agent: Agent;
   readonly #tokens: GigaChatTokenCache;
   readonly #timeoutMs: number;
+  readonly #urls = new Map<string, URL>();
 
   constructor(baseUrl: URL, agents: GigaChatAgents, tokens: GigaChatTokenCache, timeoutMs: number) {
     this.#base = baseUrl.href.replace(/\/+$/, '');
@@ -41,7 +42,11 @@ export class GigaChatClient {
     call: ProviderCall,
     headers: Record<string, string> = {},
   ): Promise<IncomingMessage> {
-    const url = new URL(this.#base + path);
+    let url = this.#urls.get(path);
+    if (url === undefined) {
+      url = new URL(this.#base + path);
+      this.#urls.set(path, url);
+    }
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();

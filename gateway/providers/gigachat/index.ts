@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
 import { readBody } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
@@ -35,7 +35,7 @@ const MODELS_TTL_MS = 5 * 60_000;
 const LISTED_MODEL_TYPES = new Set(['chat', 'embedder']);
 
 function completionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+  return `chatcmpl-${randomId()}`;
 }
 
 /** GigaChat behind the provider interface. */
