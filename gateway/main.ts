@@ -6,7 +6,7 @@ import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
 import { type AppExtension, createApp } from './app.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { openStore, type Store } from './lib/store.ts';
+import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
 import { createGeminiProvider } from './providers/gemini/index.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -120,9 +120,13 @@ async function main(): Promise<void> {
     gateway = await startGateway(process.env);
   } catch (error) {
     // One line naming the variable; no stack trace for a configuration mistake.
-    process.stderr.write(
-      `gateway: ${error instanceof ConfigError || error instanceof B24ConfigError ? `configuration error: ${error.message}` : String(error)}\n`,
-    );
+    const configuration = error instanceof ConfigError || error instanceof B24ConfigError;
+    const message = configuration
+      ? `configuration error: ${error.message}`
+      : error instanceof StoreUnavailableError
+        ? error.message
+        : String(error);
+    process.stderr.write(`gateway: ${message}\n`);
     process.exit(1);
   }
   const stop = () => {

@@ -8,6 +8,14 @@ import type { StoreSettings } from '../config.ts';
 /** The keyv store behind tokens and other state that must outlive the process. */
 export type Store = Keyv;
 
+/** The store named by STORE_URL cannot be reached at start-up. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /**
  * Opens the store the configuration names: a SQLite file (created with its folder on first use)
  * for one instance, or Redis for several instances sharing tokens, limits and jobs.
@@ -17,7 +25,10 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
     const redis = new KeyvRedis<unknown>(settings.url, { throwOnConnectError: true, connectionTimeout: 5000 });
     const store = new Keyv({ store: redis, namespace: 'gateway' });
     // Connect now, so a wrong URL stops start-up instead of failing the first request.
-    await redis.getClient();
+    await redis.getClient().catch((error: unknown) => {
+      const { host } = new URL(settings.url); // no password in the message
+      throw new StoreUnavailableError(`STORE_URL: cannot connect to Redis at ${host} (${(error as Error).message})`);
+    });
     return store;
   }
   mkdirSync(dirname(settings.path), { recursive: true, mode: 0o700 });
