@@ -46,6 +46,11 @@ export async function waitFor(lines: string[], pattern: RegExp): Promise<RegExpM
 /** Starts a gateway process and resolves with its URL once it listens. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess & { url: string }> {
   const gateway = spawnGateway({ PORT: '0', ...env });
-  const [, url] = await waitFor(gateway.stdout, /listening on (http:\/\/[^"]+)/);
-  return { ...gateway, url: url as string };
+  try {
+    const [, url] = await waitFor(gateway.stdout, /listening on (http:\/\/[^"]+)/);
+    return { ...gateway, url: url as string };
+  } catch (error) {
+    gateway.child.kill('SIGKILL'); // a process that never listened must not outlive the test
+    throw error;
+  }
 }
