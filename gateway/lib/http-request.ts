@@ -59,7 +59,9 @@ export function readBody(response: http.IncomingMessage, limitBytes = 16 * 1024 
     });
     response.on('end', () => resolve(Buffer.concat(chunks, size)));
     response.on('error', reject);
-    response.on('close', () => reject(prematureClose()));
+    response.on('close', () => {
+      if (!response.complete) reject(prematureClose());
+    });
   });
 }
 

@@ -54,7 +54,9 @@ function readBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer |
     });
     request.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks, size)));
     request.on('error', reject);
-    request.on('close', () => reject(prematureClose()));
+    request.on('close', () => {
+      if (!request.complete) reject(prematureClose());
+    });
   });
 }
 
