@@ -1,5 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { Config } from './config.ts';
+import { createFastPath, type FastPath } from './http/fast-path.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
 import { requestId } from './http/middleware/request-id.ts';
@@ -23,9 +25,26 @@ export interface AppExtension {
   middleware: Koa.Middleware | undefined;
 }
 
+/** Koa, whose request listener lets the fast path answer the hot route first (http/fast-path.ts). */
+class GatewayApp extends Koa<GatewayState> {
+  readonly #fastPath: FastPath;
+
+  constructor(fastPath: FastPath) {
+    super();
+    this.#fastPath = fastPath;
+  }
+
+  override callback(): ReturnType<Koa['callback']> {
+    const koa = super.callback();
+    const fastPath = this.#fastPath;
+    return (request, response) =>
+      fastPath(request as IncomingMessage, response as ServerResponse) ? Promise.resolve() : koa(request, response);
+  }
+}
+
 /** The Koa application, without listening: tests and main.ts start it on their own server. */
 export function createApp(deps: AppDeps): Koa<GatewayState> {
-  const app = new Koa<GatewayState>();
+  const app = new GatewayApp(createFastPath(deps));
   const router = createRouter(deps);
   app.use(requestId);
   app.use(accessLog(deps.logger));

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger.ts';
 import { toGatewayError } from '../openai/errors.ts';
 import { SSE_DONE, SSE_HEADERS, sseData } from '../openai/sse.ts';
-import type { GatewayContext } from './state.ts';
+import type { Exchange } from './state.ts';
 
 /**
  * Writes an OpenAI event stream: the first item (already fetched, so failures before it were
@@ -10,31 +10,41 @@ import type { GatewayContext } from './state.ts';
  * out becomes one `data: {"error": …}` event, and the stream ends.
  */
 export async function sendEventStream(
-  ctx: GatewayContext,
+  { res: response, state }: Exchange,
   first: IteratorResult<unknown>,
   rest: AsyncIterator<unknown>,
   logger: Logger,
 ): Promise<void> {
-  ctx.respond = false;
-  const response = ctx.res;
   response.writeHead(200, SSE_HEADERS);
+  // Events ready in the same tick (one upstream read often carries several) go out as one chunk
+  // of the response, written once that tick's work is done: no event waits for a later one.
+  let pending = '';
+  const flush = () => {
+    if (pending !== '') response.write(pending);
+    pending = '';
+  };
+  const send = (data: string) => {
+    if (pending === '') process.nextTick(flush);
+    pending += data;
+  };
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
       if (!response.write(sseData(step.value))) await drained(response);
     }
-    response.write(SSE_DONE);
+    send(SSE_DONE);
   } catch (error) {
     if (response.destroyed) {
-      ctx.state.clientGone = true;
+      state.clientGone = true;
     } else {
       const answer = toGatewayError(error);
       logger.warn(
-        { requestId: ctx.state.requestId, status: answer.status, code: answer.code, err: error },
+        { requestId: state.requestId, status: answer.status, code: answer.code, err: error },
         'stream failed after it began',
       );
-      response.write(sseData(answer.toBody()));
+      send(sseData(answer.toBody()));
     }
   } finally {
+    flush();
     response.end();
     await rest.return?.();
   }

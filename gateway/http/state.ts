@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
 
 declare module 'koa' {
@@ -20,3 +21,10 @@ export interface GatewayState {
 
 export type GatewayContext = Context & { state: GatewayState };
 export type GatewayMiddleware = Middleware<GatewayState>;
+
+/** One HTTP exchange as the handlers see it. A Koa context is one; so is the fast path's (fast-path.ts). */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  state: GatewayState;
+}

@@ -1,28 +1,39 @@
 import type { Logger } from '../../lib/logger.ts';
-import type { GatewayMiddleware } from '../state.ts';
+import type { Exchange, GatewayMiddleware } from '../state.ts';
 
-/** One log line per request, when it is done. Never headers or bodies: they hold keys and prompts. */
-export function accessLog(logger: Logger): GatewayMiddleware {
+/** Writes a request's one log line, once it is done; `status` counts when no answer went out. */
+export type AccessLogWriter = (exchange: Exchange, path: string, started: number, status: number) => void;
+
+/** One log line per request. Never headers or bodies: they hold keys and prompts. */
+export function accessLogWriter(logger: Logger): AccessLogWriter {
   // The line holds only the fields below, none secret; redaction would cost more than the rest of it.
   const lines = logger.child({}, { redact: [] });
+  return function logRequest({ req, res, state }, path, started, status) {
+    // 499 is nginx's "client closed request": not ours to fix, but worth seeing.
+    const answered = state.clientGone === true ? 499 : res.headersSent ? res.statusCode : status;
+    const level = answered >= 500 ? 'error' : answered >= 400 ? 'warn' : 'info';
+    lines[level]({
+      requestId: state.requestId,
+      method: req.method,
+      path,
+      status: answered,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      client: state.clientName,
+      model: state.model,
+      provider: state.provider,
+    });
+  };
+}
+
+/** The Koa form of accessLogWriter. */
+export function accessLog(logger: Logger): GatewayMiddleware {
+  const write = accessLogWriter(logger);
   return async function logRequest(ctx, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
-      // 499 is nginx's "client closed request": not ours to fix, but worth seeing.
-      const status = ctx.state.clientGone === true ? 499 : ctx.res.headersSent ? ctx.res.statusCode : ctx.status;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      lines[level]({
-        requestId: ctx.state.requestId,
-        method: ctx.method,
-        path: ctx.path,
-        status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        client: ctx.state.clientName,
-        model: ctx.state.model,
-        provider: ctx.state.provider,
-      });
+      write(ctx, ctx.path, started, ctx.status);
     }
   };
 }

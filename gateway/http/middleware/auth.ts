@@ -7,30 +7,41 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+/** Names the client an `Authorization` header belongs to (undefined when no keys are configured); throws a 401. */
+export type ApiKeyCheck = (authorization: string | undefined) => string | undefined;
+
 /**
  * Checks `Authorization: Bearer <key>` against GATEWAY_API_KEYS. Keys are compared as SHA-256
  * digests in constant time, and every key is compared, so timing reveals neither key nor match.
  * With no keys configured (loopback only, enforced by the config) every request passes.
  */
-export function authenticate(keys: readonly ClientKey[]): GatewayMiddleware {
+export function apiKeyCheck(keys: readonly ClientKey[]): ApiKeyCheck {
   const known = keys.map((key) => ({ name: key.name, digest: digest(key.key) }));
-  return async function checkApiKey(ctx, next) {
-    if (known.length > 0) {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-      if (match === null) {
-        throw new AuthenticationError(
-          "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer <key>).",
-          { code: 'missing_api_key' },
-        );
-      }
-      const presented = digest(match[1] as string);
-      let name: string | undefined;
-      for (const key of known) {
-        if (timingSafeEqual(key.digest, presented)) name = key.name;
-      }
-      if (name === undefined) throw new AuthenticationError('Incorrect API key provided.');
-      ctx.state.clientName = name;
+  return function checkApiKey(authorization) {
+    if (known.length === 0) return undefined;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (match === null) {
+      throw new AuthenticationError(
+        "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer <key>).",
+        { code: 'missing_api_key' },
+      );
     }
+    const presented = digest(match[1] as string);
+    let name: string | undefined;
+    for (const key of known) {
+      if (timingSafeEqual(key.digest, presented)) name = key.name;
+    }
+    if (name === undefined) throw new AuthenticationError('Incorrect API key provided.');
+    return name;
+  };
+}
+
+/** The Koa form of apiKeyCheck. */
+export function authenticate(keys: readonly ClientKey[]): GatewayMiddleware {
+  const check = apiKeyCheck(keys);
+  return async function checkApiKey(ctx, next) {
+    const name = check(ctx.get('authorization'));
+    if (name !== undefined) ctx.state.clientName = name;
     await next();
   };
 }

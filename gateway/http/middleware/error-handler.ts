@@ -1,23 +1,31 @@
 import type { Logger } from '../../lib/logger.ts';
 import { GatewayError, MethodNotAllowedError, NotFoundError, toGatewayError } from '../../openai/errors.ts';
-import type { GatewayMiddleware } from '../state.ts';
+import type { GatewayMiddleware, GatewayState } from '../state.ts';
 
-/** Answers every failure in OpenAI's error shape; a 500 is logged with its stack, never shown. */
+/**
+ * The OpenAI-shaped answer to a failure, or undefined when the client left (our only abort
+ * source): there is nobody to answer. A 500 is logged with its stack, never shown.
+ */
+export function answerForFailure(error: unknown, state: GatewayState, logger: Logger): GatewayError | undefined {
+  if (error instanceof Error && error.name === 'AbortError') {
+    state.clientGone = true;
+    return undefined;
+  }
+  const answer = toGatewayError(error);
+  if (!(error instanceof GatewayError) && answer.status >= 500) {
+    logger.error({ err: error, requestId: state.requestId }, 'unexpected error');
+  }
+  return answer;
+}
+
+/** Answers every failure in OpenAI's error shape (answerForFailure). */
 export function errorHandler(logger: Logger): GatewayMiddleware {
   return async function handleErrors(ctx, next) {
     try {
       await next();
     } catch (error) {
-      // Our only abort source is the client leaving; there is nobody to answer.
-      if (error instanceof Error && error.name === 'AbortError') {
-        ctx.state.clientGone = true;
-        return;
-      }
-      const answer = toGatewayError(error);
-      if (!(error instanceof GatewayError) && answer.status >= 500) {
-        logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
-      }
-      if (ctx.res.headersSent) return; // a stream that already began reports its own errors
+      const answer = answerForFailure(error, ctx.state, logger);
+      if (answer === undefined || ctx.res.headersSent) return; // a stream that already began reports its own errors
       ctx.status = answer.status;
       ctx.set(answer.headers);
       ctx.body = answer.toBody();

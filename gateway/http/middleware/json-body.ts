@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { prematureClose } from '../../lib/http-request.ts';
 import { BadRequestError, PayloadTooLargeError } from '../../openai/errors.ts';
@@ -7,34 +7,34 @@ import type { GatewayMiddleware } from '../state.ts';
 /**
  * Reads the body as JSON whatever the Content-Type says (curl -d sends a form type), in the
  * declared charset (UTF-8 by default; 1C may send windows-1251), with or without a UTF-8 BOM.
+ * A body over `maxBytes` is a 413, and the connection closes after it.
  */
+export async function readJsonBody(request: IncomingMessage, response: ServerResponse, maxBytes: number) {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  const decoder = declared > maxBytes ? undefined : textDecoder(charsetOf(request.headers['content-type']));
+  const bytes = decoder === undefined ? undefined : await readBytes(request, maxBytes);
+  if (decoder === undefined || bytes === undefined) {
+    request.resume();
+    response.setHeader('connection', 'close');
+    throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).`);
+  }
+  const text = decoder.decode(bytes); // TextDecoder drops a leading BOM
+  if (text.trim() === '') {
+    throw new BadRequestError('The request body is empty; send a JSON object.', { code: 'invalid_json' });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`, {
+      code: 'invalid_json',
+    });
+  }
+}
+
+/** The Koa form of readJsonBody: the value lands in `ctx.request.body`. */
 export function jsonBody(maxBytes: number): GatewayMiddleware {
-  const tooLarge = () =>
-    new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).`);
-  return async function readJsonBody(ctx, next) {
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > maxBytes) {
-      ctx.req.resume();
-      ctx.set('connection', 'close');
-      throw tooLarge();
-    }
-    const decoder = textDecoder(ctx.request.charset);
-    const bytes = await readBytes(ctx.req, maxBytes);
-    if (bytes === undefined) {
-      ctx.set('connection', 'close');
-      throw tooLarge();
-    }
-    const text = decoder.decode(bytes); // TextDecoder drops a leading BOM
-    if (text.trim() === '') {
-      throw new BadRequestError('The request body is empty; send a JSON object.', { code: 'invalid_json' });
-    }
-    try {
-      ctx.request.body = JSON.parse(text);
-    } catch (error) {
-      throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`, {
-        code: 'invalid_json',
-      });
-    }
+  return async function readBody(ctx, next) {
+    ctx.request.body = await readJsonBody(ctx.req, ctx.res, maxBytes);
     await next();
   };
 }
@@ -60,10 +60,17 @@ function readBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer |
   });
 }
 
+const CHARSET = /;\s*charset\s*=\s*(?:"([^"]*)"|([^\s;]*))/i;
+
+function charsetOf(contentType: string | undefined): string {
+  const match = contentType === undefined ? null : CHARSET.exec(contentType);
+  return match?.[1] ?? match?.[2] ?? '';
+}
+
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 function textDecoder(charset: string): TextDecoder {
-  if (charset === '' || charset === 'utf-8') return UTF8;
+  if (charset === '' || charset.toLowerCase() === 'utf-8') return UTF8;
   try {
     return new TextDecoder(charset, { fatal: false });
   } catch {
