@@ -29,7 +29,8 @@ export async function sendEventStream(
   };
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
-      if (!response.write(sseData(step.value))) await drained(response);
+      send(sseData(step.value));
+      if (response.writableNeedDrain) await drained(response);
     }
     send(SSE_DONE);
   } catch (error) {
