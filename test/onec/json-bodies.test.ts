@@ -47,7 +47,7 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
     });
     jsonRoutes = router.stack
       .filter((layer) => layer.methods.includes('POST'))
-      .filter((layer) => layer.stack.some((middleware) => middleware.name === 'readJsonBody'))
+      .filter((layer) => layer.stack.some((middleware) => middleware.name === 'readBody'))
       .map((layer) => String(layer.path));
   });
   beforeEach(async () => {
