@@ -96,17 +96,20 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
         yield event;
       }
     }
+    let complete = false;
     try {
       yield* translateGeminiStream(watched(), {
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
         fallbackId: completionId(),
       });
+      complete = true;
     } catch (error) {
       throw fail(error, watch);
     } finally {
       // Ending early (the client left) must not leave the upstream request running.
-      watch.abort();
+      if (complete) watch.stop();
+      else watch.abort();
     }
   }
 
