@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
-import { type RunningB24App, startB24App } from '../b24-app/app.ts';
+import type { RunningB24App } from '../b24-app/app.ts';
 import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
 import { type AppExtension, createApp } from './app.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
@@ -88,6 +88,8 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   let b24: RunningB24App | undefined;
   if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
   else {
+    // Loaded only when enabled: the app and its SDKs hold ~20 MB that an API-only gateway never uses.
+    const { startB24App } = await import('../b24-app/app.ts');
     b24 = await startB24App({
       config: b24Config,
       logger,
