@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { urlToHttpOptions } from 'node:url';
 
 /** No byte came from the upstream for the configured time. */
 export class HttpTimeoutError extends Error {
@@ -27,16 +28,36 @@ export interface HttpRequestOptions {
  */
 export function httpRequest(url: URL, options: HttpRequestOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted === true) return reject(signal.reason);
     const transport = url.protocol === 'https:' ? https : http;
     const request = transport.request(
-      url,
-      { method: options.method, headers: options.headers, agent: options.agent, signal: options.signal },
+      { ...requestTarget(url), method: options.method, headers: options.headers, agent: options.agent },
       resolve,
     );
     request.setTimeout(options.timeoutMs, () => request.destroy(new HttpTimeoutError(options.timeoutMs)));
     request.on('error', reject);
+    // A listener of our own rather than the `signal` option, which watches the request with
+    // node:stream's end-of-stream helper: several listeners per call.
+    if (signal !== undefined) {
+      const abort = () => request.destroy(signal.reason);
+      signal.addEventListener('abort', abort, { once: true });
+      request.once('close', () => signal.removeEventListener('abort', abort));
+    }
     request.end(options.body);
   });
+}
+
+const targets = new WeakMap<URL, http.RequestOptions>();
+
+// Where a URL points, as request options: worked out once per URL object (callers keep theirs).
+function requestTarget(url: URL): http.RequestOptions {
+  let target = targets.get(url);
+  if (target === undefined) {
+    target = urlToHttpOptions(url);
+    targets.set(url, target);
+  }
+  return target;
 }
 
 /** What a stream that closed before its end throws (the code node:stream uses). */
