@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
 import type { B24Deps } from './deps.ts';
 import { answerBitrixError } from './http-answers.ts';
-import { installPortal } from './install.ts';
-import { installFailure } from './install-failure.ts';
+import { apiOnlyInstall } from './install-endpoint.ts';
 import { safeEqual } from './portal-key.ts';
 import { BodyError, type Form, field, parseForm, readText } from './request-body.ts';
 
@@ -23,7 +22,7 @@ export function eventsEndpoint(deps: B24Deps) {
     }
     const event = field(form, 'event')?.toUpperCase();
     if (event === 'ONAPPUNINSTALL') return uninstall(deps, ctx, form);
-    if (event === 'ONAPPINSTALL') return install(deps, ctx, form);
+    if (event === 'ONAPPINSTALL') return apiOnlyInstall(deps, ctx, form);
     answerBitrixError(
       ctx,
       400,
@@ -52,25 +51,4 @@ async function uninstall(deps: B24Deps, ctx: Context, form: Form): Promise<void>
   deps.rateLimit.forget(memberId);
   deps.logger.info({ memberId, keys: deleted }, 'Bitrix24: app uninstalled, portal data deleted');
   ctx.body = { result: true };
-}
-
-async function install(deps: B24Deps, ctx: Context, form: Form): Promise<void> {
-  const memberId = field(form, 'auth', 'member_id');
-  const refreshToken = field(form, 'auth', 'refresh_token');
-  if (memberId === undefined || refreshToken === undefined) {
-    return answerBitrixError(ctx, 400, 'INVALID_REQUEST', 'auth[member_id] and auth[refresh_token] are required');
-  }
-  try {
-    const { sync } = await installPortal(deps, {
-      memberId,
-      domain: field(form, 'auth', 'domain'),
-      refreshToken,
-      serverEndpoint: field(form, 'auth', 'server_endpoint'),
-      applicationToken: field(form, 'auth', 'application_token'),
-    });
-    ctx.body = { result: true, engines: sync.engines.map((engine) => engine.code) };
-  } catch (error) {
-    const failure = installFailure(deps, memberId, error);
-    answerBitrixError(ctx, failure.status, failure.code, failure.message);
-  }
 }

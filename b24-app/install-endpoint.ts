@@ -27,7 +27,11 @@ export function installEndpoint(deps: B24Deps) {
   };
 }
 
-async function apiOnlyInstall(deps: B24Deps, ctx: Context, form: Form): Promise<void> {
+/**
+ * An install that carries its tokens as form-encoded `auth[…]`: the API-only install and the
+ * ONAPPINSTALL event have the same shape and are answered alike.
+ */
+export async function apiOnlyInstall(deps: B24Deps, ctx: Context, form: Form): Promise<void> {
   const memberId = field(form, 'auth', 'member_id');
   const refreshToken = field(form, 'auth', 'refresh_token');
   if (memberId === undefined || refreshToken === undefined) {
