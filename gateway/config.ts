@@ -2,6 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import {
+  type AliasSettings,
+  type ClientLimits,
+  type ClientSettings,
+  ConfigFileError,
+  type GatewayFile,
+  loadConfigFile,
+} from './config-file.ts';
+
+export type { AliasSettings, ClientLimits, ClientSettings };
 
 /*
  * The whole runtime configuration, read once from the environment at start-up. A bad value stops
@@ -52,10 +62,31 @@ export type StoreSettings =
       url: string;
     };
 
+/** How failed upstream calls are retried (gateway/routing/retry.ts). */
+export interface RetrySettings {
+  /** Retries after the first attempt, per model. */
+  retries: number;
+  /** The first backoff; each retry doubles it, with full jitter. */
+  baseDelayMs: number;
+  /** The longest single wait, Retry-After included; a longer Retry-After goes back to the client as 429. */
+  maxWaitMs: number;
+  /** All attempts and waits of one request, fallbacks included, end within this. */
+  budgetMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
+  /** Every client key, from GATEWAY_API_KEYS and the GATEWAY_CONFIG file. */
   apiKeys: readonly ClientKey[];
+  /** The same keys with their limits, the file's `defaults` filled in per field. */
+  clients: readonly ClientSettings[];
+  /** The limits when no keys are configured (an open API on loopback). */
+  defaultLimits: ClientLimits;
+  /** GATEWAY_ADMIN_KEY: the bearer key of the admin endpoints. */
+  adminKey: string | undefined;
+  aliases: readonly AliasSettings[];
+  retry: RetrySettings;
   store: StoreSettings;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
@@ -84,7 +115,9 @@ const GIGACHAT_SCOPES: readonly GigaChatScope[] = ['GIGACHAT_API_PERS', 'GIGACHA
 /** Reads and validates the configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const host = read(env, 'HOST') ?? '127.0.0.1';
-  const apiKeys = readClientKeys(env);
+  const file = readConfigFile(env, cwd);
+  const clients = mergeClients(readClientKeys(env), file);
+  const apiKeys = clients.map(({ name, key }) => ({ name, key }));
   if (apiKeys.length === 0 && !isLoopback(host)) {
     throw new ConfigError(
       'GATEWAY_API_KEYS',
@@ -95,6 +128,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     port: readInteger(env, 'PORT', 8080, 0, 65535),
     host,
     apiKeys,
+    clients,
+    defaultLimits: file.defaults,
+    adminKey: readAdminKey(env, apiKeys),
+    aliases: file.aliases,
+    retry: {
+      retries: readInteger(env, 'UPSTREAM_RETRIES', 2, 0, 10),
+      baseDelayMs: readInteger(env, 'UPSTREAM_RETRY_BASE_MS', 500, 1, 60_000),
+      maxWaitMs: readInteger(env, 'UPSTREAM_RETRY_MAX_WAIT_MS', 10_000, 0, 600_000),
+      budgetMs: readInteger(env, 'UPSTREAM_RETRY_BUDGET_MS', 30_000, 0, 3_600_000),
+    },
     store: readStore(env, cwd),
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: readInteger(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
@@ -168,6 +211,47 @@ function readClientKeys(env: Env): ClientKey[] {
     keys.push({ name, key });
   }
   return keys;
+}
+
+function readConfigFile(env: Env, cwd: string): GatewayFile {
+  const path = read(env, 'GATEWAY_CONFIG');
+  if (path === undefined) return { aliases: [], keys: [], defaults: {} };
+  try {
+    return loadConfigFile(resolve(cwd, path), env);
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new ConfigError('GATEWAY_CONFIG', error.message);
+    throw error;
+  }
+}
+
+/** GATEWAY_API_KEYS and the file's keys as one list, each with the file's default limits filled in. */
+function mergeClients(envKeys: readonly ClientKey[], file: GatewayFile): ClientSettings[] {
+  const clients: ClientSettings[] = [...envKeys, ...file.keys].map((client) => ({ ...file.defaults, ...client }));
+  const names = new Set<string>();
+  const keys = new Set<string>();
+  for (const client of clients) {
+    if (names.has(client.name)) {
+      throw new ConfigError('GATEWAY_CONFIG', `the key name "${client.name}" is also in GATEWAY_API_KEYS`);
+    }
+    if (keys.has(client.key)) {
+      throw new ConfigError('GATEWAY_CONFIG', `the key of "${client.name}" is the same as another client's`);
+    }
+    names.add(client.name);
+    keys.add(client.key);
+  }
+  return clients;
+}
+
+function readAdminKey(env: Env, clients: readonly ClientKey[]): string | undefined {
+  const key = read(env, 'GATEWAY_ADMIN_KEY');
+  if (key === undefined) return undefined;
+  if (key.length < 16 || /\s/.test(key)) {
+    throw new ConfigError('GATEWAY_ADMIN_KEY', 'use at least 16 characters without spaces');
+  }
+  if (clients.some((client) => client.key === key)) {
+    throw new ConfigError('GATEWAY_ADMIN_KEY', 'must differ from every client key');
+  }
+  return key;
 }
 
 function readStore(env: Env, cwd: string): StoreSettings {

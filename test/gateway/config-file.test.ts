@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../gateway/config.ts';
+import { tempDir } from '../helpers/gateway.ts';
+
+function writeConfig(content: unknown): string {
+  const path = join(tempDir(), 'gateway.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+function fileError(content: unknown, env: Record<string, string> = {}): string {
+  try {
+    loadConfig({ GATEWAY_CONFIG: writeConfig(content), ...env });
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).variable).to.equal('GATEWAY_CONFIG');
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config file (GATEWAY_CONFIG)', () => {
+  it('reads aliases, keys and defaults; keys get the defaults they do not set', () => {
+    const config = loadConfig({
+      GATEWAY_API_KEYS: 'simple:simple-key-1',
+      TEAM_KEY: 'team-key-from-env',
+      GATEWAY_CONFIG: writeConfig({
+        aliases: { smart: { model: 'GigaChat-2-Max', fallbacks: ['gemini-2.5-pro'], description: 'best' } },
+        defaults: { requestsPerMinute: 100, tokensPerMinute: 5000 },
+        keys: {
+          '1c-accounting': { key: 'accounting-key', models: ['smart', 'GigaChat-*'], requestsPerMinute: 10 },
+          team: { keyEnv: 'TEAM_KEY' },
+        },
+      }),
+    });
+    expect(config.aliases).to.deep.equal([
+      { name: 'smart', model: 'GigaChat-2-Max', fallbacks: ['gemini-2.5-pro'], description: 'best' },
+    ]);
+    expect(config.clients).to.deep.equal([
+      { name: 'simple', key: 'simple-key-1', requestsPerMinute: 100, tokensPerMinute: 5000 },
+      {
+        name: '1c-accounting',
+        key: 'accounting-key',
+        models: ['smart', 'GigaChat-*'],
+        requestsPerMinute: 10,
+        tokensPerMinute: 5000,
+      },
+      { name: 'team', key: 'team-key-from-env', requestsPerMinute: 100, tokensPerMinute: 5000 },
+    ]);
+    expect(config.apiKeys.map((key) => key.name)).to.deep.equal(['simple', '1c-accounting', 'team']);
+    expect(config.defaultLimits).to.deep.equal({ requestsPerMinute: 100, tokensPerMinute: 5000 });
+  });
+
+  it('keys from the file alone allow a non-loopback HOST', () => {
+    const path = writeConfig({ keys: { a: { key: 'abcdefgh-1' } } });
+    expect(loadConfig({ HOST: '0.0.0.0', GATEWAY_CONFIG: path }).host).to.equal('0.0.0.0');
+  });
+
+  it('accepts a UTF-8 BOM (Windows editors write one)', () => {
+    expect(
+      loadConfig({ GATEWAY_CONFIG: writeConfig('\uFEFF{"aliases":{"a":{"model":"GigaChat"}}}') }).aliases,
+    ).to.have.length(1);
+  });
+
+  it('stops start-up with one line naming the problem, never the key', () => {
+    expect(fileError('{ not json')).to.match(/^GATEWAY_CONFIG: ".*gateway\.json" is not valid JSON/);
+    expect(fileError({ aliasez: {} })).to.include('unknown field "aliasez" at the top level');
+    expect(fileError({ aliases: { smart: { fallbacks: [] } } })).to.include(
+      "aliases.smart must have required property 'model'",
+    );
+    expect(fileError({ aliases: { smart: { model: 'smart' } } })).to.include('alias "smart" names itself');
+    expect(fileError({ aliases: { s: { model: 'a', fallbacks: ['a'] } } })).to.include('lists a model twice');
+    expect(fileError({ keys: { a: { key: 'abcdefgh', keyEnv: 'X' } } })).to.include(
+      'exactly one of "key" and "keyEnv"',
+    );
+    expect(fileError({ keys: { a: { keyEnv: 'MISSING_KEY' } } })).to.include('reads MISSING_KEY, which is not set');
+    expect(fileError({ keys: { a: { key: 'short' } } })).to.include('keys.a.key must be at least 8 characters');
+    expect(fileError({ keys: { a: { key: 'abcdefgh-1', requestsPerMinute: 0 } } })).to.include(
+      'keys.a.requestsPerMinute must be >= 1',
+    );
+    expect(fileError({ keys: { 'bad name': { key: 'abcdefgh-1' } } })).to.include('bad name "bad name" at keys');
+    const reused = fileError({ keys: { a: { key: 'secret-value-1' }, b: { key: 'secret-value-1' } } });
+    expect(reused).to.include('the key of "b" is the same as another client\'s').and.not.include('secret-value-1');
+    expect(fileError({ keys: { simple: { key: 'abcdefgh-1' } } }, { GATEWAY_API_KEYS: 'simple:k1' })).to.include(
+      'the key name "simple" is also in GATEWAY_API_KEYS',
+    );
+    expect(() => loadConfig({ GATEWAY_CONFIG: '/nonexistent/gateway.json' })).to.throw(
+      ConfigError,
+      'GATEWAY_CONFIG: cannot read "/nonexistent/gateway.json": ENOENT',
+    );
+  });
+
+  it('GATEWAY_ADMIN_KEY must be long and differ from every client key', () => {
+    expect(loadConfig({ GATEWAY_ADMIN_KEY: 'admin-key-0123456789' }).adminKey).to.equal('admin-key-0123456789');
+    expect(() => loadConfig({ GATEWAY_ADMIN_KEY: 'short' })).to.throw(
+      ConfigError,
+      /^GATEWAY_ADMIN_KEY: use at least 16/,
+    );
+    expect(() =>
+      loadConfig({ GATEWAY_ADMIN_KEY: 'same-as-client-key-1', GATEWAY_API_KEYS: 'c:same-as-client-key-1' }),
+    ).to.throw(ConfigError, 'GATEWAY_ADMIN_KEY: must differ from every client key');
+  });
+
+  it('retry settings have defaults and bounds', () => {
+    expect(loadConfig({}).retry).to.deep.equal({ retries: 2, baseDelayMs: 500, maxWaitMs: 10_000, budgetMs: 30_000 });
+    expect(loadConfig({ UPSTREAM_RETRIES: '0' }).retry.retries).to.equal(0);
+    expect(() => loadConfig({ UPSTREAM_RETRIES: '11' })).to.throw(ConfigError, /^UPSTREAM_RETRIES:/);
+  });
+});
