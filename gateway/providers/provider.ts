@@ -4,6 +4,7 @@ import type {
   OpenAIChatRequest,
   OpenAIEmbeddingRequest,
   OpenAIModel,
+  OpenAIUsage,
 } from '../openai/types.ts';
 
 /** What a provider needs to know about the HTTP exchange it serves, and what it reports back. */
@@ -12,6 +13,8 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** Set by the provider once the upstream answered: the upstream's own request id. */
   upstreamRequestId?: string;
+  /** Set by `stream` at the end of a stream: the tokens it used, whether or not the client asked for them. */
+  usage?: OpenAIUsage;
 }
 
 /** Embedding vectors in input order, and the prompt tokens the upstream counted (0 when it does not say). */

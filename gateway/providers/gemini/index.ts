@@ -101,6 +101,9 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
       yield* translateGeminiStream(watched(), {
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
+        reportUsage: (usage) => {
+          call.usage = usage;
+        },
         fallbackId: completionId(),
       });
       complete = true;

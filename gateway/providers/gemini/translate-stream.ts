@@ -10,6 +10,8 @@ export interface GeminiStreamContext {
   includeUsage: boolean;
   /** Used when Gemini sends no response id. */
   fallbackId: string;
+  /** Told the stream's usage at its end, whether or not the client asked for it. */
+  reportUsage?: (usage: OpenAIUsage) => void;
 }
 
 interface ChoiceState {
@@ -81,6 +83,7 @@ export async function* translateGeminiStream(
   if (choices.size === 0 || [...choices.values()].some((state) => !state.finished)) {
     throw new UpstreamError("Gemini's stream ended before the answer was complete.");
   }
+  if (usage !== undefined) context.reportUsage?.(usage);
   if (context.includeUsage && usage !== undefined) {
     yield {
       id: id ?? context.fallbackId,

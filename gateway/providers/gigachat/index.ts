@@ -86,6 +86,9 @@ export function createGigaChatProvider({ settings, store, logger, timeoutMs }: G
         id: completionId(),
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
+        reportUsage: (usage) => {
+          call.usage = usage;
+        },
         stop: plan.stop,
       });
     } catch (error) {

@@ -10,6 +10,8 @@ export interface GigaChatStreamContext {
   model: string;
   includeUsage: boolean;
   stop: readonly string[];
+  /** Told the stream's usage at its end, whether or not the client asked for it. */
+  reportUsage?: (usage: OpenAIUsage) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function* translateGigaChatStream(
     if (held !== '') yield chunk({ content: held });
     yield chunk({}, reason);
   }
+  if (usage !== undefined) context.reportUsage?.(usage);
   if (context.includeUsage && usage !== undefined) {
     yield { id: context.id, object: 'chat.completion.chunk', created, model: context.model, choices: [], usage };
   }
