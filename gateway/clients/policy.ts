@@ -1,0 +1,181 @@
+import KeyvRedis from '@keyv/redis';
+import type { Logger } from '../lib/logger.ts';
+import type { Store } from '../lib/store.ts';
+import { PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
+import { MemoryRateWindows } from './memory-rate-windows.ts';
+import { compileModelPatterns, type ModelMatcher } from './model-patterns.ts';
+import { hasRateLimits, type RateLimits, type RateRefusal } from './rate-check.ts';
+import type { RateWindows } from './rate-windows.ts';
+import { RedisRateWindows } from './redis-rate-windows.ts';
+import { retryAfterSeconds } from './sliding-window.ts';
+import { UsageBuffer } from './usage-buffer.ts';
+import { compareUsageRows, type UsageQuery, type UsageRow, utcDate } from './usage-row.ts';
+import { usageStoreFor } from './usage-store.ts';
+
+/** What a client key may do: allowed models (glob patterns; undefined = all) and per-minute limits. */
+export interface ClientRules extends RateLimits {
+  models?: readonly string[];
+}
+
+/** The part of the gateway's Config the policy reads. */
+export interface ClientPolicyConfig {
+  clients: readonly (ClientRules & { name: string })[];
+  /** Applies to requests without a client (open API on loopback) and to unknown names. */
+  defaultLimits: ClientRules;
+}
+
+export interface ClientPolicy {
+  /** May this client use this model or alias name? (also used to filter GET /v1/models) `provider/model` names match a
+   *  pattern by their full name or by the part after the slash. */
+  allows(client: string | undefined, model: string): boolean;
+  /** Before any upstream call, once per request: throws PermissionDeniedError (403, code `model_not_allowed`, param
+   *  `model`) or RateLimitError (429, `Retry-After` header in whole seconds, code `rate_limit_exceeded`, message naming
+   *  the limit: requests or tokens per minute). Counts the request against requests-per-minute. */
+  admit(client: string | undefined, model: string): Promise<void>;
+  /** After an answer (JSON done, or stream ended): one request and its tokens into the day's usage, tokens into the
+   *  tokens-per-minute window. `model` is the upstream model that answered, `provider` its provider name. usage may be
+   *  undefined (provider did not say): count the request, zero tokens. Must not throw or block the caller. */
+  record(
+    client: string | undefined,
+    provider: string,
+    model: string,
+    usage: { prompt_tokens: number; completion_tokens: number } | undefined,
+  ): void;
+  /** The stored usage of a date range (buffered usage included), sorted; GET /admin/usage. */
+  readUsage(query: UsageQuery): Promise<UsageRow[]>;
+  /** Flushes buffered usage to the store (graceful shutdown calls it before the store closes). */
+  close(): Promise<void>;
+}
+
+export interface ClientPolicyOptions {
+  config: ClientPolicyConfig;
+  store: Store;
+  logger: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** How often buffered usage and tokens are written to the store. */
+  flushIntervalMs?: number;
+}
+
+interface CompiledRules {
+  allows: ModelMatcher;
+  limits: RateLimits;
+  limited: boolean;
+}
+
+const ADMITTED = Promise.resolve();
+
+function compile(rules: ClientRules): CompiledRules {
+  const limits: RateLimits = {};
+  if (rules.requestsPerMinute !== undefined) limits.requestsPerMinute = rules.requestsPerMinute;
+  if (rules.tokensPerMinute !== undefined) limits.tokensPerMinute = rules.tokensPerMinute;
+  return { allows: compileModelPatterns(rules.models), limits, limited: hasRateLimits(limits) };
+}
+
+function rateLimitError(client: string | undefined, refusal: RateRefusal): RateLimitError {
+  const seconds = retryAfterSeconds(refusal.waitMs);
+  const who = client === undefined ? 'this gateway' : `the key "${client}"`;
+  const unit = refusal.limit === 'requests' ? 'requests per minute' : 'tokens per minute';
+  return new RateLimitError(`Rate limit reached for ${who}: ${refusal.perMinute} ${unit}. Try again in ${seconds} s.`, {
+    headers: { 'retry-after': String(seconds) },
+  });
+}
+
+/** Allowed models, rate limits and usage accounting per client key (issue 7, point 3). */
+export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
+  const { config, store, logger } = options;
+  const now = options.now ?? Date.now;
+  const fallback = compile(config.defaultLimits);
+  const rules = new Map(config.clients.map((client) => [client.name, compile(client)]));
+  const rulesOf = (client: string | undefined) => (client === undefined ? fallback : (rules.get(client) ?? fallback));
+  const backend = store.store;
+  const windows: RateWindows =
+    backend instanceof KeyvRedis ? new RedisRateWindows(() => backend.getClient(), now) : new MemoryRateWindows(now);
+  const usageStore = usageStoreFor(store);
+  const buffer = new UsageBuffer();
+  let flushing: Promise<void> = Promise.resolve();
+
+  /** Writes buffered usage and tokens, one batch at a time; a failed batch returns to the buffer. */
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      const rows = buffer.drain();
+      const writes = [windows.flush()];
+      if (rows.length > 0) writes.push(usageStore.add(rows));
+      const [tokens, usage] = await Promise.allSettled(writes);
+      if (usage?.status === 'rejected') for (const row of rows) buffer.add(row);
+      const failure = [tokens, usage].find((result) => result?.status === 'rejected') as
+        | PromiseRejectedResult
+        | undefined;
+      if (failure !== undefined)
+        logger.warn({ err: failure.reason }, 'client usage: cannot write to the store; will retry');
+    });
+    return flushing;
+  };
+  const timer = setInterval(() => {
+    if (buffer.size > 0 || !(windows instanceof MemoryRateWindows)) void flush();
+  }, options.flushIntervalMs ?? 2000);
+  timer.unref();
+
+  return {
+    allows: (client, model) => rulesOf(client).allows(model),
+
+    admit(client, model) {
+      const compiled = rulesOf(client);
+      if (!compiled.allows(model)) {
+        const who = client === undefined ? 'This gateway' : `The key "${client}"`;
+        return Promise.reject(
+          new PermissionDeniedError(`${who} may not use the model "${model}".`, {
+            param: 'model',
+            code: 'model_not_allowed',
+          }),
+        );
+      }
+      if (!compiled.limited) return ADMITTED;
+      return windows.take(client ?? '', compiled.limits).then(
+        (refusal) => {
+          if (refusal !== undefined) throw rateLimitError(client, refusal);
+        },
+        (error: unknown) => {
+          // A store outage must not stop the API: the request goes through uncounted.
+          logger.warn({ err: error }, 'client limits: the store did not answer; request admitted');
+        },
+      );
+    },
+
+    record(client, provider, model, usage) {
+      const prompt = usage?.prompt_tokens ?? 0;
+      const completion = usage?.completion_tokens ?? 0;
+      buffer.add({
+        date: utcDate(now()),
+        client: client ?? null,
+        provider,
+        model,
+        requests: 1,
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+      });
+      if (rulesOf(client).limits.tokensPerMinute !== undefined && prompt + completion > 0) {
+        windows.addTokens(client ?? '', prompt + completion);
+      }
+    },
+
+    async readUsage(query) {
+      await flush();
+      const dates: string[] = [];
+      for (let day = Date.parse(query.from); day <= Date.parse(query.to); day += 86_400_000) dates.push(utcDate(day));
+      const rows = await usageStore.read(dates);
+      return rows
+        .filter((row) => query.client === undefined || row.client === query.client)
+        .filter(
+          (row) =>
+            query.model === undefined || row.model === query.model || `${row.provider}/${row.model}` === query.model,
+        )
+        .sort(compareUsageRows);
+    },
+
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
