@@ -1,4 +1,5 @@
 import KeyvRedis from '@keyv/redis';
+import type { ClientLimits, Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../lib/store.ts';
 import { PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
@@ -12,17 +13,8 @@ import { UsageBuffer } from './usage-buffer.ts';
 import { compareUsageRows, type UsageQuery, type UsageRow, utcDate } from './usage-row.ts';
 import { usageStoreFor } from './usage-store.ts';
 
-/** What a client key may do: allowed models (glob patterns; undefined = all) and per-minute limits. */
-export interface ClientRules extends RateLimits {
-  models?: readonly string[];
-}
-
 /** The part of the gateway's Config the policy reads. */
-export interface ClientPolicyConfig {
-  clients: readonly (ClientRules & { name: string })[];
-  /** Applies to requests without a client (open API on loopback) and to unknown names. */
-  defaultLimits: ClientRules;
-}
+export type ClientPolicyConfig = Pick<Config, 'clients' | 'defaultLimits'>;
 
 export interface ClientPolicy {
   /** May this client use this model or alias name? (also used to filter GET /v1/models) `provider/model` names match a
@@ -65,7 +57,7 @@ interface CompiledRules {
 
 const ADMITTED = Promise.resolve();
 
-function compile(rules: ClientRules): CompiledRules {
+function compile(rules: ClientLimits): CompiledRules {
   const limits: RateLimits = {};
   if (rules.requestsPerMinute !== undefined) limits.requestsPerMinute = rules.requestsPerMinute;
   if (rules.tokensPerMinute !== undefined) limits.tokensPerMinute = rules.tokensPerMinute;
@@ -85,6 +77,7 @@ function rateLimitError(client: string | undefined, refusal: RateRefusal): RateL
 export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const { config, store, logger } = options;
   const now = options.now ?? Date.now;
+  // Requests without a client (an open API on loopback) get the file's defaults.
   const fallback = compile(config.defaultLimits);
   const rules = new Map(config.clients.map((client) => [client.name, compile(client)]));
   const rulesOf = (client: string | undefined) => (client === undefined ? fallback : (rules.get(client) ?? fallback));
