@@ -1,12 +1,14 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { B24Config } from './config.ts';
 import type { B24Deps } from './deps.ts';
 import { engineEndpoint } from './engine-endpoint.ts';
 import { eventsEndpoint } from './events.ts';
 import { createGatewayClient } from './gateway-client.ts';
 import { installEndpoint } from './install-endpoint.ts';
+import { createJobCounter } from './job-metrics.ts';
 import { JobStore } from './jobs.ts';
 import { appPage } from './page/app-page.ts';
 import { serveAsset } from './page/assets.ts';
@@ -26,6 +28,8 @@ export interface B24AppOptions {
   localGatewayApiKey: string | undefined;
   /** First callback retry delay (tests shorten it). */
   retryBaseMs?: number;
+  /** Where `gigagate_b24_jobs_total` is registered (the gateway's metrics); none counts nothing. */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningB24App {
@@ -64,6 +68,7 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
   const store = await openB24Store(config.store);
   const portals = new PortalStore(store);
   const jobs = new JobStore(portals);
+  const countJob = createJobCounter(options.metricsRegistry);
   const gateway = createGatewayClient(
     config.gatewayUrl?.toString() ?? options.localGatewayUrl,
     config.gatewayApiKey ?? options.localGatewayApiKey,
@@ -75,6 +80,7 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
     logger,
     concurrency: 4,
     retryBaseMs: options.retryBaseMs ?? 2_000,
+    countJob,
   });
   const deps: B24Deps = {
     config,
@@ -82,6 +88,7 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
     portals,
     jobs,
     worker,
+    countJob,
     gateway,
     rateLimit: new PortalRateLimit(config.rateLimitPerMinute),
     signingKey: await loadSigningKey(store),

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { B24Config } from './config.ts';
+import type { CountJob } from './job-metrics.ts';
 import type { JobStore } from './jobs.ts';
 import type { PortalStore } from './portal-store.ts';
 import type { PortalRateLimit } from './rate-limit.ts';
@@ -13,6 +14,7 @@ export interface B24Deps {
   portals: PortalStore;
   jobs: JobStore;
   worker: JobWorker;
+  countJob: CountJob;
   gateway: OpenAI;
   rateLimit: PortalRateLimit;
   /** HMAC key behind portal keys and page sessions (portal-key.ts). */

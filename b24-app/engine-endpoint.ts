@@ -102,6 +102,7 @@ async function acceptJob(deps: B24Deps, ctx: Context, portal: PortalRecord, code
   ctx.body = { result: 'OK' };
   if (created) {
     deps.logger.info({ memberId: portal.memberId, engine: code, job: job.id }, 'Bitrix24: job accepted');
+    deps.countJob('queued');
     deps.worker.enqueue(job);
   } else {
     deps.logger.info({ memberId: portal.memberId, job: job.id }, 'Bitrix24: repeated job, already accepted');

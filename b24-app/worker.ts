@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { type ErrorCallback, isPortalCallbackUrl, postCallback } from './callbacks.ts';
+import type { CountJob } from './job-metrics.ts';
 import type { Job, JobStore } from './jobs.ts';
 import { buildMessages } from './messages.ts';
 import type { PortalStore } from './portal-store.ts';
@@ -15,6 +16,7 @@ export interface WorkerOptions {
   concurrency: number;
   /** First callback retry delay; doubles per attempt up to 5 minutes. */
   retryBaseMs: number;
+  countJob: CountJob;
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -128,7 +130,7 @@ export class JobWorker {
       let job = await this.#options.jobs.get(scheduled.memberId, scheduled.id);
       if (job === undefined || job.state === 'done') return;
       if (Date.now() > job.deadline) {
-        await this.#options.jobs.finish(job, 'expired');
+        await this.#finish(job, 'expired');
         return;
       }
       if (job.state === 'queued') {
@@ -195,7 +197,7 @@ export class JobWorker {
       return false;
     }
     if (url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
-      await jobs.finish(job, 'callback URL refused');
+      await this.#finish(job, 'callback URL refused');
       return false;
     }
     const body = job.state === 'answered' ? { result: job.result ?? '' } : (job.error as ErrorCallback);
@@ -203,19 +205,19 @@ export class JobWorker {
     const log = { memberId: job.memberId, job: job.id, callback: job.state, attempt: job.attempts + 1 };
     if (outcome.kind === 'delivered') {
       logger.info(log, 'Bitrix24: callback delivered');
-      await jobs.finish(job, 'delivered');
+      await this.#finish(job, 'delivered');
       return false;
     }
     if (outcome.kind === 'refused') {
       logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: the portal refused the callback');
-      await jobs.finish(job, `refused: ${outcome.reason}`);
+      await this.#finish(job, `refused: ${outcome.reason}`);
       return false;
     }
     const attempts = job.attempts + 1;
     const nextAttemptAt = Date.now() + Math.min(MAX_RETRY_DELAY_MS, this.#options.retryBaseMs * 2 ** (attempts - 1));
     if (nextAttemptAt > job.deadline) {
       logger.warn({ ...log, reason: outcome.reason }, 'Bitrix24: callback not delivered before the job expired');
-      await jobs.finish(job, 'expired');
+      await this.#finish(job, 'expired');
       return false;
     }
     logger.warn(
@@ -226,6 +228,12 @@ export class JobWorker {
     await jobs.save(next);
     this.#schedule(next);
     return true;
+  }
+
+  /** Ends a job; only an answer the portal took counts as delivered (an error callback is a failed job). */
+  async #finish(job: Job, outcome: string): Promise<void> {
+    await this.#options.jobs.finish(job, outcome);
+    this.#options.countJob(outcome === 'delivered' && job.state === 'answered' ? 'delivered' : 'failed');
   }
 }
 

@@ -8,6 +8,7 @@ import { requestId } from './http/middleware/request-id.ts';
 import { createRouter } from './http/router.ts';
 import type { GatewayState } from './http/state.ts';
 import type { Logger } from './lib/logger.ts';
+import type { GatewayMetrics } from './lib/metrics.ts';
 import type { Store } from './lib/store.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
@@ -16,6 +17,7 @@ export interface AppDeps {
   logger: Logger;
   store: Store;
   registry: ProviderRegistry;
+  metrics: GatewayMetrics;
   /** Routes mounted once another part has started (the Bitrix24 app, after the gateway listens). */
   extension?: AppExtension;
 }
@@ -47,7 +49,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   const app = new GatewayApp(createFastPath(deps));
   const router = createRouter(deps);
   app.use(requestId);
-  app.use(accessLog(deps.logger));
+  app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(rejectUnrouted);
   app.use(router.routes());

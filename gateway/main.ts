@@ -6,6 +6,7 @@ import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
 import { type AppExtension, createApp } from './app.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
 import { createGeminiProvider } from './providers/gemini/index.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
@@ -16,6 +17,7 @@ export interface RunningGateway {
   server: Server;
   config: Config;
   store: Store;
+  metrics: GatewayMetrics;
   /** The base URL the gateway listens at, e.g. `http://127.0.0.1:8080`. */
   url: string;
   close(): Promise<void>;
@@ -33,14 +35,20 @@ function redactUrl(raw: string): string {
 }
 
 /** Builds the providers the configuration enables, and says why the others are off. */
-export function buildRegistry(config: Config, store: Store, logger: Logger): ProviderRegistry {
+export function buildRegistry(config: Config, store: Store, logger: Logger, metrics: GatewayMetrics): ProviderRegistry {
   const providers: Provider[] = [];
   const disabled: DisabledProvider[] = [];
   if (config.gigachat === undefined) {
     disabled.push({ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' });
   } else {
     providers.push(
-      createGigaChatProvider({ settings: config.gigachat, store, logger, timeoutMs: config.upstreamTimeoutMs }),
+      createGigaChatProvider({
+        settings: config.gigachat,
+        store,
+        logger,
+        timeoutMs: config.upstreamTimeoutMs,
+        onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
+      }),
     );
   }
   if (config.gemini === undefined) {
@@ -72,9 +80,10 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
   const store = await openStore(config.store);
-  const registry = buildRegistry(config, store, logger);
+  const metrics = createMetrics();
+  const registry = buildRegistry(config, store, logger, metrics);
   const extension: AppExtension = { middleware: undefined };
-  const app = createApp({ config, logger, store, registry, extension });
+  const app = createApp({ config, logger, store, registry, metrics, extension });
   const server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,6 +104,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       logger,
       localGatewayUrl: url,
       localGatewayApiKey: config.apiKeys[0]?.key,
+      metricsRegistry: metrics.registry,
     });
     extension.middleware = b24.middleware;
   }
@@ -102,6 +112,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     server,
     config,
     store,
+    metrics,
     url,
     async close() {
       // The Bitrix24 worker's own calls to this server would hold server.close() until they end.

@@ -20,7 +20,10 @@ export async function sendEventStream(
   // of the response, written once that tick's work is done: no event waits for a later one.
   let pending = '';
   const flush = () => {
-    if (pending !== '') response.write(pending);
+    if (pending !== '') {
+      response.write(pending);
+      state.firstByteAt ??= performance.now();
+    }
     pending = '';
   };
   const send = (data: string) => {

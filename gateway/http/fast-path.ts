@@ -21,9 +21,9 @@ export type FastPath = (request: IncomingMessage, response: ServerResponse) => b
  * API key, JSON body (413), the handler, OpenAI-shaped errors. Every other request, and this
  * path spelled any other way, goes through Koa.
  */
-export function createFastPath({ config, logger, registry }: RouterDeps): FastPath {
+export function createFastPath({ config, logger, registry, metrics }: RouterDeps): FastPath {
   const checkApiKey = apiKeyCheck(config.apiKeys);
-  const logRequest = accessLogWriter(logger);
+  const logRequest = accessLogWriter(logger, metrics);
   const chatCompletion = createChatCompletion(registry, logger);
 
   async function answer(exchange: Exchange): Promise<void> {
@@ -38,7 +38,7 @@ export function createFastPath({ config, logger, registry }: RouterDeps): FastPa
       const failure = answerForFailure(error, state, logger);
       if (failure !== undefined && !res.headersSent) sendJson(res, failure.status, failure.toBody(), failure.headers);
     } finally {
-      logRequest(exchange, CHAT_PATH, started, res.statusCode);
+      logRequest(exchange, CHAT_PATH, CHAT_PATH, started, res.statusCode);
     }
   }
 

@@ -17,6 +17,8 @@ export interface GatewayState {
   provider?: string;
   /** The client closed the connection before the answer was complete. */
   clientGone?: boolean;
+  /** When an event stream's first bytes were written (`performance.now()`, the access log's clock). */
+  firstByteAt?: number;
 }
 
 export type GatewayContext = Context & { state: GatewayState };

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createApp } from '../../gateway/app.ts';
 import { loadConfig } from '../../gateway/config.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
+import { createMetrics } from '../../gateway/lib/metrics.ts';
 import { openStore } from '../../gateway/lib/store.ts';
 import type { Provider } from '../../gateway/providers/provider.ts';
 import { ProviderRegistry } from '../../gateway/providers/registry.ts';
@@ -242,6 +243,7 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
       logger: createLogger('silent'),
       store,
       registry: new ProviderRegistry([broken], []),
+      metrics: createMetrics(),
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

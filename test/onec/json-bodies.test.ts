@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createRouter } from '../../gateway/http/router.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
+import { createMetrics } from '../../gateway/lib/metrics.ts';
 import { ProviderRegistry } from '../../gateway/providers/registry.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -44,6 +45,7 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
       logger: createLogger('silent'),
       store: {} as any,
       registry: new ProviderRegistry([], []),
+      metrics: createMetrics(),
     });
     jsonRoutes = router.stack
       .filter((layer) => layer.methods.includes('POST'))

@@ -1,39 +1,60 @@
 import type { Logger } from '../../lib/logger.ts';
+import type { GatewayMetrics } from '../../lib/metrics.ts';
 import type { Exchange, GatewayMiddleware } from '../state.ts';
 
-/** Writes a request's one log line, once it is done; `status` counts when no answer went out. */
-export type AccessLogWriter = (exchange: Exchange, path: string, started: number, status: number) => void;
+/**
+ * Writes a request's one log line and counts it in the metrics, once it is done. `route` is the
+ * route pattern (never the raw path: it may hold a portal key); `status` counts when no answer went out.
+ */
+export type AccessLogWriter = (
+  exchange: Exchange,
+  path: string,
+  route: string,
+  started: number,
+  status: number,
+) => void;
+
+/** The `route` label of requests no route matched: one value, however many paths clients try. */
+export const UNMATCHED_ROUTE = 'unmatched';
 
 /** One log line per request. Never headers or bodies: they hold keys and prompts. */
-export function accessLogWriter(logger: Logger): AccessLogWriter {
+export function accessLogWriter(logger: Logger, metrics: GatewayMetrics): AccessLogWriter {
   // The line holds only the fields below, none secret; redaction would cost more than the rest of it.
   const lines = logger.child({}, { redact: [] });
-  return function logRequest({ req, res, state }, path, started, status) {
+  return function logRequest({ req, res, state }, path, route, started, status) {
     // 499 is nginx's "client closed request": not ours to fix, but worth seeing.
     const answered = state.clientGone === true ? 499 : res.headersSent ? res.statusCode : status;
     const level = answered >= 500 ? 'error' : answered >= 400 ? 'warn' : 'info';
+    const elapsedMs = performance.now() - started;
+    const { model, provider, firstByteAt } = state;
+    const method = req.method ?? 'GET';
     lines[level]({
-      requestId: state.requestId,
-      method: req.method,
+      method,
       path,
       status: answered,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round(elapsedMs * 10) / 10,
       client: state.clientName,
-      model: state.model,
-      provider: state.provider,
+      model,
+      provider,
     });
+    metrics.requestFinished({ route, method, status: answered, provider, model }, elapsedMs / 1000);
+    if (firstByteAt !== undefined && provider !== undefined && model !== undefined) {
+      metrics.firstByte(provider, model, (firstByteAt - started) / 1000);
+    }
   };
 }
 
 /** The Koa form of accessLogWriter. */
-export function accessLog(logger: Logger): GatewayMiddleware {
-  const write = accessLogWriter(logger);
+export function accessLog(logger: Logger, metrics: GatewayMetrics): GatewayMiddleware {
+  const write = accessLogWriter(logger, metrics);
   return async function logRequest(ctx, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
-      write(ctx, ctx.path, started, ctx.status);
+      // @koa/router leaves the pattern of the route it ran here; its type does not reach Koa's context.
+      const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+      write(ctx, ctx.path, matched === undefined ? UNMATCHED_ROUTE : String(matched), started, ctx.status);
     }
   };
 }

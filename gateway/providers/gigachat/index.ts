@@ -26,6 +26,8 @@ export interface GigaChatProviderOptions {
   store: Store;
   logger: Logger;
   timeoutMs: number;
+  /** Told of every OAuth call for a token (the gateway's metrics). */
+  onTokenFetch?: (outcome: 'ok' | 'failed') => void;
 }
 
 /** How long GigaChat's model list is reused. */
@@ -39,13 +41,20 @@ function completionId(): string {
 }
 
 /** GigaChat behind the provider interface. */
-export function createGigaChatProvider({ settings, store, logger, timeoutMs }: GigaChatProviderOptions): Provider {
+export function createGigaChatProvider({
+  settings,
+  store,
+  logger,
+  timeoutMs,
+  onTokenFetch,
+}: GigaChatProviderOptions): Provider {
   const agents = createGigaChatAgents(settings.ca);
   const tokens = new GigaChatTokenCache({
     store,
     storeKey: gigaChatTokenKey(settings),
     fetchToken: () => requestGigaChatToken(settings, agents.for(settings.authUrl), timeoutMs),
     logger,
+    onFetch: onTokenFetch,
   });
   const client = new GigaChatClient(settings.baseUrl, agents, tokens, timeoutMs);
 

@@ -23,6 +23,8 @@ export interface GigaChatTokenCacheOptions {
   /** A token this close to expiry is refreshed before use. */
   marginMs?: number;
   now?: () => number;
+  /** Told of every OAuth call's outcome (not of tokens found in memory or the store). */
+  onFetch?: (outcome: 'ok' | 'failed') => void;
 }
 
 /** How long one instance may take to fetch a token while the others sharing the store wait for it. */
@@ -41,7 +43,7 @@ export class GigaChatTokenCache {
   #pending: Promise<GigaChatToken> | undefined;
 
   constructor(options: GigaChatTokenCacheOptions) {
-    this.#options = { marginMs: 60_000, now: Date.now, ...options };
+    this.#options = { marginMs: 60_000, now: Date.now, ...options, onFetch: options.onFetch ?? (() => {}) };
   }
 
   /** A valid access token; from memory on the hot path. */
@@ -82,7 +84,14 @@ export class GigaChatTokenCache {
   }
 
   async #fetch(): Promise<GigaChatToken> {
-    const token = await this.#options.fetchToken();
+    let token: GigaChatToken;
+    try {
+      token = await this.#options.fetchToken();
+    } catch (error) {
+      this.#options.onFetch('failed');
+      throw error;
+    }
+    this.#options.onFetch('ok');
     this.#memory = token;
     this.#options.logger.info(
       { expiresAt: new Date(token.expiresAtMs).toISOString() },
