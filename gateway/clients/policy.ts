@@ -56,6 +56,10 @@ interface CompiledRules {
 }
 
 const ADMITTED = Promise.resolve();
+/** After the store failed a check, requests are admitted without asking it for this long. */
+const OUTAGE_PAUSE_MS = 5000;
+/** An outage is logged once a minute, not once a request. */
+const OUTAGE_WARNING_INTERVAL_MS = 60_000;
 
 function compile(rules: ClientLimits): CompiledRules {
   const limits: RateLimits = {};
@@ -87,6 +91,8 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const usageStore = usageStoreFor(store);
   const buffer = new UsageBuffer();
   let flushing: Promise<void> = Promise.resolve();
+  let storeDownUntil = Number.NEGATIVE_INFINITY;
+  let lastOutageWarning = Number.NEGATIVE_INFINITY;
 
   /** Writes buffered usage and tokens, one batch at a time; a failed batch returns to the buffer. */
   const flush = (): Promise<void> => {
@@ -123,14 +129,17 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
           }),
         );
       }
-      if (!compiled.limited) return ADMITTED;
+      if (!compiled.limited || now() < storeDownUntil) return ADMITTED;
       return windows.take(client ?? '', compiled.limits).then(
         (refusal) => {
           if (refusal !== undefined) throw rateLimitError(client, refusal);
         },
         (error: unknown) => {
-          // A store outage must not stop the API: the request goes through uncounted.
-          logger.warn({ err: error }, 'client limits: the store did not answer; request admitted');
+          // A store outage must not stop the API, nor make every request wait for a reconnection.
+          storeDownUntil = now() + OUTAGE_PAUSE_MS;
+          if (now() - lastOutageWarning < OUTAGE_WARNING_INTERVAL_MS) return;
+          lastOutageWarning = now();
+          logger.warn({ err: error }, 'client limits: the store did not answer; requests are admitted uncounted');
         },
       );
     },

@@ -173,6 +173,25 @@ describe('client policy', () => {
     });
     behavesAsAPolicy(() => openStore({ kind: 'redis', url: redis.url }));
 
+    it('lets requests through uncounted when Redis is gone (asking it again only after a pause), logs it once, and still closes', async () => {
+      const lost = await RedisServer.start();
+      const store = await openStore({ kind: 'redis', url: lost.url });
+      const lines: string[] = [];
+      const logger = createLogger('warn', { write: (line: string) => lines.push(line) });
+      const policy = createClientPolicy({ config: CONFIG, store, logger, now: () => START });
+      try {
+        await policy.admit('1c-accounting', 'smart');
+        await lost.stop();
+        for (let index = 0; index < 5; index++) await policy.admit('1c-accounting', 'smart');
+        policy.record('1c-accounting', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 });
+        await policy.close();
+        expect(lines.filter((line) => line.includes('requests are admitted uncounted'))).to.have.length(1);
+        expect(lines.filter((line) => line.includes('cannot write to the store'))).to.have.length(1);
+      } finally {
+        await store.disconnect().catch(() => {});
+      }
+    });
+
     it('gives two instances one budget and one usage count', async () => {
       const stores = [
         await openStore({ kind: 'redis', url: redis.url }),
