@@ -10,7 +10,7 @@ import type { RateWindows } from './rate-windows.ts';
 import { RedisRateWindows } from './redis-rate-windows.ts';
 import { retryAfterSeconds } from './sliding-window.ts';
 import { UsageBuffer } from './usage-buffer.ts';
-import { compareUsageRows, type UsageQuery, type UsageRow, utcDate } from './usage-row.ts';
+import { compareUsageRows, dailyDate, type UsageQuery, type UsageRow, utcDate } from './usage-row.ts';
 import { usageStoreFor } from './usage-store.ts';
 
 /** The part of the gateway's Config the policy reads. */
@@ -90,6 +90,7 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
     backend instanceof KeyvRedis ? new RedisRateWindows(() => backend.getClient(), now) : new MemoryRateWindows(now);
   const usageStore = usageStoreFor(store);
   const buffer = new UsageBuffer();
+  const dateOf = dailyDate();
   let flushing: Promise<void> = Promise.resolve();
   let storeDownUntil = Number.NEGATIVE_INFINITY;
   let lastOutageWarning = Number.NEGATIVE_INFINITY;
@@ -148,7 +149,7 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
       const prompt = usage?.prompt_tokens ?? 0;
       const completion = usage?.completion_tokens ?? 0;
       buffer.add({
-        date: utcDate(now()),
+        date: dateOf(now()),
         client: client ?? null,
         provider,
         model,

@@ -1,5 +1,4 @@
 import type { UsageRow } from './usage-row.ts';
-import { usageKey } from './usage-row.ts';
 
 /** Usage counted in memory between two writes to the store, one row per day, client and model. */
 export class UsageBuffer {
@@ -11,7 +10,8 @@ export class UsageBuffer {
 
   /** Adds a row's counts to the buffered row of the same day, client, provider and model. */
   add(row: UsageRow): void {
-    const key = `${row.date}${usageKey(row.client, row.provider, row.model)}`;
+    // Plain concatenation: this runs once per answer. No client name is empty (config.ts), so '' can stand for none.
+    const key = `${row.date}\n${row.client ?? ''}\n${row.provider}\n${row.model}`;
     const known = this.#rows.get(key);
     if (known === undefined) {
       this.#rows.set(key, { ...row });

@@ -24,6 +24,20 @@ export function utcDate(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
+/** utcDate for a clock that moves forward: the string is made once a day, not once a call. */
+export function dailyDate(): (time: number) => string {
+  let day = Number.NaN;
+  let date = '';
+  return (time) => {
+    const current = Math.floor(time / 86_400_000);
+    if (current !== day) {
+      day = current;
+      date = utcDate(time);
+    }
+    return date;
+  };
+}
+
 /** Identifies a row within its day. */
 export function usageKey(client: string | null, provider: string, model: string): string {
   return JSON.stringify([client, provider, model]);
