@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { type ErrorCallback, isPortalCallbackUrl, postCallback } from './callbacks.ts';
@@ -42,6 +43,9 @@ export class JobWorker {
   /** Jobs this instance has scheduled or is running. */
   readonly #known = new Set<string>();
   #sweep: NodeJS.Timeout | undefined;
+  // Jobs run in the context the worker was made in, outside any HTTP request: their log lines carry
+  // their own `job` and `memberId`, never the id of the request that happened to accept them.
+  readonly #outsideRequests = AsyncLocalStorage.snapshot();
 
   constructor(options: WorkerOptions) {
     this.#options = options;
@@ -69,7 +73,7 @@ export class JobWorker {
 
   /** Starts a job that was just stored. */
   enqueue(job: Job): void {
-    this.#schedule(job);
+    this.#outsideRequests(() => this.#schedule(job));
   }
 
   /** Stops taking work and aborts model calls; their jobs stay queued in the store for the next start. */
@@ -160,7 +164,8 @@ export class JobWorker {
           ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
           ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
         },
-        { signal: this.#abort.signal },
+        // The gateway logs the call under this id, so its lines and the job's can be found together.
+        { signal: this.#abort.signal, headers: { 'x-request-id': `b24-job:${job.id}` } },
       );
       const text = completion.choices[0]?.message.content ?? '';
       const usage = completion.usage;

@@ -1,22 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
+import type { ClientPolicy } from './clients/policy.ts';
 import type { Config } from './config.ts';
 import { createFastPath, type FastPath } from './http/fast-path.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
 import { requestId } from './http/middleware/request-id.ts';
+import { createPromptSink } from './http/prompt-log.ts';
 import { createRouter } from './http/router.ts';
 import type { GatewayState } from './http/state.ts';
 import type { Logger } from './lib/logger.ts';
 import type { GatewayMetrics } from './lib/metrics.ts';
 import type { Store } from './lib/store.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
+import type { ModelRouter } from './routing/model-router.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   store: Store;
   registry: ProviderRegistry;
+  /** Model names and aliases → providers (wraps the registry). */
+  models: ModelRouter;
+  /** Each client key's allowed models, limits and usage. */
+  policy: ClientPolicy;
   metrics: GatewayMetrics;
   /** Routes mounted once another part has started (the Bitrix24 app, after the gateway listens). */
   extension?: AppExtension;
@@ -48,7 +55,7 @@ class GatewayApp extends Koa<GatewayState> {
 export function createApp(deps: AppDeps): Koa<GatewayState> {
   const app = new GatewayApp(createFastPath(deps));
   const router = createRouter(deps);
-  app.use(requestId);
+  app.use(requestId(createPromptSink(deps.logger, deps.config.logPrompts)));
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(rejectUnrouted);

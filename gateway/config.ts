@@ -91,6 +91,10 @@ export interface Config {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   logLevel: LogLevel;
+  /** LOG_PROMPTS=1: one extra log line per request with its prompt; otherwise no prompt text is ever logged. */
+  logPrompts: boolean;
+  /** How long a shutdown waits for requests and streams in flight before it ends them. */
+  shutdownTimeoutMs: number;
   /** Undefined when GIGACHAT_CREDENTIALS is not set: GigaChat is disabled. */
   gigachat: GigaChatSettings | undefined;
   /** Undefined when GEMINI_API_KEY is not set: Gemini is disabled. */
@@ -142,6 +146,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: readInteger(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logPrompts: readFlag(env, 'LOG_PROMPTS'),
+    // Below Kubernetes' default grace period (30 s), so the drain ends before a SIGKILL would.
+    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 3_600_000),
     gigachat: readGigaChat(env),
     gemini: readGemini(env),
   };
@@ -167,6 +174,13 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function readFlag(env: Env, name: string): boolean {
+  const raw = read(env, name);
+  if (raw === undefined || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(name, `expected 1 (on) or 0 (off), got "${raw}"`);
 }
 
 function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {

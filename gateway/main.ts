@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants } from 'node:os';
 import type { DestinationStream } from 'pino';
 import type { RunningB24App } from '../b24-app/app.ts';
 import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
 import { type AppExtension, createApp } from './app.ts';
+import { createClientPolicy } from './clients/policy.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
+import { createDrain, type ShutdownState } from './http/drain.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
@@ -12,6 +15,7 @@ import { createGeminiProvider } from './providers/gemini/index.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
 import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
+import { AliasError, ModelRouter } from './routing/model-router.ts';
 
 export interface RunningGateway {
   server: Server;
@@ -20,6 +24,7 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   /** The base URL the gateway listens at, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** The graceful shutdown SIGTERM runs (drain.ts): no new connections, answers in flight finish, then the store closes. */
   close(): Promise<void>;
 }
 
@@ -82,9 +87,19 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const store = await openStore(config.store);
   const metrics = createMetrics();
   const registry = buildRegistry(config, store, logger, metrics);
+  let models: ModelRouter;
+  try {
+    models = new ModelRouter(registry, config.aliases);
+  } catch (error) {
+    await store.disconnect();
+    throw error instanceof AliasError ? new ConfigError('GATEWAY_CONFIG', error.message) : error;
+  }
+  const policy = createClientPolicy({ config, store, logger });
   const extension: AppExtension = { middleware: undefined };
-  const app = createApp({ config, logger, store, registry, metrics, extension });
+  const shutdown: ShutdownState = { draining: false };
+  const app = createApp({ config, logger, store, registry, models, policy, metrics, extension, shutdown });
   const server = createServer(app.callback());
+  const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -115,13 +130,15 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     metrics,
     url,
     async close() {
-      // The Bitrix24 worker's own calls to this server would hold server.close() until they end.
+      const drained = drain.drain();
+      // The Bitrix24 worker's own calls to this server would hold the drain until they end: they are
+      // aborted instead, and their jobs stay in the store for the next start.
       await b24?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drained;
+      // Everything below runs once no request is left.
       await b24?.close();
+      await policy.close();
+      await Promise.all(registry.providers.map((provider) => provider.close?.()));
       await store.disconnect();
     },
   };
@@ -142,14 +159,23 @@ async function main(): Promise<void> {
     process.stderr.write(`gateway: ${message}\n`);
     process.exit(1);
   }
-  const stop = () => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`gateway: ${signal} again: exiting without waiting\n`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    stopping = true;
     gateway.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        process.stderr.write(`gateway: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 if (import.meta.main) await main();

@@ -2,10 +2,9 @@ import type { Logger } from '../lib/logger.ts';
 import { BadRequestError, GatewayError, toGatewayError } from '../openai/errors.ts';
 import type { OpenAIMessage } from '../openai/types.ts';
 import { compileValidator } from '../openai/validate.ts';
-import type { ProviderCall } from '../providers/provider.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Dispatcher } from './dispatch.ts';
+import { logPrompt } from './prompt-log.ts';
 import type { GatewayMiddleware } from './state.ts';
-import { providerCall } from './upstream-call.ts';
 
 /*
  * `POST /analyze/text` — the protocol of the older "1C + GigaChat through a FastAPI bridge"
@@ -78,7 +77,7 @@ export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
       if (error instanceof Error && error.name === 'AbortError') throw error; // the client left
       const answer = toGatewayError(error);
       if (!(error instanceof GatewayError)) {
-        logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
+        logger.error({ err: error }, 'unexpected error');
       }
       ctx.status = 200;
       ctx.set(answer.headers);
@@ -95,17 +94,16 @@ export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
 }
 
 /** `POST /analyze/text`: one question (and a system prompt) to a model, the answer as text or HTML. */
-export function analyzeText(registry: ProviderRegistry): GatewayMiddleware {
+export function analyzeText(dispatcher: Dispatcher): GatewayMiddleware {
   return async function analyzeTutorialText(ctx) {
     const request = validateAnalyzeText(ctx.request.body);
+    logPrompt({ model: request.model, system_prompt: request.system_prompt, text: request.text });
     if (request.text.trim() === '') {
       throw new BadRequestError("'text' is empty: send the text to analyze.", { param: 'text' });
     }
     // A form with an empty model field means "the tutorial's model".
     const requested = request.model == null || request.model.trim() === '' ? DEFAULT_MODEL : request.model;
-    const { provider, model } = registry.resolve(requested);
-    ctx.state.model = requested;
-    ctx.state.provider = provider.name;
+    const route = await dispatcher.open(ctx, requested);
 
     // An empty system prompt is the form's empty field: send none rather than an empty message.
     const systemPrompt = request.system_prompt ?? DEFAULT_SYSTEM_PROMPT;
@@ -113,18 +111,16 @@ export function analyzeText(registry: ProviderRegistry): GatewayMiddleware {
     if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
     messages.push({ role: 'user', content: request.text });
 
-    const call: ProviderCall = providerCall(ctx);
-    try {
-      const completion = await provider.complete({ model, messages }, call);
-      const answer = completion.choices[0]?.message.content ?? '';
-      const body: AnalyzeTextAnswer = {
-        success: true,
-        result: request.return_format === 'html' ? analyzeTextHtml(answer) : answer,
-        error: null,
-      };
-      ctx.body = body;
-    } finally {
-      if (call.upstreamRequestId !== undefined) ctx.set('x-upstream-request-id', call.upstreamRequestId);
-    }
+    const { value: completion, target } = await dispatcher.call(ctx, route, (target, call) =>
+      target.provider.complete({ model: target.model, messages }, call),
+    );
+    const answer = completion.choices[0]?.message.content ?? '';
+    const body: AnalyzeTextAnswer = {
+      success: true,
+      result: request.return_format === 'html' ? analyzeTextHtml(answer) : answer,
+      error: null,
+    };
+    ctx.body = body;
+    dispatcher.record(ctx, target, completion.usage);
   };
 }

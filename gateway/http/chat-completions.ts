@@ -1,61 +1,61 @@
 import type { Logger } from '../lib/logger.ts';
 import { validateChatRequest } from '../openai/chat-request.schema.ts';
 import type { OpenAIChatChunk } from '../openai/types.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import { answeredModel, type Dispatcher } from './dispatch.ts';
 import { sendEventStream } from './event-stream.ts';
+import { logPrompt } from './prompt-log.ts';
 import { sendJson } from './send-json.ts';
 import type { Exchange, GatewayMiddleware } from './state.ts';
-import { exposeUpstreamRequestId, providerCall } from './upstream-call.ts';
 
 /** Answers one exchange from its parsed body; throws, with nothing written yet, when it cannot. */
 export type ChatCompletionHandler = (exchange: Exchange, body: unknown) => Promise<void>;
 
 /**
- * `POST /v1/chat/completions`: validate, route by model, answer as JSON or as an event stream.
- * Writes the answer itself, so the Koa route and the fast path (fast-path.ts) share it.
+ * `POST /v1/chat/completions`: validate, route by model (dispatch.ts), answer as JSON or as an
+ * event stream. Writes the answer itself, so the Koa route and the fast path (fast-path.ts) share it.
  */
-export function createChatCompletion(registry: ProviderRegistry, logger: Logger): ChatCompletionHandler {
+export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): ChatCompletionHandler {
   return async function answerChatCompletion(exchange, body) {
     const request = validateChatRequest(body);
-    const { provider, model } = registry.resolve(request.model);
-    exchange.state.model = request.model;
-    exchange.state.provider = provider.name;
-    const call = providerCall(exchange);
-    const upstreamRequest = { ...request, model };
+    logPrompt({ model: request.model, messages: request.messages });
+    const route = await dispatcher.open(exchange, request.model);
 
     if (request.stream !== true) {
-      let completion: Awaited<ReturnType<typeof provider.complete>>;
-      try {
-        completion = await provider.complete(upstreamRequest, call);
-      } finally {
-        exposeUpstreamRequestId(exchange, call);
-      }
-      sendJson(exchange.res, 200, { ...completion, model: request.model });
+      const { value: completion, target } = await dispatcher.call(exchange, route, (target, call) =>
+        target.provider.complete({ ...request, model: target.model }, call),
+      );
+      sendJson(exchange.res, 200, { ...completion, model: answeredModel(request.model, route, target) });
+      dispatcher.record(exchange, target, completion.usage);
       return;
     }
-    const chunks = provider.stream(upstreamRequest, call)[Symbol.asyncIterator]();
-    let first: IteratorResult<OpenAIChatChunk>;
-    try {
-      first = await chunks.next();
-    } finally {
-      exposeUpstreamRequestId(exchange, call);
-    }
-    const echoed = model === request.model ? chunks : renameModel(chunks, request.model);
-    if (first.done !== true) first.value.model = request.model;
+    // Retries and fallbacks end with the first chunk: after it, bytes are on their way to the client.
+    const {
+      value: opened,
+      target,
+      call,
+    } = await dispatcher.call(exchange, route, async (target, call) => {
+      const chunks = target.provider.stream({ ...request, model: target.model }, call)[Symbol.asyncIterator]();
+      return { chunks, first: await chunks.next() };
+    });
+    const { chunks, first } = opened;
+    const name = answeredModel(request.model, route, target);
+    const echoed = target.model === name ? chunks : renameModel(chunks, name);
+    if (first.done !== true) first.value.model = name;
     await sendEventStream(exchange, first, echoed, logger);
+    dispatcher.record(exchange, target, call.usage);
   };
 }
 
 /** The Koa route: the body comes from the json-body middleware, and Koa leaves the written answer alone. */
-export function chatCompletions(registry: ProviderRegistry, logger: Logger): GatewayMiddleware {
-  const handle = createChatCompletion(registry, logger);
+export function chatCompletions(dispatcher: Dispatcher, logger: Logger): GatewayMiddleware {
+  const handle = createChatCompletion(dispatcher, logger);
   return async function chatCompletionRoute(ctx) {
     await handle(ctx, ctx.request.body);
     ctx.respond = false;
   };
 }
 
-// With `provider/model` the client asked for a longer name than the upstream's; chunks echo it.
+// The client asked for another name than the upstream's (`provider/model`); chunks echo it.
 async function* renameModel(chunks: AsyncIterator<OpenAIChatChunk>, name: string): AsyncGenerator<OpenAIChatChunk> {
   for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) {
     step.value.model = name;

@@ -1,8 +1,8 @@
 import { validateEmbeddingsRequest } from '../openai/embeddings-request.schema.ts';
 import type { OpenAIEmbeddingResponse } from '../openai/types.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import { answeredModel, type Dispatcher } from './dispatch.ts';
+import { logPrompt } from './prompt-log.ts';
 import type { GatewayMiddleware } from './state.ts';
-import { exposeUpstreamRequestId, providerCall } from './upstream-call.ts';
 
 /** A vector as OpenAI's base64 encoding: little-endian float32, whatever this machine's byte order. */
 export function encodeFloat32Base64(vector: readonly number[]): string {
@@ -15,24 +15,19 @@ export function encodeFloat32Base64(vector: readonly number[]): string {
  * `POST /v1/embeddings`: validate, route by model, answer in OpenAI's list shape. The official
  * SDKs ask for base64 unless told otherwise and decode it themselves, so both encodings matter.
  */
-export function embeddings(registry: ProviderRegistry): GatewayMiddleware {
+export function embeddings(dispatcher: Dispatcher): GatewayMiddleware {
   return async function createEmbeddings(ctx) {
     const request = validateEmbeddingsRequest(ctx.request.body);
-    const { provider, model } = registry.resolve(request.model);
-    ctx.state.model = request.model;
-    ctx.state.provider = provider.name;
+    logPrompt({ model: request.model, input: request.input });
+    const route = await dispatcher.open(ctx, request.model);
     const input = typeof request.input === 'string' ? [request.input] : request.input;
-    const call = providerCall(ctx);
-    let result: Awaited<ReturnType<typeof provider.embed>>;
-    try {
-      result = await provider.embed({ ...request, model, input }, call);
-    } finally {
-      exposeUpstreamRequestId(ctx, call);
-    }
+    const { value: result, target } = await dispatcher.call(ctx, route, (target, call) =>
+      target.provider.embed({ ...request, model: target.model, input }, call),
+    );
     const base64 = request.encoding_format === 'base64';
     const body: OpenAIEmbeddingResponse = {
       object: 'list',
-      model: request.model,
+      model: answeredModel(request.model, route, target),
       data: result.vectors.map((vector, index) => ({
         object: 'embedding',
         index,
@@ -42,5 +37,10 @@ export function embeddings(registry: ProviderRegistry): GatewayMiddleware {
       usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
     };
     ctx.body = body;
+    dispatcher.record(ctx, target, {
+      prompt_tokens: result.promptTokens,
+      completion_tokens: 0,
+      total_tokens: result.promptTokens,
+    });
   };
 }

@@ -43,10 +43,7 @@ export async function sendEventStream(
       state.clientGone = true;
     } else {
       const answer = toGatewayError(error);
-      logger.warn(
-        { requestId: state.requestId, status: answer.status, code: answer.code, err: error },
-        'stream failed after it began',
-      );
+      logger.warn({ status: answer.status, code: answer.code, err: error }, 'stream failed after it began');
       send(sseData(answer.toBody()));
     }
   } finally {

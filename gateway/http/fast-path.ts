@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { runInRequest } from '../lib/request-context.ts';
 import { createChatCompletion } from './chat-completions.ts';
 import { accessLogWriter } from './middleware/access-log.ts';
 import { apiKeyCheck } from './middleware/auth.ts';
 import { answerForFailure } from './middleware/error-handler.ts';
 import { readJsonBody } from './middleware/json-body.ts';
 import { requestIdFor } from './middleware/request-id.ts';
-import type { RouterDeps } from './router.ts';
+import { createPromptSink } from './prompt-log.ts';
+import { dispatcherFor, type RouterDeps } from './router.ts';
 import { sendJson } from './send-json.ts';
 import type { Exchange } from './state.ts';
 
@@ -21,10 +23,12 @@ export type FastPath = (request: IncomingMessage, response: ServerResponse) => b
  * API key, JSON body (413), the handler, OpenAI-shaped errors. Every other request, and this
  * path spelled any other way, goes through Koa.
  */
-export function createFastPath({ config, logger, registry, metrics }: RouterDeps): FastPath {
+export function createFastPath(deps: RouterDeps): FastPath {
+  const { config, logger, metrics } = deps;
   const checkApiKey = apiKeyCheck(config.apiKeys);
   const logRequest = accessLogWriter(logger, metrics);
-  const chatCompletion = createChatCompletion(registry, logger);
+  const chatCompletion = createChatCompletion(dispatcherFor(deps), logger);
+  const logPrompt = createPromptSink(logger, config.logPrompts);
 
   async function answer(exchange: Exchange): Promise<void> {
     const started = performance.now();
@@ -44,7 +48,8 @@ export function createFastPath({ config, logger, registry, metrics }: RouterDeps
 
   return function fastPath(req, res) {
     if (req.method !== 'POST' || req.url !== CHAT_PATH) return false;
-    void answer({ req, res, state: { requestId: requestIdFor(req.headers['x-request-id'] as string | undefined) } });
+    const requestId = requestIdFor(req.headers['x-request-id'] as string | undefined);
+    void runInRequest({ requestId, logPrompt }, () => answer({ req, res, state: { requestId } }));
     return true;
   };
 }

@@ -1,32 +1,41 @@
+import type { ClientPolicy } from '../clients/policy.ts';
 import type { Logger } from '../lib/logger.ts';
 import { NotFoundError, toGatewayError } from '../openai/errors.ts';
 import type { OpenAIModel, OpenAIModelList } from '../openai/types.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
-import type { GatewayMiddleware } from './state.ts';
+import type { ModelRouter } from '../routing/model-router.ts';
+import type { GatewayMiddleware, GatewayState } from './state.ts';
 
-function allModels(registry: ProviderRegistry, logger: Logger): Promise<OpenAIModel[]> {
-  return registry.listModels((provider, error) => {
+export interface ModelListDeps {
+  models: ModelRouter;
+  policy: ClientPolicy;
+  logger: Logger;
+}
+
+/** The configured aliases, then every model of every enabled provider: those this client may use. */
+async function allModels({ models, policy, logger }: ModelListDeps, state: GatewayState): Promise<OpenAIModel[]> {
+  const listed = await models.registry.listModels((provider, error) => {
     const reason = toGatewayError(error);
     logger.warn(
       { provider: provider.name, status: reason.status },
       `${provider.displayName}: models not listed: ${reason.message}`,
     );
   });
+  return [...models.aliasModels(), ...listed].filter((model) => policy.allows(state.clientName, model.id));
 }
 
-/** `GET /v1/models`: every model of every enabled provider, in OpenAI's list shape. */
-export function listModels(registry: ProviderRegistry, logger: Logger): GatewayMiddleware {
+/** `GET /v1/models`: in OpenAI's list shape. */
+export function listModels(deps: ModelListDeps): GatewayMiddleware {
   return async function listAllModels(ctx) {
-    const body: OpenAIModelList = { object: 'list', data: await allModels(registry, logger) };
+    const body: OpenAIModelList = { object: 'list', data: await allModels(deps, ctx.state) };
     ctx.body = body;
   };
 }
 
 /** `GET /v1/models/:model`: one model, or 404 `model_not_found`. */
-export function retrieveModel(registry: ProviderRegistry, logger: Logger): GatewayMiddleware {
+export function retrieveModel(deps: ModelListDeps): GatewayMiddleware {
   return async function retrieveOneModel(ctx) {
     const id = String(ctx.params.model);
-    const found = (await allModels(registry, logger)).find((model) => model.id === id);
+    const found = (await allModels(deps, ctx.state)).find((model) => model.id === id);
     if (found === undefined) {
       throw new NotFoundError(`The model '${id}' does not exist.`, { param: 'model', code: 'model_not_found' });
     }

@@ -34,7 +34,15 @@ export async function startTestGateway(
     },
   });
   const gateway = await startGateway(
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`, ...env },
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
+      // Each upstream failure maps to one answer; the retry tests turn retries on themselves.
+      UPSTREAM_RETRIES: '0',
+      ...env,
+    },
     { logDestination },
   );
   const apiKey = env.GATEWAY_API_KEYS?.split(',')[0]?.split(':').pop() ?? 'no-key-needed';

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createApp } from '../../gateway/app.ts';
+import { createClientPolicy } from '../../gateway/clients/policy.ts';
 import { loadConfig } from '../../gateway/config.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
 import { createMetrics } from '../../gateway/lib/metrics.ts';
 import { openStore } from '../../gateway/lib/store.ts';
 import type { Provider } from '../../gateway/providers/provider.ts';
 import { ProviderRegistry } from '../../gateway/providers/registry.ts';
+import { ModelRouter } from '../../gateway/routing/model-router.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
 import { GigaChatMock, sendJson } from '../helpers/gigachat-mock.ts';
@@ -238,11 +240,15 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
     const dir = tempDir();
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', STORE_URL: `sqlite://${join(dir, 'store.sqlite')}` });
     const store = await openStore(config.store);
+    const logger = createLogger('silent');
+    const registry = new ProviderRegistry([broken], []);
     const app = createApp({
       config,
-      logger: createLogger('silent'),
+      logger,
       store,
-      registry: new ProviderRegistry([broken], []),
+      registry,
+      models: new ModelRouter(registry, []),
+      policy: createClientPolicy({ config, store, logger }),
       metrics: createMetrics(),
     });
     const server = app.listen(0, '127.0.0.1');

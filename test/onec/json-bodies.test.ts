@@ -3,6 +3,7 @@ import { createRouter } from '../../gateway/http/router.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
 import { createMetrics } from '../../gateway/lib/metrics.ts';
 import { ProviderRegistry } from '../../gateway/providers/registry.ts';
+import { ModelRouter } from '../../gateway/routing/model-router.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { GigaChatMock, sendJson } from '../helpers/gigachat-mock.ts';
@@ -40,11 +41,14 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
 
   before(() => {
     // The routes whose chain reads a JSON body, from the router itself, so new routes are covered too.
+    const registry = new ProviderRegistry([], []);
     const router = createRouter({
       config: { apiKeys: [], maxBodyBytes: 1024 } as any,
       logger: createLogger('silent'),
       store: {} as any,
-      registry: new ProviderRegistry([], []),
+      registry,
+      models: new ModelRouter(registry, []),
+      policy: {} as any,
       metrics: createMetrics(),
     });
     jsonRoutes = router.stack

@@ -13,7 +13,7 @@ export function answerForFailure(error: unknown, state: GatewayState, logger: Lo
   }
   const answer = toGatewayError(error);
   if (!(error instanceof GatewayError) && answer.status >= 500) {
-    logger.error({ err: error, requestId: state.requestId }, 'unexpected error');
+    logger.error({ err: error }, 'unexpected error');
   }
   return answer;
 }

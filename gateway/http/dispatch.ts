@@ -1,0 +1,127 @@
+import type { ClientPolicy } from '../clients/policy.ts';
+import type { RetrySettings } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { GatewayMetrics } from '../lib/metrics.ts';
+import { toGatewayError } from '../openai/errors.ts';
+import type { OpenAIUsage } from '../openai/types.ts';
+import type { ProviderCall } from '../providers/provider.ts';
+import { callWithFallbacks } from '../routing/call-with-fallbacks.ts';
+import type { ModelRouter, Route, Target } from '../routing/model-router.ts';
+import type { Exchange } from './state.ts';
+
+export interface DispatchDeps {
+  router: ModelRouter;
+  policy: ClientPolicy;
+  retry: RetrySettings;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+/** What one upstream answer came with. */
+export interface Dispatched<T> {
+  value: T;
+  target: Target;
+  /** The provider call that answered; a stream sets its usage when it ends. */
+  call: ProviderCall;
+}
+
+/**
+ * The steps every model-bound route shares (chat, embeddings, the 1C compatibility route): resolve
+ * the name (aliases included), let the client's policy admit the request, call the upstream with
+ * retries and fallbacks (routing/), say which model answered, and count what it used.
+ */
+export interface Dispatcher {
+  /** Routes `requested` for this client: 404/503 for unknown or unavailable models, 403/429 from the client's policy. */
+  open(exchange: Exchange, requested: string): Promise<Route>;
+  /** Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before any byte went out). */
+  call<T>(
+    exchange: Exchange,
+    route: Route,
+    attempt: (target: Target, call: ProviderCall) => Promise<T>,
+  ): Promise<Dispatched<T>>;
+  /** Counts an answer's tokens for the client's usage, limits and metrics. */
+  record(exchange: Exchange, target: Target, usage: OpenAIUsage | undefined): void;
+}
+
+/** The header that names the model that answered, as `provider/model`: with an alias it may be a fallback. */
+export const ANSWERED_BY_HEADER = 'x-gigagate-model';
+
+export function createDispatcher({ router, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
+  const hooks = {
+    failed(target: Target, error: unknown) {
+      metrics.upstreamError(target.provider.name, toGatewayError(error).code ?? 'unknown');
+    },
+    retrying(target: Target, error: unknown, waitMs: number) {
+      const failure = toGatewayError(error);
+      metrics.upstreamRetry(target.provider.name, failure.code ?? 'unknown');
+      logger.warn(
+        { provider: target.provider.name, model: target.model, status: failure.status, code: failure.code, waitMs },
+        'upstream attempt failed; retrying',
+      );
+    },
+    fallingBack(alias: string, from: Target, to: Target) {
+      metrics.fallbackUsed(alias, to.model);
+      logger.warn(
+        { alias, from: from.model, to: `${to.provider.name}/${to.model}` },
+        'alias falls back to its next model',
+      );
+    },
+  };
+
+  return {
+    async open(exchange, requested) {
+      const { state } = exchange;
+      const route = router.route(requested);
+      state.model = requested;
+      state.provider = route.targets[0]?.provider.name;
+      await policy.admit(state.clientName, requested);
+      return route;
+    },
+
+    async call(exchange, route, attempt) {
+      const { res, state } = exchange;
+      const signal = clientGoneSignal(exchange);
+      let last: ProviderCall | undefined;
+      try {
+        const answered = await callWithFallbacks(
+          route,
+          retry,
+          signal,
+          (target) => {
+            last = { signal };
+            return attempt(target, last);
+          },
+          hooks,
+        );
+        state.provider = answered.target.provider.name;
+        res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
+        return { ...answered, call: last as ProviderCall };
+      } finally {
+        // The upstream's own id, so one failed call can be found on both sides.
+        if (last?.upstreamRequestId !== undefined) res.setHeader('x-upstream-request-id', last.upstreamRequestId);
+      }
+    },
+
+    record({ state }, target, usage) {
+      const provider = target.provider.name;
+      policy.record(state.clientName, provider, target.model, usage);
+      if (usage !== undefined) {
+        metrics.tokensUsed(provider, target.model, state.clientName, usage.prompt_tokens, usage.completion_tokens);
+      }
+    },
+  };
+}
+
+/** Fires when the client goes away before its answer is complete; every attempt's upstream call ends with it. */
+function clientGoneSignal({ res }: Exchange): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** A response's `model`: the name the client asked for, or with an alias the model that answered. */
+export function answeredModel(requested: string, route: Route, target: Target): string {
+  return route.alias === undefined ? requested : target.model;
+}

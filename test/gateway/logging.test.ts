@@ -1,0 +1,300 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import { loadConfig } from '../../gateway/config.ts';
+import { gigaChatChunks, gigaChatCompletion } from '../helpers/cassettes.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { GeminiMock, geminiFixture, TEST_GEMINI_KEY } from '../helpers/gemini-mock.ts';
+import { GigaChatMock, sendJson, TEST_CREDENTIALS, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
+
+// Issue 7, point 5: JSON lines with the request id on every line written during a request, never
+// a key, token or secret, and prompt text only with LOG_PROMPTS=1. Real flows, real SDK, real mocks.
+
+const CLIENT_KEY = 'sk-logging-test-client-key-7f3a9c';
+const WRONG_KEY = 'sk-logging-test-wrong-key-1b2e4d';
+const CLIENT_SECRET = 'test-client-secret'; // inside TEST_CREDENTIALS (Base64 of client_id:client_secret)
+
+type Line = Record<string, unknown> & { msg?: string; requestId?: string };
+
+/** One request as a test flow: it sends its own `x-request-id`, and knows the user text it carried. */
+interface Flow {
+  id: string;
+  /** Text that must never be logged unless LOG_PROMPTS=1 (then once, in the prompt line). */
+  prompt: string;
+  /** Model output, never logged. */
+  answer?: string;
+  run(client: OpenAI, headers: Record<string, string>): Promise<unknown>;
+}
+
+describe('logs (issue 7, point 5)', () => {
+  let gigachat: GigaChatMock;
+  let gemini: GeminiMock;
+  let gateway: TestGateway;
+  /** Every GigaChat access token the mock issued, gathered before any is revoked. */
+  const tokens = new Set<string>();
+
+  beforeEach(async () => {
+    gigachat = await GigaChatMock.start();
+    gemini = await GeminiMock.start();
+    tokens.clear();
+  });
+  afterEach(async () => {
+    await gateway.close();
+    await gigachat.close();
+    await gemini.close();
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<void> {
+    gateway = await startTestGateway({
+      ...gigachat.env(),
+      ...gemini.env(),
+      GATEWAY_API_KEYS: `team:${CLIENT_KEY}`,
+      UPSTREAM_RETRIES: '0',
+      ...env,
+    });
+  }
+
+  const parsed = (from = 0): Line[] => gateway.logs.slice(from).map((line) => JSON.parse(line) as Line);
+
+  /** Runs a flow and returns the lines written from its start until its access-log line. */
+  async function linesOf(flow: Flow): Promise<Line[]> {
+    const from = gateway.logs.length;
+    await flow.run(gateway.client, { 'x-request-id': flow.id }).catch(() => {}); // failures are part of the flows
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const lines = parsed(from);
+      if (lines.some((line) => line.requestId === flow.id && 'status' in line)) return lines;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no access-log line for ${flow.id}:\n${gateway.logs.slice(from).join('')}`);
+  }
+
+  const user = (content: string) => [{ role: 'user' as const, content }];
+
+  const flows: Flow[] = [
+    {
+      id: 'flow-chat-json',
+      prompt: 'PROMPT-json: my salary is 123456',
+      answer: 'ANSWER-json: noted your salary',
+      run: (client, headers) =>
+        client.chat.completions.create(
+          { model: 'GigaChat-2', messages: user('PROMPT-json: my salary is 123456') },
+          { headers },
+        ),
+    },
+    {
+      id: 'flow-chat-stream',
+      prompt: 'PROMPT-stream: the launch code is 0000',
+      answer: 'ANSWER-stream-piece',
+      async run(client, headers) {
+        const stream = await client.chat.completions.create(
+          { model: 'GigaChat-2', messages: user('PROMPT-stream: the launch code is 0000'), stream: true },
+          { headers },
+        );
+        for await (const _chunk of stream) {
+          // read to the end
+        }
+      },
+    },
+    {
+      id: 'flow-embeddings',
+      prompt: 'PROMPT-embed: patient record 42',
+      run: (client, headers) =>
+        client.embeddings.create({ model: 'Embeddings', input: 'PROMPT-embed: patient record 42' }, { headers }),
+    },
+    {
+      id: 'flow-wrong-key',
+      prompt: 'PROMPT-wrong-key: hello',
+      run: (client, headers) =>
+        new OpenAI({ baseURL: client.baseURL, apiKey: WRONG_KEY, maxRetries: 0 }).chat.completions.create(
+          { model: 'GigaChat-2', messages: user('PROMPT-wrong-key: hello') },
+          { headers },
+        ),
+    },
+    {
+      id: 'flow-gigachat-401',
+      prompt: 'PROMPT-401: after the token expired',
+      answer: 'ANSWER-401: fresh token worked',
+      run(client, headers) {
+        for (const token of gigachat.issued) tokens.add(token);
+        gigachat.revokeTokens(); // GigaChat answers 401; the gateway fetches a new token and tries again
+        return client.chat.completions.create(
+          { model: 'GigaChat-2', messages: user('PROMPT-401: after the token expired') },
+          { headers },
+        );
+      },
+    },
+    {
+      id: 'flow-gemini',
+      prompt: 'PROMPT-gemini: my passport number',
+      answer: 'ANSWER-gemini: passport noted',
+      run: (client, headers) =>
+        client.chat.completions.create(
+          { model: 'gemini-2.5-flash', messages: user('PROMPT-gemini: my passport number') },
+          { headers },
+        ),
+    },
+    {
+      id: 'flow-upstream-500',
+      prompt: 'PROMPT-500: this one fails upstream',
+      run: (client, headers) =>
+        client.chat.completions.create(
+          { model: 'GigaChat-Max', messages: user('PROMPT-500: this one fails upstream') },
+          { headers },
+        ),
+    },
+    {
+      id: 'flow-stream-cut-upstream',
+      prompt: 'PROMPT-cut: the stream breaks',
+      answer: 'ANSWER-cut-before-reset',
+      async run(client, headers) {
+        const stream = await client.chat.completions.create(
+          { model: 'GigaChat-Pro', messages: user('PROMPT-cut: the stream breaks'), stream: true },
+          { headers },
+        );
+        for await (const _chunk of stream) {
+          // the gateway ends it with an error event
+        }
+      },
+    },
+    {
+      id: 'flow-analyze-text',
+      prompt: 'PROMPT-1c: invoice for Romashka LLC',
+      answer: 'ANSWER-json: noted your salary',
+      run: (client, headers) =>
+        fetch(`${client.baseURL.replace(/\/v1$/, '')}/analyze/text`, {
+          method: 'POST',
+          headers: { ...headers, authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'PROMPT-1c: invoice for Romashka LLC', model: 'GigaChat-2' }),
+        }),
+    },
+  ];
+
+  /** Scripts the upstreams for the flows above. */
+  function scriptUpstreams(): void {
+    gigachat.chat = (body, response) => {
+      const text = JSON.stringify(body.messages);
+      if (body.model === 'GigaChat-Max') return sendJson(response, 500, { status: 500, message: `failed on ${text}` });
+      if (body.model === 'GigaChat-Pro') {
+        const [first] = gigaChatChunks(['ANSWER-cut-before-reset']);
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(`data: ${JSON.stringify(first)}\n\n`);
+        setImmediate(() => response.destroy());
+        return;
+      }
+      if (body.stream === true) {
+        return writeGigaChatStream(response, gigaChatChunks(['ANSWER-stream-piece', ' and more']));
+      }
+      const answer = text.includes('PROMPT-401') ? 'ANSWER-401: fresh token worked' : 'ANSWER-json: noted your salary';
+      return sendJson(response, 200, gigaChatCompletion(answer));
+    };
+    gemini.generate = (_body, response) => {
+      const answer = structuredClone(geminiFixture('generate-text'));
+      answer.candidates[0].content.parts[0].text = 'ANSWER-gemini: passport noted';
+      sendJson(response, 200, answer);
+    };
+  }
+
+  async function runFlows(): Promise<Map<string, Line[]>> {
+    scriptUpstreams();
+    const seen = new Map<string, Line[]>();
+    for (const flow of flows) seen.set(flow.id, await linesOf(flow));
+    for (const token of gigachat.issued) tokens.add(token);
+    return seen;
+  }
+
+  function expectNoSecrets(): void {
+    const text = gateway.logs.join('');
+    const secrets = [CLIENT_KEY, WRONG_KEY, TEST_CREDENTIALS, CLIENT_SECRET, TEST_GEMINI_KEY, ...tokens];
+    expect(tokens.size, 'the mock issued tokens').to.be.greaterThan(1);
+    for (const secret of secrets) expect(text, 'a secret in the log').not.to.contain(secret);
+    for (const flow of flows) {
+      if (flow.answer !== undefined) expect(text, 'an answer in the log').not.to.contain(flow.answer);
+    }
+  }
+
+  it('off by default: no secret, prompt or answer in any line, and every line of a request has its id', async () => {
+    await start();
+    const seen = await runFlows();
+    if (process.env.PEEK) console.log(gateway.logs.join(''));
+    expectNoSecrets();
+    const text = gateway.logs.join('');
+    for (const flow of flows) expect(text, `${flow.id}'s prompt`).not.to.contain(flow.prompt);
+    expect(text).not.to.contain('PROMPT-');
+
+    for (const [id, lines] of seen) {
+      expect(lines.length, id).to.be.greaterThan(0);
+      for (const line of lines) expect(line.requestId, `${id}: ${JSON.stringify(line)}`).to.equal(id);
+      // The id comes from the request's context once, not from each caller as well.
+      for (const raw of gateway.logs.filter((entry) => entry.includes(`"${id}"`))) {
+        expect(raw.split('"requestId"').length - 1, raw).to.equal(1);
+      }
+    }
+    // Lines from deep inside a request carry its id too: the provider's token fetch, the failed stream.
+    const tokenLines = [...seen.values()].flat().filter((line) => line.msg === 'gigachat: obtained a new access token');
+    expect(tokenLines.map((line) => line.requestId)).to.deep.equal(['flow-chat-json', 'flow-gigachat-401']);
+    const streamFailure = seen
+      .get('flow-stream-cut-upstream')
+      ?.find((line) => line.msg === 'stream failed after it began');
+    expect(streamFailure?.requestId).to.equal('flow-stream-cut-upstream');
+    // And nothing outside a request claims one.
+    const listening = parsed().find((line) => String(line.msg).startsWith('listening on'));
+    expect(listening).not.to.have.property('requestId');
+  });
+
+  it('LOG_PROMPTS=1: each prompt appears once, in its request\'s "prompt" line; still no secret or answer', async () => {
+    await start({ LOG_PROMPTS: '1' });
+    const seen = await runFlows();
+    expectNoSecrets();
+    const text = gateway.logs.join('');
+    const validated = flows.filter((flow) => flow.id !== 'flow-wrong-key'); // refused before its body is read
+    for (const flow of validated) {
+      const lines = gateway.logs.filter((line) => line.includes(flow.prompt));
+      expect(lines, flow.id).to.have.length(1);
+      const line = JSON.parse(lines[0] as string) as Line;
+      expect(line).to.include({ msg: 'prompt', requestId: flow.id, level: 'info' });
+      expect(seen.get(flow.id)).to.deep.include(line);
+    }
+    expect(text).not.to.contain('PROMPT-wrong-key');
+    const chat = parsed().find((line) => line.msg === 'prompt' && line.requestId === 'flow-chat-json');
+    expect(chat?.prompt).to.deep.equal({ model: 'GigaChat-2', messages: user('PROMPT-json: my salary is 123456') });
+    const analyze = parsed().find((line) => line.msg === 'prompt' && line.requestId === 'flow-analyze-text');
+    expect(analyze?.prompt).to.deep.include({ text: 'PROMPT-1c: invoice for Romashka LLC', model: 'GigaChat-2' });
+  });
+
+  it('LOG_PROMPTS=1 shortens inline images to their type and size', async () => {
+    await start({ LOG_PROMPTS: '1' });
+    scriptUpstreams();
+    const image = `data:image/png;base64,${Buffer.alloc(3000, 7).toString('base64')}`;
+    await gateway.client.chat.completions
+      .create(
+        {
+          model: 'GigaChat-2',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'PROMPT-image: what is this?' },
+                { type: 'image_url', image_url: { url: image } },
+              ],
+            },
+          ],
+        },
+        { headers: { 'x-request-id': 'flow-image' } },
+      )
+      .catch(() => {}); // GigaChat takes no inline images; the prompt is logged before routing
+    const line = parsed().find((entry) => entry.msg === 'prompt' && entry.requestId === 'flow-image');
+    expect(JSON.stringify(line)).to.contain('PROMPT-image: what is this?');
+    expect(JSON.stringify(line)).to.contain('data:image/png;base64,[4000 characters]');
+    expect(gateway.logs.join('')).not.to.contain(image.slice(22, 80));
+  });
+});
+
+describe('LOG_PROMPTS (gateway/config.ts)', () => {
+  it('takes 1 or 0 only, and names itself otherwise', () => {
+    expect(loadConfig({}).logPrompts).to.equal(false);
+    expect(loadConfig({ LOG_PROMPTS: '0' }).logPrompts).to.equal(false);
+    expect(loadConfig({ LOG_PROMPTS: '1' }).logPrompts).to.equal(true);
+    expect(() => loadConfig({ LOG_PROMPTS: 'yes' })).to.throw(
+      /^LOG_PROMPTS: expected 1 \(on\) or 0 \(off\), got "yes"$/,
+    );
+  });
+});
