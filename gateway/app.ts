@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { ClientPolicy } from './clients/policy.ts';
 import type { Config } from './config.ts';
+import type { ShutdownState } from './http/drain.ts';
 import { createFastPath, type FastPath } from './http/fast-path.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   /** Each client key's allowed models, limits and usage. */
   policy: ClientPolicy;
   metrics: GatewayMetrics;
+  /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
+  shutdown?: ShutdownState;
   /** Routes mounted once another part has started (the Bitrix24 app, after the gateway listens). */
   extension?: AppExtension;
 }

@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger.ts';
-import { toGatewayError } from '../openai/errors.ts';
+import { type GatewayError, toGatewayError } from '../openai/errors.ts';
 import { SSE_DONE, SSE_HEADERS, sseData } from '../openai/sse.ts';
+import { trackStream, untrackStream } from './open-streams.ts';
 import type { Exchange } from './state.ts';
 
 /**
  * Writes an OpenAI event stream: the first item (already fetched, so failures before it were
  * ordinary HTTP errors), the rest as they come, then `[DONE]`. A failure after the headers went
- * out becomes one `data: {"error": …}` event, and the stream ends.
+ * out becomes one `data: {"error": …}` event, and the stream ends. A shutdown that runs out of
+ * time cuts the stream the same way (open-streams.ts).
  */
 export async function sendEventStream(
   { res: response, state }: Exchange,
@@ -19,8 +21,9 @@ export async function sendEventStream(
   // Events ready in the same tick (one upstream read often carries several) go out as one chunk
   // of the response, written once that tick's work is done: no event waits for a later one.
   let pending = '';
+  let cut = false;
   const flush = () => {
-    if (pending !== '') {
+    if (pending !== '' && !cut) {
       response.write(pending);
       state.firstByteAt ??= performance.now();
     }
@@ -30,6 +33,13 @@ export async function sendEventStream(
     if (pending === '') process.nextTick(flush);
     pending += data;
   };
+  // The error goes out after what is pending; closing the connection (not ending the response) aborts the upstream call.
+  trackStream(response, (error: GatewayError) => {
+    if (cut) return;
+    cut = true;
+    response.write(pending + sseData(error.toBody()), () => response.destroy());
+    pending = '';
+  });
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
       send(sseData(step.value));
@@ -40,13 +50,15 @@ export async function sendEventStream(
     send(SSE_DONE);
   } catch (error) {
     if (response.destroyed) {
-      state.clientGone = true;
+      // The client left, or a shutdown cut the stream (its error event went out already).
+      if (!cut) state.clientGone = true;
     } else {
       const answer = toGatewayError(error);
       logger.warn({ status: answer.status, code: answer.code, err: error }, 'stream failed after it began');
       send(sseData(answer.toBody()));
     }
   } finally {
+    untrackStream(response);
     flush();
     response.end();
     await rest.return?.();

@@ -1,5 +1,6 @@
 import { isStoreReachable, type Store } from '../lib/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import type { ShutdownState } from './drain.ts';
 import type { GatewayMiddleware } from './state.ts';
 
 /** `GET /healthz`: the process answers. */
@@ -7,9 +8,25 @@ export const healthz: GatewayMiddleware = async function healthz(ctx) {
   ctx.body = { status: 'ok' };
 };
 
-/** `GET /readyz`: the store answers and at least one provider is configured; 503 otherwise. */
-export function readyz(store: Store, registry: ProviderRegistry): GatewayMiddleware {
+/**
+ * `GET /readyz`: the store answers and at least one provider is configured; 503 otherwise, and
+ * 503 `shutting_down` while a shutdown drains (a load balancer then sends new requests elsewhere).
+ */
+export function readyz(store: Store, registry: ProviderRegistry, shutdown?: ShutdownState): GatewayMiddleware {
   return async function readiness(ctx) {
+    if (shutdown?.draining === true) {
+      ctx.status = 503;
+      ctx.body = {
+        error: {
+          message: 'Not ready: the gateway is shutting down.',
+          type: 'api_error',
+          param: null,
+          code: 'shutting_down',
+        },
+        status: 'shutting_down',
+      };
+      return;
+    }
     const storeOk = await isStoreReachable(store);
     const providers: Record<string, string> = {};
     for (const provider of registry.providers) providers[provider.name] = 'enabled';
