@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
 import { GigaChatMock } from '../helpers/gigachat-mock.ts';
@@ -41,6 +44,62 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     expect(gigachat.requestsTo('/api/v1/chat/completions')).to.have.length(10);
   });
 
+  it('share one rate-limit budget and one usage count per client key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shared-limits-'));
+    try {
+      const config = { keys: { '1c-accounting': { key: 'key-1c-accounting', requestsPerMinute: 4 } } };
+      writeFileSync(join(dir, 'gateway.json'), JSON.stringify(config));
+      const adminKey = 'admin-key-for-tests-0123456789';
+      const env = {
+        ...gigachat.env(),
+        STORE_URL: redis.url,
+        GATEWAY_CONFIG: join(dir, 'gateway.json'),
+        GATEWAY_ADMIN_KEY: adminKey,
+      };
+      const [first, second] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
+      gateways.push(first, second);
+      const ask = (url: string) =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer key-1c-accounting' },
+          body: JSON.stringify({ model: 'GigaChat', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      // Six at once, three on each: the budget of four is one, so exactly four get through.
+      const answers = await Promise.all([first, second, first, second, first, second].map(({ url }) => ask(url)));
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses).to.deep.equal([200, 200, 200, 200, 429, 429]);
+      for (const answer of answers.filter(({ status }) => status === 429)) {
+        expect(Number(answer.headers.get('retry-after'))).to.be.greaterThan(0);
+        expect(((await answer.json()) as any).error.code).to.equal('rate_limit_exceeded');
+      }
+      for (const gateway of [first, second]) expect((await ask(gateway.url)).status).to.equal(429);
+      expect(gigachat.requestsTo('/api/v1/chat/completions')).to.have.length(4);
+
+      // Each process writes its usage to Redis every few seconds; either one reads the sum.
+      const usage = async (url: string) => {
+        const response = await fetch(`${url}/admin/usage?client=1c-accounting`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        return ((await response.json()) as any).data;
+      };
+      const expected = [
+        {
+          date: new Date().toISOString().slice(0, 10),
+          client: '1c-accounting',
+          provider: 'gigachat',
+          model: 'GigaChat',
+          requests: 4,
+          prompt_tokens: 4 * 17,
+          completion_tokens: 4 * 3,
+        },
+      ];
+      for (const gateway of [first, second])
+        expect(await eventually(() => usage(gateway.url), expected)).to.deep.equal(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops start-up with one line naming STORE_URL when Redis cannot be reached', async () => {
     const { spawnGateway, waitFor } = await import('../helpers/gateway-process.ts');
     const gateway = spawnGateway({ PORT: '0', STORE_URL: 'redis://127.0.0.1:1' });
@@ -50,3 +109,13 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     expect(await gateway.stop()).to.equal(1);
   });
 });
+
+/** Polls until `read` resolves to `expected` (deep-equal), or gives up after a while with the last value. */
+async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  let value = await read();
+  for (let attempt = 0; attempt < 100 && JSON.stringify(value) !== JSON.stringify(expected); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
