@@ -2,6 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../gateway/config.ts';
+import type { Provider } from '../../gateway/providers/provider.ts';
+import { ProviderRegistry } from '../../gateway/providers/registry.ts';
+import { ModelRouter } from '../../gateway/routing/model-router.ts';
 import { tempDir } from '../helpers/gateway.ts';
 
 function writeConfig(content: unknown): string {
@@ -51,6 +54,22 @@ describe('config file (GATEWAY_CONFIG)', () => {
     ]);
     expect(config.apiKeys.map((key) => key.name)).to.deep.equal(['simple', '1c-accounting', 'team']);
     expect(config.defaultLimits).to.deep.equal({ requestsPerMinute: 100, tokensPerMinute: 5000 });
+  });
+
+  it('the shipped example (gateway.config.example.json) loads, and its aliases route', () => {
+    const config = loadConfig({
+      GATEWAY_CONFIG: new URL('../../gateway.config.example.json', import.meta.url).pathname,
+      ONEC_ACCOUNTING_KEY: 'accounting-key-1',
+      ONEC_WAREHOUSE_KEY: 'warehouse-key-1',
+      B24_GATEWAY_API_KEY: 'bitrix24-key-1',
+    });
+    expect(config.clients.map((client) => client.name)).to.deep.equal(['1c-accounting', '1c-warehouse', 'bitrix24']);
+    const providers = ['gigachat', 'gemini'].map((name) => ({ name, displayName: name }) as Provider);
+    const router = new ModelRouter(new ProviderRegistry(providers, []), config.aliases);
+    expect(router.route('smart').targets.map((target) => `${target.provider.name}/${target.model}`)).to.deep.equal([
+      'gigachat/GigaChat-2-Max',
+      'gemini/gemini-2.5-pro',
+    ]);
   });
 
   it('keys from the file alone allow a non-loopback HOST', () => {
