@@ -31,11 +31,20 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<http
     const { signal } = options;
     if (signal?.aborted === true) return reject(signal.reason);
     const transport = url.protocol === 'https:' ? https : http;
+    let response: http.IncomingMessage | undefined;
     const request = transport.request(
       { ...requestTarget(url), method: options.method, headers: options.headers, agent: options.agent },
-      resolve,
+      (answer) => {
+        response = answer;
+        resolve(answer);
+      },
     );
-    request.setTimeout(options.timeoutMs, () => request.destroy(new HttpTimeoutError(options.timeoutMs)));
+    request.setTimeout(options.timeoutMs, () => {
+      const timeout = new HttpTimeoutError(options.timeoutMs);
+      // A body still arriving fails with the timeout, not with the reset that closing the socket gives it.
+      if (response?.complete === false) response.destroy(timeout);
+      request.destroy(timeout);
+    });
     request.on('error', reject);
     // A listener of our own rather than the `signal` option, which watches the request with
     // node:stream's end-of-stream helper: several listeners per call.

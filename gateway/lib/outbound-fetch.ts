@@ -4,6 +4,12 @@ import type { ProxySettings } from '../config.ts';
 /** `fetch` as the Web API declares it (what SDKs such as @google/genai accept). */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/** A `fetch` that owns its connection pool. */
+export type OutboundFetch = Fetch & {
+  /** Closes every pooled connection, ending requests still running. */
+  close(): Promise<void>;
+};
+
 /** Statuses whose answer has no body (a Response refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -19,7 +25,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * fetch's: the signal's reason when aborted, else `TypeError('fetch failed')` with the cause.
  * Anything else (a Request object, a stream or form body) takes undici's fetch.
  */
-export function createOutboundFetch(proxy: ProxySettings): Fetch {
+export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
   const dispatcher: Dispatcher =
     proxy.httpsProxy === undefined && proxy.httpProxy === undefined
       ? new Agent({ keepAliveTimeout: 30_000 })
@@ -29,7 +35,7 @@ export function createOutboundFetch(proxy: ProxySettings): Fetch {
           noProxy: proxy.noProxy ?? '',
           keepAliveTimeout: 30_000,
         });
-  return async function outboundFetch(input, init = {}) {
+  const outboundFetch: Fetch = async (input, init = {}) => {
     const body = init.body ?? undefined;
     if (input instanceof Request || (body !== undefined && typeof body !== 'string')) {
       return undiciFetch(input as never, { ...(init as object), dispatcher }) as unknown as Response;
@@ -63,4 +69,5 @@ export function createOutboundFetch(proxy: ProxySettings): Fetch {
     // undici's body is a Node stream; a Response reads any async iterable as it arrives.
     return new Response(answer.body as unknown as ConstructorParameters<typeof Response>[0], { status, headers });
   };
+  return Object.assign(outboundFetch, { close: () => dispatcher.destroy() });
 }

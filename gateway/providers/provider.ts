@@ -39,4 +39,6 @@ export interface Provider {
   listModels(): Promise<OpenAIModel[]>;
   /** `request.input` is always an array here; encoding the vectors is the HTTP layer's job. */
   embed(request: OpenAIEmbeddingRequest & { input: string[] }, call: ProviderCall): Promise<EmbeddingResult>;
+  /** Closes the provider's pooled upstream connections; called once the gateway has stopped serving. */
+  close?(): Promise<void>;
 }

@@ -1,18 +1,18 @@
 import { GoogleGenAI } from '@google/genai';
 import type { GeminiSettings } from '../../config.ts';
-import { createOutboundFetch, type Fetch } from '../../lib/outbound-fetch.ts';
+import type { Fetch } from '../../lib/outbound-fetch.ts';
 
 /**
- * The @google/genai client for the Gemini Developer API, `v1beta`, at GEMINI_BASE_URL. Its
- * `fetch` is ours: a keep-alive pool that goes through HTTPS_PROXY when one is set. Vertex mode
- * is pinned off so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot redirect the calls.
+ * The @google/genai client for the Gemini Developer API, `v1beta`, at GEMINI_BASE_URL, calling
+ * through `fetch` (ours: a keep-alive pool that goes through HTTPS_PROXY when one is set). Vertex
+ * mode is pinned off so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot redirect the calls.
  */
-export function createGeminiClient(settings: GeminiSettings, fetch?: Fetch): GoogleGenAI {
+export function createGeminiClient(settings: GeminiSettings, fetch: Fetch): GoogleGenAI {
   return new GoogleGenAI({
     vertexai: false,
     apiKey: settings.apiKey,
     apiVersion: 'v1beta',
-    httpOptions: { baseUrl: settings.baseUrl.href, fetch: fetch ?? createOutboundFetch(settings.proxy) },
+    httpOptions: { baseUrl: settings.baseUrl.href, fetch },
   });
 }
 

@@ -1,6 +1,6 @@
 import type { GeminiSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import type { Fetch } from '../../lib/outbound-fetch.ts';
+import { createOutboundFetch, type Fetch, type OutboundFetch } from '../../lib/outbound-fetch.ts';
 import { randomId } from '../../lib/random-id.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
@@ -36,7 +36,12 @@ function completionId(): string {
 
 /** Gemini (Developer API, v1beta) behind the provider interface, through @google/genai. */
 export function createGeminiProvider({ settings, timeoutMs, media, fetch }: GeminiProviderOptions): Provider {
-  const ai = createGeminiClient(settings, fetch);
+  // A fetch passed in (tests) is its caller's to close; the pool made here closes with the provider.
+  const pool: OutboundFetch =
+    fetch === undefined
+      ? createOutboundFetch(settings.proxy)
+      : Object.assign(fetch.bind(null), { close: async () => {} });
+  const ai = createGeminiClient(settings, pool);
   const fail = (error: unknown, watch: UpstreamWatchdog) => mapGeminiFailure(error, watch.timedOut(), timeoutMs);
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
@@ -149,7 +154,11 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
     return result;
   }
 
-  return { name: 'gemini', displayName: 'Gemini', complete, stream, listModels, embed };
+  async function close() {
+    await pool.close();
+  }
+
+  return { name: 'gemini', displayName: 'Gemini', complete, stream, listModels, embed, close };
 }
 
 function normalize(vector: number[]): number[] {

@@ -96,6 +96,11 @@ export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: n
       code: 'upstream_unreachable',
     });
   }
+  // Failures before the answer came are fetch's TypeError (above); a bare system error is a connection lost mid-answer.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    return new UpstreamError(`The connection to Gemini broke before the answer was complete (${code}).`);
+  }
   if (error instanceof Error)
     return new UpstreamError(`Gemini's answer could not be read (${error.message.slice(0, 200)}).`);
   return error;

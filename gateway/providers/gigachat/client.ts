@@ -8,12 +8,20 @@ import type { GigaChatTokenCache } from './token.ts';
 /** HTTP agents for GigaChat's hosts, each trusting GIGACHAT_CA_FILE when set. */
 export interface GigaChatAgents {
   for(url: URL): Agent;
+  /** Closes every pooled connection, idle or not. */
+  destroy(): void;
 }
 
 export function createGigaChatAgents(ca: string | undefined): GigaChatAgents {
   const http = createAgent('http:');
   const https = createAgent('https:', ca);
-  return { for: (url) => (url.protocol === 'https:' ? https : http) };
+  return {
+    for: (url) => (url.protocol === 'https:' ? https : http),
+    destroy: () => {
+      http.destroy();
+      https.destroy();
+    },
+  };
 }
 
 /**
@@ -94,7 +102,7 @@ export class GigaChatClient {
     try {
       text = (await readBody(response)).toString('utf8');
     } catch (error) {
-      throw mapGigaChatFailure(error, 'GigaChat');
+      throw mapGigaChatFailure(error, 'GigaChat', 'answer');
     }
     try {
       return JSON.parse(text) as T;

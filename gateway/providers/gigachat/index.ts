@@ -101,7 +101,7 @@ export function createGigaChatProvider({
         stop: plan.stop,
       });
     } catch (error) {
-      throw mapGigaChatFailure(error, 'GigaChat');
+      throw mapGigaChatFailure(error, 'GigaChat', 'answer');
     } finally {
       // Ending early (a stop sequence, the client left) must not leave the upstream request running.
       if (!response.complete) response.destroy();
@@ -132,5 +132,9 @@ export function createGigaChatProvider({
     };
   }
 
-  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed };
+  async function close() {
+    agents.destroy();
+  }
+
+  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed, close };
 }

@@ -83,9 +83,10 @@ export function mapGigaChatError(status: number, body: Buffer, headers: Incoming
 
 /**
  * Maps a failure to reach GigaChat (timeout, network, TLS) to a client error. An abort caused by
- * the client going away is rethrown as is: there is nobody left to answer.
+ * the client going away is rethrown as is: there is nobody left to answer. `during` says whether
+ * the answer had begun: a connection lost then is a broken answer, not an unreachable host.
  */
-export function mapGigaChatFailure(error: unknown, what: string): unknown {
+export function mapGigaChatFailure(error: unknown, what: string, during: 'request' | 'answer' = 'request'): unknown {
   if (error instanceof GatewayError) return error;
   if (error instanceof HttpTimeoutError) {
     return new UpstreamTimeoutError(`${what} did not answer in time (${error.message}).`);
@@ -98,6 +99,9 @@ export function mapGigaChatFailure(error: unknown, what: string): unknown {
         'download it from https://www.gosuslugi.ru/crt and set GIGACHAT_CA_FILE to its path.',
       { code: 'upstream_tls_error', headers: NO_RETRY },
     );
+  }
+  if (code !== undefined && during === 'answer') {
+    return new UpstreamError(`The connection to ${what} broke before the answer was complete (${code}).`);
   }
   if (code !== undefined) {
     return new UpstreamError(`${what} is unreachable (${code}).`, { code: 'upstream_unreachable' });

@@ -225,6 +225,13 @@ describe('mapGeminiFailure', () => {
     expect(error.message).to.contain('Unexpected token');
   });
 
+  it('a connection lost mid-answer (a bare system error) → 502 upstream_error, not unreachable', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
+    const error = mapGeminiFailure(reset, false, 1000) as GatewayError;
+    expect(error).to.include({ status: 502, code: 'upstream_error' });
+    expect(error.message).to.contain('broke before the answer was complete (ECONNRESET)');
+  });
+
   it('a TypeError without a cause is a read failure, not unreachable', () => {
     const error = mapGeminiFailure(new TypeError("Cannot read properties of undefined (reading 'x')"), false, 1000);
     expect((error as GatewayError).code).to.equal('upstream_error');

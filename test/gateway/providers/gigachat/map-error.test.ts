@@ -167,6 +167,19 @@ describe('mapGigaChatFailure', () => {
     });
   }
 
+  for (const code of ['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']) {
+    it(`${code} once the answer began → 502 upstream_error: a broken answer, not an unreachable host`, () => {
+      const error = mapGigaChatFailure(errnoError(code), 'GigaChat', 'answer') as GatewayError;
+      expect(error).to.include({ status: 502, code: 'upstream_error' });
+      expect(error.message).to.equal(`The connection to GigaChat broke before the answer was complete (${code}).`);
+    });
+  }
+
+  it('a timeout once the answer began is still 504 upstream_timeout', () => {
+    const error = mapGigaChatFailure(new HttpTimeoutError(300), 'GigaChat', 'answer') as GatewayError;
+    expect(error).to.include({ status: 504, code: 'upstream_timeout' });
+  });
+
   it('an AbortError (the client went away) is rethrown unchanged', () => {
     const abort = new DOMException('This operation was aborted', 'AbortError');
     expect(mapGigaChatFailure(abort, 'GigaChat')).to.equal(abort);
