@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { loadConfig } from '../../gateway/config.ts';
+import { TEST_CLIENT_SECRET } from '../helpers/b24/fake-oauth.ts';
+import { B24Harness } from '../helpers/b24/harness.ts';
 import { gigaChatChunks, gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { GeminiMock, geminiFixture, TEST_GEMINI_KEY } from '../helpers/gemini-mock.ts';
@@ -214,7 +216,6 @@ describe('logs (issue 7, point 5)', () => {
   it('off by default: no secret, prompt or answer in any line, and every line of a request has its id', async () => {
     await start();
     const seen = await runFlows();
-    if (process.env.PEEK) console.log(gateway.logs.join(''));
     expectNoSecrets();
     const text = gateway.logs.join('');
     for (const flow of flows) expect(text, `${flow.id}'s prompt`).not.to.contain(flow.prompt);
@@ -296,5 +297,56 @@ describe('LOG_PROMPTS (gateway/config.ts)', () => {
     expect(() => loadConfig({ LOG_PROMPTS: 'yes' })).to.throw(
       /^LOG_PROMPTS: expected 1 \(on\) or 0 \(off\), got "yes"$/,
     );
+  });
+});
+
+describe('logs of the Bitrix24 app (issue 7, point 5)', function () {
+  this.timeout(30_000);
+  let harness: B24Harness;
+
+  beforeEach(async () => {
+    harness = await B24Harness.start();
+  });
+  afterEach(() => harness.close());
+
+  it('requests log under their id, a job under its own id (and its model call under b24-job:<id>), and no portal secret', async () => {
+    const portal = await harness.installedPortal();
+    const engineUrl = harness.engineUrl(portal);
+    const answer = await portal.askEngine(engineUrl);
+    expect(answer.status).to.equal(202);
+    await portal.waitForCallback(answer.hash);
+    await harness.gateway.waitForLog(new RegExp(`"job":"${answer.hash}".*callback delivered`));
+    const entries = harness.gateway.entries();
+    const requestOf = (line: Record<string, any> | undefined) =>
+      entries.find((entry) => 'status' in entry && 'path' in entry && entry.requestId === line?.requestId);
+
+    const saved = entries.find((entry) => entry.msg === 'Bitrix24: portal confirmed and saved');
+    expect(requestOf(saved)).to.include({ method: 'POST', path: '/b24/install' });
+    const accepted = entries.find((entry) => entry.msg === 'Bitrix24: job accepted' && entry.job === answer.hash);
+    expect(requestOf(accepted)).to.include({ method: 'POST', status: 202 });
+    expect(requestOf(accepted)?.path).to.match(/^\/b24\/engine\/[^/]+\.\[redacted\]\//);
+
+    // The worker runs the job outside the request that accepted it.
+    const jobLines = entries.filter((entry) => entry.job === answer.hash && entry !== accepted);
+    expect(jobLines.map((entry) => entry.msg)).to.include('Bitrix24: callback delivered');
+    for (const line of jobLines) expect(line, JSON.stringify(line)).not.to.have.property('requestId');
+    const call = entries.find((entry) => entry.requestId === `b24-job:${answer.hash}` && 'status' in entry);
+    expect(call).to.include({ method: 'POST', path: '/v1/chat/completions', status: 200 });
+
+    const text = harness.gateway.log();
+    const portalKeyMac = decodeURIComponent(new URL(engineUrl).pathname.split('/')[3] ?? '')
+      .split('.')
+      .pop();
+    const secrets = [
+      portalKeyMac,
+      TEST_CLIENT_SECRET,
+      TEST_CREDENTIALS,
+      ...portal.accessTokens.keys(),
+      ...harness.oauth.grants.keys(),
+      ...harness.gigachat.issued,
+    ];
+    expect(secrets.length).to.be.greaterThan(5);
+    for (const secret of secrets) expect(text, 'a secret in the log').not.to.contain(secret);
+    expect(text).not.to.contain('Напиши приветствие новому сотруднику'); // the portal's prompt
   });
 });
