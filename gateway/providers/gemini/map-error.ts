@@ -101,7 +101,8 @@ export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: n
   if (typeof code === 'string') {
     return new UpstreamError(`The connection to Gemini broke before the answer was complete (${code}).`);
   }
-  if (error instanceof Error)
-    return new UpstreamError(`Gemini's answer could not be read (${error.message.slice(0, 200)}).`);
+  // Not the parser's message: V8 quotes the text it choked on, which is part of the answer.
+  if (error instanceof SyntaxError) return new UpstreamError("Gemini's answer could not be read (not valid JSON).");
+  if (error instanceof Error) return new UpstreamError(`Gemini's answer could not be read (${error.name}).`);
   return error;
 }

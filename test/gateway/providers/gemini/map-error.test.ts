@@ -219,10 +219,11 @@ describe('mapGeminiFailure', () => {
   });
 
   it('any other error → 502 that the answer could not be read', () => {
-    const error = mapGeminiFailure(new SyntaxError('Unexpected token < in JSON'), false, 1000) as GatewayError;
+    const parse = new SyntaxError(`Unexpected token 'S', "Secret answer" is not valid JSON`);
+    const error = mapGeminiFailure(parse, false, 1000) as GatewayError;
     expect(error).to.be.instanceOf(UpstreamError);
     expect(error).to.include({ status: 502, code: 'upstream_error' });
-    expect(error.message).to.contain('Unexpected token');
+    expect(error.message).to.equal("Gemini's answer could not be read (not valid JSON).");
   });
 
   it('a connection lost mid-answer (a bare system error) → 502 upstream_error, not unreachable', () => {
