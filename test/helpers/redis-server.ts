@@ -6,6 +6,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './gateway-process.ts';
 
+const installed = () => spawnSync('redis-server', ['--version']).status === 0;
+
+/**
+ * Installs Debian's redis-server when it is missing and this user may (root, or sudo without a
+ * password), as .ci/run does; the setup's root hook runs it once, before any test, without a timeout.
+ */
+export async function ensureRedisServer(): Promise<void> {
+  if (installed()) return;
+  const root = process.getuid?.() === 0;
+  const command = root ? [] : ['sudo', '-n'];
+  if (!root && spawnSync('sudo', ['-n', 'true']).status !== 0) return; // start() then says what to install
+  const run = async (args: string[]) => {
+    const [program, ...rest] = [...command, ...args] as [string, ...string[]];
+    const child = spawn(program, rest, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    await once(child, 'exit');
+  };
+  process.stderr.write('test setup: installing redis-server (apt-get) for the shared-store tests\n');
+  await run(['apt-get', 'update', '-qq']);
+  await run(['apt-get', 'install', '-y', '-qq', 'redis-server']);
+}
+
 /** A throwaway redis-server (Debian's package) on a free loopback port, with no persistence. */
 export class RedisServer {
   readonly url: string;
@@ -19,7 +40,7 @@ export class RedisServer {
   }
 
   static async start(): Promise<RedisServer> {
-    if (spawnSync('redis-server', ['--version']).status !== 0) {
+    if (!installed()) {
       throw new Error('redis-server is not installed: apt-get install redis-server (.ci/run does this)');
     }
     const port = await freePort();

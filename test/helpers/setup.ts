@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { ensureRedisServer } from './redis-server.ts';
 
 /** Nothing leaves this machine; loopback (the gateway and local mock servers) stays reachable. */
 export function allowLoopbackOnly(): void {
@@ -8,8 +9,10 @@ export function allowLoopbackOnly(): void {
 
 /** Root hooks for every test file. */
 export const mochaHooks = {
-  beforeAll(): void {
+  async beforeAll(this: Mocha.Context): Promise<void> {
     allowLoopbackOnly();
+    this.timeout(0); // installing a Debian package may take minutes
+    await ensureRedisServer();
   },
   afterEach(): void {
     nock.cleanAll();
