@@ -58,6 +58,8 @@ interface CompiledRules {
 const ADMITTED = Promise.resolve();
 /** After the store failed a check, requests are admitted without asking it for this long. */
 const OUTAGE_PAUSE_MS = 5000;
+/** A check the store has not answered by then counts as an outage: a silent connection must not hold requests. */
+const CHECK_TIMEOUT_MS = 1000;
 /** An outage is logged once a minute, not once a request. */
 const OUTAGE_WARNING_INTERVAL_MS = 60_000;
 
@@ -131,7 +133,7 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
         );
       }
       if (!compiled.limited || now() < storeDownUntil) return ADMITTED;
-      return windows.take(client ?? '', compiled.limits).then(
+      return withTimeout(windows.take(client ?? '', compiled.limits), CHECK_TIMEOUT_MS).then(
         (refusal) => {
           if (refusal !== undefined) throw rateLimitError(client, refusal);
         },
@@ -181,4 +183,13 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
       await flush();
     },
   };
+}
+
+/** `work`, or a rejection once `ms` passed without its answer. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -192,6 +192,25 @@ describe('client policy', () => {
       }
     });
 
+    it('does not hold a request when Redis stays silent: after a second the check counts as an outage', async () => {
+      const store = await openStore({ kind: 'redis', url: redis.url });
+      const lines: string[] = [];
+      const logger = createLogger('warn', { write: (line: string) => lines.push(line) });
+      const policy = createClientPolicy({ config: CONFIG, store, logger, now: () => START });
+      const other = await openStore({ kind: 'redis', url: redis.url });
+      try {
+        const admin = await (other.store as { getClient(): Promise<any> }).getClient();
+        await admin.sendCommand(['CLIENT', 'PAUSE', '4000', 'ALL']); // every other connection waits
+        await policy.admit('1c-accounting', 'smart');
+        expect(lines.filter((line) => line.includes('requests are admitted uncounted'))).to.have.length(1);
+        await admin.sendCommand(['CLIENT', 'UNPAUSE']);
+      } finally {
+        await policy.close();
+        await store.disconnect();
+        await other.disconnect();
+      }
+    });
+
     it('gives two instances one budget and one usage count', async () => {
       const stores = [
         await openStore({ kind: 'redis', url: redis.url }),
