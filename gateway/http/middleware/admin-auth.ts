@@ -1,10 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, PermissionDeniedError } from '../../openai/errors.ts';
 import type { GatewayMiddleware } from '../state.ts';
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+import { bearerToken, digest } from './auth.ts';
 
 /**
  * Lets through only `Authorization: Bearer <GATEWAY_ADMIN_KEY>`, compared as SHA-256 digests in
@@ -20,14 +17,14 @@ export function authenticateAdmin(adminKey: string | undefined): GatewayMiddlewa
         { code: 'admin_disabled' },
       );
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-    if (match === null) {
+    const token = bearerToken(ctx.get('authorization'));
+    if (token === undefined) {
       throw new AuthenticationError(
         'This is an admin endpoint: send the admin key in an Authorization header (Authorization: Bearer <GATEWAY_ADMIN_KEY>).',
         { code: 'missing_api_key' },
       );
     }
-    if (!timingSafeEqual(expected, digest(match[1] as string))) {
+    if (!timingSafeEqual(expected, digest(token))) {
       throw new AuthenticationError('Incorrect admin key provided.');
     }
     await next();

@@ -3,8 +3,14 @@ import type { ClientKey } from '../../config.ts';
 import { AuthenticationError } from '../../openai/errors.ts';
 import type { GatewayMiddleware } from '../state.ts';
 
-function digest(value: string): Buffer {
+/** A key's SHA-256: digests of equal length compare in constant time, whatever the keys' lengths. */
+export function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** The key of `Authorization: Bearer <key>`, or undefined when the header has no such form. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 }
 
 /** Names the client an `Authorization` header belongs to (undefined when no keys are configured); throws a 401. */
@@ -19,14 +25,14 @@ export function apiKeyCheck(keys: readonly ClientKey[]): ApiKeyCheck {
   const known = keys.map((key) => ({ name: key.name, digest: digest(key.key) }));
   return function checkApiKey(authorization) {
     if (known.length === 0) return undefined;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (match === null) {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
       throw new AuthenticationError(
         "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer <key>).",
         { code: 'missing_api_key' },
       );
     }
-    const presented = digest(match[1] as string);
+    const presented = digest(token);
     let name: string | undefined;
     for (const key of known) {
       if (timingSafeEqual(key.digest, presented)) name = key.name;
