@@ -1,28 +1,9 @@
-import type { Agent, IncomingMessage } from 'node:http';
-import { createAgent, httpRequest, readBody } from '../../lib/http-request.ts';
+import type { Dispatcher } from 'undici';
+import { type HttpResponse, httpRequest, readBody } from '../../lib/http-request.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import { mapGigaChatError, mapGigaChatFailure } from './map-error.ts';
 import type { GigaChatTokenCache } from './token.ts';
-
-/** HTTP agents for GigaChat's hosts, each trusting GIGACHAT_CA_FILE when set. */
-export interface GigaChatAgents {
-  for(url: URL): Agent;
-  /** Closes every pooled connection, idle or not. */
-  destroy(): void;
-}
-
-export function createGigaChatAgents(ca: string | undefined): GigaChatAgents {
-  const http = createAgent('http:');
-  const https = createAgent('https:', ca);
-  return {
-    for: (url) => (url.protocol === 'https:' ? https : http),
-    destroy: () => {
-      http.destroy();
-      https.destroy();
-    },
-  };
-}
 
 /**
  * Authenticated calls to the GigaChat REST API. Adds the bearer token, and when GigaChat refuses
@@ -30,14 +11,14 @@ export function createGigaChatAgents(ca: string | undefined): GigaChatAgents {
  */
 export class GigaChatClient {
   readonly #base: string;
-  readonly #agent: Agent;
+  readonly #agent: Dispatcher;
   readonly #tokens: GigaChatTokenCache;
   readonly #timeoutMs: number;
   readonly #urls = new Map<string, URL>();
 
-  constructor(baseUrl: URL, agents: GigaChatAgents, tokens: GigaChatTokenCache, timeoutMs: number) {
+  constructor(baseUrl: URL, agent: Dispatcher, tokens: GigaChatTokenCache, timeoutMs: number) {
     this.#base = baseUrl.href.replace(/\/+$/, '');
-    this.#agent = agents.for(baseUrl);
+    this.#agent = agent;
     this.#tokens = tokens;
     this.#timeoutMs = timeoutMs;
   }
@@ -49,7 +30,7 @@ export class GigaChatClient {
     body: unknown,
     call: ProviderCall,
     headers: Record<string, string> = {},
-  ): Promise<IncomingMessage> {
+  ): Promise<HttpResponse> {
     let url = this.#urls.get(path);
     if (url === undefined) {
       url = new URL(this.#base + path);
@@ -58,7 +39,7 @@ export class GigaChatClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();
-      let response: IncomingMessage;
+      let response: HttpResponse;
       try {
         response = await httpRequest(url, {
           method,
@@ -69,7 +50,7 @@ export class GigaChatClient {
             ...headers,
           },
           body: payload,
-          agent: this.#agent,
+          dispatcher: this.#agent,
           signal: call.signal,
           timeoutMs: this.#timeoutMs,
         });
@@ -78,7 +59,7 @@ export class GigaChatClient {
       }
       const upstreamId = response.headers['x-request-id'];
       if (typeof upstreamId === 'string') call.upstreamRequestId = upstreamId;
-      const status = response.statusCode ?? 0;
+      const status = response.statusCode;
       if (status >= 200 && status < 300) return response;
       const errorBody = await readBody(response).catch(() => Buffer.alloc(0));
       if (status === 401 && attempt === 1) {

@@ -1,13 +1,13 @@
 import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { readBody } from '../../lib/http-request.ts';
+import { createAgent, readBody } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
 import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
-import { createGigaChatAgents, GigaChatClient } from './client.ts';
+import { GigaChatClient } from './client.ts';
 import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
 import { parseGigaChatStream } from './parse-sse.ts';
 import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
@@ -48,15 +48,16 @@ export function createGigaChatProvider({
   timeoutMs,
   onTokenFetch,
 }: GigaChatProviderOptions): Provider {
-  const agents = createGigaChatAgents(settings.ca);
+  // One pool for the API and OAuth hosts, trusting GIGACHAT_CA_FILE when set.
+  const agent = createAgent(settings.ca);
   const tokens = new GigaChatTokenCache({
     store,
     storeKey: gigaChatTokenKey(settings),
-    fetchToken: () => requestGigaChatToken(settings, agents.for(settings.authUrl), timeoutMs),
+    fetchToken: () => requestGigaChatToken(settings, agent, timeoutMs),
     logger,
     onFetch: onTokenFetch,
   });
-  const client = new GigaChatClient(settings.baseUrl, agents, tokens, timeoutMs);
+  const client = new GigaChatClient(settings.baseUrl, agent, tokens, timeoutMs);
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
     const list = await client.json<GigaChatModelList>('GET', '/models', undefined, {
@@ -91,7 +92,7 @@ export function createGigaChatProvider({
       throw new UpstreamError(`GigaChat answered a streaming request without an event stream: ${detail}`);
     }
     try {
-      yield* translateGigaChatStream(parseGigaChatStream(response), {
+      yield* translateGigaChatStream(parseGigaChatStream(response.body), {
         id: completionId(),
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
@@ -104,7 +105,7 @@ export function createGigaChatProvider({
       throw mapGigaChatFailure(error, 'GigaChat', 'answer');
     } finally {
       // Ending early (a stop sequence, the client left) must not leave the upstream request running.
-      if (!response.complete) response.destroy();
+      if (!response.body.readableEnded) response.body.destroy();
     }
   }
 
@@ -133,7 +134,7 @@ export function createGigaChatProvider({
   }
 
   async function close() {
-    agents.destroy();
+    await agent.destroy();
   }
 
   return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed, close };

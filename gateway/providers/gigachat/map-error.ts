@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { HttpTimeoutError } from '../../lib/http-request.ts';
+import { HttpTimeoutError, isBodyTimeout } from '../../lib/http-request.ts';
 import {
   BadRequestError,
   GatewayError,
@@ -91,8 +91,11 @@ export function mapGigaChatFailure(error: unknown, what: string, during: 'reques
   if (error instanceof HttpTimeoutError) {
     return new UpstreamTimeoutError(`${what} did not answer in time (${error.message}).`);
   }
+  if (isBodyTimeout(error)) {
+    return new UpstreamTimeoutError(`${what} stopped sending its answer for longer than UPSTREAM_TIMEOUT_MS.`);
+  }
   if (error instanceof Error && error.name === 'AbortError') return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = failureCode(error);
   if (code !== undefined && TLS_ERROR_CODES.has(code)) {
     return new UpstreamError(
       `${what}: the TLS certificate could not be verified (${code}). GigaChat uses the Russian Trusted Root CA: ` +
@@ -107,4 +110,11 @@ export function mapGigaChatFailure(error: unknown, what: string, during: 'reques
     return new UpstreamError(`${what} is unreachable (${code}).`, { code: 'upstream_unreachable' });
   }
   return error;
+}
+
+// undici's "other side closed" says only that the socket ended; the errno under it, when there is one, says how.
+function failureCode(error: unknown): string | undefined {
+  const failure = error as (Error & { code?: string; cause?: { code?: string } }) | undefined;
+  if (failure?.code !== 'UND_ERR_SOCKET') return failure?.code;
+  return failure.cause?.code ?? 'connection closed';
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Agent } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
 import { httpRequest, readBody } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -144,7 +144,7 @@ export function gigaChatTokenKey(settings: GigaChatSettings): string {
 /** One OAuth call: Basic authorization key, a fresh RqUID, the scope as a form body. */
 export async function requestGigaChatToken(
   settings: GigaChatSettings,
-  agent: Agent,
+  agent: Dispatcher,
   timeoutMs: number,
 ): Promise<GigaChatToken> {
   let status: number;
@@ -160,10 +160,10 @@ export async function requestGigaChatToken(
         accept: 'application/json',
       },
       body: new URLSearchParams({ scope: settings.scope }).toString(),
-      agent,
+      dispatcher: agent,
       timeoutMs,
     });
-    status = response.statusCode ?? 0;
+    status = response.statusCode;
     retryAfter = response.headers['retry-after'];
     body = await readBody(response, 1024 * 1024);
   } catch (error) {

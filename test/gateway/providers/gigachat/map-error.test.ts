@@ -180,6 +180,23 @@ describe('mapGigaChatFailure', () => {
     expect(error).to.include({ status: 504, code: 'upstream_timeout' });
   });
 
+  it("undici's body timeout (the answer paused too long) → 504 upstream_timeout naming UPSTREAM_TIMEOUT_MS", () => {
+    const error = mapGigaChatFailure(errnoError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'), 'GigaChat', 'answer');
+    expect(error).to.include({ status: 504, code: 'upstream_timeout' });
+    expect((error as GatewayError).message).to.contain('UPSTREAM_TIMEOUT_MS');
+  });
+
+  it("undici's 'other side closed' names the errno under it, or says the connection closed", () => {
+    const closed = errnoError('UND_ERR_SOCKET', 'other side closed');
+    expect((mapGigaChatFailure(closed, 'GigaChat') as GatewayError).message).to.equal(
+      'GigaChat is unreachable (connection closed).',
+    );
+    const reset = Object.assign(errnoError('UND_ERR_SOCKET', 'other side closed'), { cause: errnoError('ECONNRESET') });
+    expect((mapGigaChatFailure(reset, 'GigaChat', 'answer') as GatewayError).message).to.equal(
+      'The connection to GigaChat broke before the answer was complete (ECONNRESET).',
+    );
+  });
+
   it('an AbortError (the client went away) is rethrown unchanged', () => {
     const abort = new DOMException('This operation was aborted', 'AbortError');
     expect(mapGigaChatFailure(abort, 'GigaChat')).to.equal(abort);

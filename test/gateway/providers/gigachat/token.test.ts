@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../../../gateway/config.ts';
+import { createAgent } from '../../../../gateway/lib/http-request.ts';
 import { createLogger } from '../../../../gateway/lib/logger.ts';
 import { openStore, type Store } from '../../../../gateway/lib/store.ts';
-import { createGigaChatAgents } from '../../../../gateway/providers/gigachat/client.ts';
 import {
   GigaChatTokenCache,
   gigaChatTokenKey,
@@ -130,7 +130,7 @@ describe('GigaChat token', () => {
       return new GigaChatTokenCache({
         store,
         storeKey: gigaChatTokenKey(gigachat),
-        fetchToken: () => requestGigaChatToken(gigachat, createGigaChatAgents(undefined).for(gigachat.authUrl), 5000),
+        fetchToken: () => requestGigaChatToken(gigachat, createAgent(), 5000),
         logger: createLogger('silent'),
         now: () => now,
       });
