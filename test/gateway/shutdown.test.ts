@@ -122,6 +122,26 @@ describe('graceful shutdown (issue 7, point 6)', function () {
     expect(running.stdout.join('')).not.to.contain('time is up');
   });
 
+  it('stdout goes out in batches, yet a lone line shows without more traffic, and no line is lost at exit', async () => {
+    const running = await start();
+    const ask = () =>
+      fetch(`${running.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'GigaChat-2', messages: [{ role: 'user', content: 'Hi' }] }),
+      }).then((response) => response.text());
+    const accessLines = () =>
+      running.stdout
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes('"status":200'));
+    await ask();
+    await waitFor(running.stdout, /"status":200/); // one line, then silence: the flush timer writes it
+    await Promise.all(Array.from({ length: 40 }, ask));
+    running.child.kill('SIGTERM');
+    expect(await exitOf(running)).to.deep.equal({ code: 0, signal: null });
+    expect(accessLines()).to.have.length(41);
+  });
+
   it('SIGINT drains the same way', async () => {
     const running = await start();
     const upstream = heldStream(mock);
