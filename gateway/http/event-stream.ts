@@ -43,8 +43,6 @@ export async function sendEventStream(
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
       send(sseData(step.value));
-      // The first event goes out before the rest of its upstream read is translated.
-      if (step === first) await new Promise(setImmediate);
       if (response.writableNeedDrain) await drained(response);
     }
     send(SSE_DONE);
