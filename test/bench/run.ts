@@ -25,6 +25,10 @@ const WARMUP_SECONDS = 2;
 const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
+// The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
+const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string)
+  .split(' ')
+  .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
 const PROFILE_FLAGS =
   process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
 
@@ -276,7 +280,7 @@ async function measureProvider(
     const passthrough = await startScript(0, 'passthrough.ts', [String(upstreamPort)]);
     children.push(passthrough.child);
     const gatewayPort = await freePort();
-    const gateway = launch(0, [...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')], {
+    const gateway = launch(0, [...START_FLAGS, ...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')], {
       PORT: String(gatewayPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',

@@ -65,7 +65,7 @@ describe('Dockerfile, .dockerignore and compose.yaml (issue 7, point 8; untested
     expect(runtimeText).to.contain('COPY --from=deps /app/node_modules ./node_modules');
   });
 
-  it('runs as a non-root user, checks /healthz with node itself, and starts node gateway/main.ts directly', () => {
+  it("runs as a non-root user, checks /healthz with node itself, and starts node gateway/main.ts directly with npm start's flags", () => {
     const last = (keyword: string) => (runtime ?? []).filter(([name]) => name === keyword).at(-1)?.[1];
     expect(last('USER'))
       .to.be.a('string')
@@ -74,7 +74,12 @@ describe('Dockerfile, .dockerignore and compose.yaml (issue 7, point 8; untested
     expect(healthcheck).to.match(/CMD \["node", "-e",/);
     expect(healthcheck).to.contain('/healthz');
     expect(healthcheck).not.to.match(/curl|wget/);
-    expect(JSON.parse(last('CMD') ?? '[]')).to.deep.equal(['node', 'gateway/main.ts']);
+    // The container's Node runs as `npm start` does (the young generation's cap), without the .env file.
+    const startFlags = (JSON.parse(read('package.json')).scripts.start as string)
+      .split(' ')
+      .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
+    expect(startFlags).to.include('--max-semi-space-size=16');
+    expect(JSON.parse(last('CMD') ?? '[]')).to.deep.equal(['node', ...startFlags, 'gateway/main.ts']);
     expect(last('ENV')).to.match(/HOST=0\.0\.0\.0/);
     expect(dockerfile).to.contain('GATEWAY_API_KEYS'); // HOST=0.0.0.0 needs keys: the file says so
   });
