@@ -18,8 +18,9 @@ export async function sendEventStream(
   logger: Logger,
 ): Promise<void> {
   response.writeHead(200, SSE_HEADERS);
-  // Events ready in the same tick (one upstream read often carries several) go out as one chunk
-  // of the response, written once that tick's work is done: no event waits for a later one.
+  // The first event goes out at once: the time to the first token is what a user waits for. Later
+  // events ready in the same tick (one upstream read often carries several) go out as one chunk of
+  // the response, written once that tick's work is done: no event waits for a later one.
   let pending = '';
   let cut = false;
   const flush = () => {
@@ -32,6 +33,7 @@ export async function sendEventStream(
   const send = (data: string) => {
     if (pending === '') process.nextTick(flush);
     pending += data;
+    if (state.firstByteAt === undefined) flush();
   };
   // The error goes out after what is pending; closing the connection (not ending the response) aborts the upstream call.
   trackStream(response, (error: GatewayError) => {
