@@ -45,6 +45,9 @@ export async function sendEventStream(
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
       send(sseData(step.value));
+      // Node holds a response's first write until the next tick (to join it to the head); let it go
+      // before translating the rest of the upstream read.
+      if (step === first) await new Promise(process.nextTick);
       if (response.writableNeedDrain) await drained(response);
     }
     send(SSE_DONE);
