@@ -384,7 +384,8 @@ function render(results: Map<ProviderName, ProviderResults>): string {
         : 'no CPU pinning (taskset missing or one core)'),
     `Medians of ${ROUNDS} rounds of ${DURATION} s after a ${WARMUP_SECONDS} s warm-up, at ${CONNECTIONS} connections. ` +
       'Latency "@1" is sequential requests on one keep-alive connection; "added" is over calling the upstream directly. ' +
-      'Streams are 21 events (20 text pieces and the finish).',
+      'Streams are 21 events (20 text pieces and the finish). ' +
+      `The gateway runs with npm start's Node flags (${START_FLAGS.join(' ') || 'none'}), the pass-through with Node's defaults.`,
     '',
     '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | CPU per request @32 (µs) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
