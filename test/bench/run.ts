@@ -15,6 +15,7 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  *   BENCH_ROUNDS    rounds per target; the report shows medians (default 3)
  *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
  *   BENCH_CPU_PROF  a folder: the gateway writes a V8 CPU profile there when it stops
+ *   BENCH_REFERENCE 1: also measure bare-translator.ts, the least a translator must do (GigaChat only)
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +26,7 @@ const WARMUP_SECONDS = 2;
 const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
+const REFERENCE = process.env.BENCH_REFERENCE === '1';
 // The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
 const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string)
   .split(' ')
@@ -34,9 +36,9 @@ const PROFILE_FLAGS =
 
 type Mode = 'json' | 'stream';
 type ProviderName = 'GigaChat' | 'Gemini';
-type TargetName = 'upstream (direct)' | 'pass-through' | 'gateway';
+type TargetName = 'upstream (direct)' | 'pass-through' | 'bare translator' | 'gateway';
 const MODES: readonly Mode[] = ['json', 'stream'];
-const TARGETS: readonly TargetName[] = ['upstream (direct)', 'pass-through', 'gateway'];
+const TARGETS: readonly TargetName[] = ['upstream (direct)', 'pass-through', 'bare translator', 'gateway'];
 
 interface Target {
   name: TargetName;
@@ -279,6 +281,11 @@ async function measureProvider(
   try {
     const passthrough = await startScript(0, 'passthrough.ts', [String(upstreamPort)]);
     children.push(passthrough.child);
+    const bare =
+      REFERENCE && upstream.provider === 'GigaChat'
+        ? await startScript(0, 'bare-translator.ts', [String(upstreamPort)])
+        : undefined;
+    if (bare !== undefined) children.push(bare.child);
     const gatewayPort = await freePort();
     const gateway = launch(0, [...START_FLAGS, ...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')], {
       PORT: String(gatewayPort),
@@ -296,7 +303,23 @@ async function measureProvider(
     await waitUntilUp(`http://127.0.0.1:${gatewayPort}/healthz`);
 
     const direct = `http://127.0.0.1:${upstreamPort}`;
-    const targets: Record<TargetName, Target> = {
+    // taskset execs node, so the pids are the node processes' own.
+    const translator = (name: TargetName, port: number, pid: number | undefined): Target => ({
+      name,
+      url: () => `http://127.0.0.1:${port}/v1/chat/completions`,
+      body: openaiBody(upstream.model),
+      headers: {},
+      pid,
+    });
+    const passthroughTarget: Target = {
+      name: 'pass-through',
+      url: (mode) => `http://127.0.0.1:${passthrough.port}${upstream.path(mode)}`,
+      body: upstream.body,
+      headers: {},
+      pid: passthrough.child.pid,
+    };
+    const gatewayTarget = translator('gateway', gatewayPort, gateway.pid);
+    const targets: Partial<Record<TargetName, Target>> = {
       'upstream (direct)': {
         name: 'upstream (direct)',
         url: (mode) => direct + upstream.path(mode),
@@ -304,34 +327,24 @@ async function measureProvider(
         headers: upstream.headers,
         pid: upstreamPid,
       },
-      'pass-through': {
-        name: 'pass-through',
-        url: (mode) => `http://127.0.0.1:${passthrough.port}${upstream.path(mode)}`,
-        body: upstream.body,
-        headers: {},
-        pid: passthrough.child.pid,
-      },
-      // taskset execs node, so the pids are the node processes' own.
-      gateway: {
-        name: 'gateway',
-        url: () => `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
-        body: openaiBody(upstream.model),
-        headers: {},
-        pid: gateway.pid,
-      },
+      'pass-through': passthroughTarget,
+      'bare translator': bare === undefined ? undefined : translator('bare translator', bare.port, bare.child.pid),
+      gateway: gatewayTarget,
     };
 
     const figures = new Map<string, Figures>();
     for (const mode of MODES) {
       for (const name of TARGETS) {
+        const target = targets[name];
+        if (target === undefined) continue;
         process.stderr.write(`bench: ${upstream.provider} ${mode} ${name}…\n`);
-        figures.set(`${mode}/${name}`, await measure(targets[name], mode));
+        figures.set(`${mode}/${name}`, await measure(target, mode));
       }
     }
     const at32 = { passthrough: peakRss(passthrough.child.pid), gateway: peakRss(gateway.pid) };
     process.stderr.write(`bench: ${upstream.provider} ${MANY_STREAMS} concurrent streams…\n`);
-    await load(targets['pass-through'], 'stream', MANY_STREAMS, DURATION);
-    await load(targets.gateway, 'stream', MANY_STREAMS, DURATION);
+    await load(passthroughTarget, 'stream', MANY_STREAMS, DURATION);
+    await load(gatewayTarget, 'stream', MANY_STREAMS, DURATION);
     return {
       figures,
       memory: {
@@ -394,7 +407,8 @@ function render(results: Map<ProviderName, ProviderResults>): string {
     for (const mode of MODES) {
       const direct = figures.get(`${mode}/upstream (direct)`) as Figures;
       for (const name of TARGETS) {
-        const row = figures.get(`${mode}/${name}`) as Figures;
+        const row = figures.get(`${mode}/${name}`);
+        if (row === undefined) continue;
         const isDirect = name === 'upstream (direct)';
         const added = isDirect ? '' : fixed(row.single - direct.single, 3);
         const firstByte = mode === 'stream' ? fixed(row.firstByte, 3) : '';
@@ -464,6 +478,16 @@ function render(results: Map<ProviderName, ProviderResults>): string {
       },
     )} | ≤ 1.3× |`,
   );
+  if (REFERENCE) {
+    lines.push(
+      `| bare translator (reference): throughput @${CONNECTIONS}, % of pass-through | ${cells(
+        (figures, _memory, mode) => {
+          const bare = figures.get(`${mode}/bare translator`);
+          return bare === undefined ? '' : `${fixed((100 * bare.rps) / of(figures, mode).passthrough.rps, 0)} %`;
+        },
+      )} | |`,
+    );
+  }
   return lines.join('\n');
 }
 
