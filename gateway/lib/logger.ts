@@ -13,17 +13,22 @@ function requestFields(): Record<string, string> {
 /** The longest a line waits in the stdout buffer before it is written. */
 const FLUSH_INTERVAL_MS = 100;
 
+let stdout: DestinationStream | undefined;
+
 /**
  * stdout, written in batches of about 4 KB, at least every FLUSH_INTERVAL_MS, and whatever is left
  * when the process exits. One write per access-log line, or pino's default of handing each write
  * to libuv's thread pool, costs a loaded gateway more than the rest of the line's work
  * (README, Performance). A process killed outright (SIGKILL) loses at most the last 100 ms of lines.
+ * One per process: every logger writing to stdout shares its buffer, so lines keep their order.
  */
 function batchedStdout(): DestinationStream {
-  const stdout = pino.destination({ dest: 1, sync: true, minLength: 4096 });
-  setInterval(() => stdout.flushSync(), FLUSH_INTERVAL_MS).unref();
-  process.once('exit', () => stdout.flushSync());
-  return stdout;
+  if (stdout !== undefined) return stdout;
+  const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
+  setInterval(() => destination.flushSync(), FLUSH_INTERVAL_MS).unref();
+  process.once('exit', () => destination.flushSync());
+  stdout = destination;
+  return destination;
 }
 
 /**
