@@ -6,6 +6,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startFlags } from '../helpers/start-flags.ts';
 import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
@@ -28,9 +29,7 @@ const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const REFERENCE = process.env.BENCH_REFERENCE === '1';
 // The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
-const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string)
-  .split(' ')
-  .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
+const START_FLAGS = startFlags();
 const PROFILE_FLAGS =
   process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
 

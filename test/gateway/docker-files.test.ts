@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, normalize, relative } from 'node:path';
 import { expect } from 'chai';
+import { startFlags } from '../helpers/start-flags.ts';
 
 // Issue 7, point 8. No Docker engine was available where these files were written, so this test
 // checks what it can without one: the Dockerfile's essentials, that the image gets every file and
@@ -75,11 +76,9 @@ describe('Dockerfile, .dockerignore and compose.yaml (issue 7, point 8; untested
     expect(healthcheck).to.contain('/healthz');
     expect(healthcheck).not.to.match(/curl|wget/);
     // The container's Node runs as `npm start` does (the young generation's cap), without the .env file.
-    const startFlags = (JSON.parse(read('package.json')).scripts.start as string)
-      .split(' ')
-      .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
-    expect(startFlags).to.include('--max-semi-space-size=16');
-    expect(JSON.parse(last('CMD') ?? '[]')).to.deep.equal(['node', ...startFlags, 'gateway/main.ts']);
+    const flags = startFlags();
+    expect(flags).to.include('--max-semi-space-size=16');
+    expect(JSON.parse(last('CMD') ?? '[]')).to.deep.equal(['node', ...flags, 'gateway/main.ts']);
     expect(last('ENV')).to.match(/HOST=0\.0\.0\.0/);
     expect(dockerfile).to.contain('GATEWAY_API_KEYS'); // HOST=0.0.0.0 needs keys: the file says so
   });
