@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpTimeoutError, isBodyTimeout } from '../../lib/http-request.ts';
+import { plainText } from '../../lib/plain-text.ts';
 import {
   BadRequestError,
   GatewayError,
@@ -35,10 +36,7 @@ export function gigaChatErrorMessage(body: Buffer): string {
     // Not JSON (a proxy's HTML page, say): fall through to the raw text.
   }
   // A proxy's HTML error page: keep its words, not its markup.
-  const plain = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const plain = plainText(text);
   return plain === '' ? 'no details' : plain.slice(0, 200);
 }
 

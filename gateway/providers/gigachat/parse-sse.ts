@@ -1,20 +1,13 @@
-import { createParser } from 'eventsource-parser';
+import { readSseData } from '../../lib/read-sse.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { GigaChatChunk, GigaChatErrorBody } from './wire-types.ts';
 
-/**
- * Turns GigaChat's event-stream body into chunk objects as the bytes arrive, up to `data: [DONE]`.
- * Events may be split anywhere across network reads; the parser reassembles them.
- */
+/** Turns GigaChat's event-stream body into chunk objects as the bytes arrive, up to `data: [DONE]`. */
 export async function* parseGigaChatStream(body: AsyncIterable<Uint8Array>): AsyncGenerator<GigaChatChunk> {
-  const events: string[] = [];
-  const parser = createParser({ onEvent: (event) => events.push(event.data) });
-  const decoder = new TextDecoder();
   let done = false;
-  for await (const bytes of body) {
-    parser.feed(decoder.decode(bytes, { stream: true }));
+  for await (const batch of readSseData(body)) {
     // After [DONE] the rest is read but ignored, so the connection goes back to the pool intact.
-    for (const data of events.splice(0)) {
+    for (const data of batch) {
       if (done || data === '[DONE]') {
         done = true;
         continue;
