@@ -4,8 +4,21 @@ import type { ProxySettings } from '../config.ts';
 /** `fetch` as the Web API declares it (what SDKs such as @google/genai accept). */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/** One API call through the pool: a string body or none. */
+export interface OutboundRequest {
+  method: Dispatcher.HttpMethod;
+  headers: Record<string, string> | Headers;
+  body?: string;
+  signal?: AbortSignal;
+}
+
 /** A `fetch` that owns its connection pool. */
 export type OutboundFetch = Fetch & {
+  /**
+   * The same pool without the Response around the answer: its status, headers and body as undici
+   * gives them. Failures are fetch's (see createOutboundFetch).
+   */
+  request(url: URL, init: OutboundRequest): Promise<Dispatcher.ResponseData>;
   /** Closes every pooled connection, ending requests still running. */
   close(): Promise<void>;
 };
@@ -35,20 +48,13 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
           noProxy: proxy.noProxy ?? '',
           keepAliveTimeout: 30_000,
         });
-  const outboundFetch: Fetch = async (input, init = {}) => {
-    const body = init.body ?? undefined;
-    if (input instanceof Request || (body !== undefined && typeof body !== 'string')) {
-      return undiciFetch(input as never, { ...(init as object), dispatcher }) as unknown as Response;
-    }
-    const url = new URL(input);
-    const signal = init.signal ?? undefined;
-    let answer: Dispatcher.ResponseData;
+  const request = async (url: URL, { method, headers, body, signal }: OutboundRequest) => {
     try {
-      answer = await dispatcher.request({
+      return await dispatcher.request({
         origin: url.origin,
         path: url.pathname + url.search,
-        method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-        headers: new Headers(init.headers),
+        method,
+        headers,
         body,
         signal,
       });
@@ -56,6 +62,18 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
       if (signal?.aborted === true) throw signal.reason;
       throw new TypeError('fetch failed', { cause: error });
     }
+  };
+  const outboundFetch: Fetch = async (input, init = {}) => {
+    const body = init.body ?? undefined;
+    if (input instanceof Request || (body !== undefined && typeof body !== 'string')) {
+      return undiciFetch(input as never, { ...(init as object), dispatcher }) as unknown as Response;
+    }
+    const answer = await request(new URL(input), {
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: new Headers(init.headers),
+      body,
+      signal: init.signal ?? undefined,
+    });
     const headers = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {
       if (typeof value === 'string') headers.set(name, value);
@@ -69,5 +87,5 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
     // undici's body is a Node stream; a Response reads any async iterable as it arrives.
     return new Response(answer.body as unknown as ConstructorParameters<typeof Response>[0], { status, headers });
   };
-  return Object.assign(outboundFetch, { close: () => dispatcher.destroy() });
+  return Object.assign(outboundFetch, { request, close: () => dispatcher.destroy() });
 }

@@ -1,11 +1,12 @@
 import type { GeminiSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { createOutboundFetch, type Fetch, type OutboundFetch } from '../../lib/outbound-fetch.ts';
+import { createOutboundFetch } from '../../lib/outbound-fetch.ts';
 import { randomId } from '../../lib/random-id.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
 import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
 import { createGeminiClient, type UpstreamWatchdog, upstreamWatchdog } from './client.ts';
+import { type GeminiApi, generateContent, streamGenerateContent } from './generate.ts';
 import { mapGeminiFailure } from './map-error.ts';
 import { type MediaFetchOptions, resolveGeminiMedia } from './resolve-media.ts';
 import { translateGeminiRequest } from './translate-request.ts';
@@ -19,8 +20,6 @@ export interface GeminiProviderOptions {
   timeoutMs: number;
   /** Limits for downloading https image URLs. */
   media: MediaFetchOptions;
-  /** Tests only: replaces the proxy-aware fetch. */
-  fetch?: Fetch;
 }
 
 /** How long Gemini's model list is reused. */
@@ -34,14 +33,14 @@ function completionId(): string {
   return `chatcmpl-${randomId()}`;
 }
 
-/** Gemini (Developer API, v1beta) behind the provider interface, through @google/genai. */
-export function createGeminiProvider({ settings, timeoutMs, media, fetch }: GeminiProviderOptions): Provider {
-  // A fetch passed in (tests) is its caller's to close; the pool made here closes with the provider.
-  const pool: OutboundFetch =
-    fetch === undefined
-      ? createOutboundFetch(settings.proxy)
-      : Object.assign(fetch.bind(null), { close: async () => {} });
+/**
+ * Gemini (Developer API, v1beta) behind the provider interface: chat over the REST API directly
+ * (generate.ts), models and embeddings through @google/genai, all through one proxy-aware pool.
+ */
+export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProviderOptions): Provider {
+  const pool = createOutboundFetch(settings.proxy);
   const ai = createGeminiClient(settings, pool);
+  const api: GeminiApi = { pool, baseUrl: settings.baseUrl, apiKey: settings.apiKey };
   const fail = (error: unknown, watch: UpstreamWatchdog) => mapGeminiFailure(error, watch.timedOut(), timeoutMs);
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
@@ -70,11 +69,7 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
     const plan = await prepare(request, call);
     const watch = upstreamWatchdog(call.signal, timeoutMs);
     try {
-      const response = await ai.models.generateContent({
-        model: plan.model,
-        contents: plan.contents,
-        config: { ...plan.config, abortSignal: watch.signal },
-      });
+      const response = await generateContent(api, plan, watch.signal);
       if (response.responseId !== undefined) call.upstreamRequestId = response.responseId;
       return translateGeminiResponse(response, geminiCompletionId(response, completionId()), { model: request.model });
     } catch (error) {
@@ -88,12 +83,7 @@ export function createGeminiProvider({ settings, timeoutMs, media, fetch }: Gemi
     const plan = await prepare(request, call);
     const watch = upstreamWatchdog(call.signal, timeoutMs);
     async function* watched(): AsyncGenerator<GeminiResponse> {
-      const events = await ai.models.generateContentStream({
-        model: plan.model,
-        contents: plan.contents,
-        config: { ...plan.config, abortSignal: watch.signal },
-      });
-      for await (const event of events) {
+      for await (const event of streamGenerateContent(api, plan, watch.signal)) {
         watch.progress();
         if (call.upstreamRequestId === undefined && event.responseId !== undefined) {
           call.upstreamRequestId = event.responseId;

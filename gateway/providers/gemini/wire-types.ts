@@ -2,11 +2,12 @@
  * Gemini's wire shapes are @google/genai's own types (the SDK sends and returns the REST JSON with
  * the same field names); this file names the ones the translators use.
  */
+import type { Content, GenerateContentConfig, Tool, ToolConfig } from '@google/genai';
+
 export type {
   Candidate as GeminiCandidate,
   Content as GeminiContent,
   FunctionDeclaration as GeminiFunctionDeclaration,
-  GenerateContentConfig as GeminiGenerateConfig,
   GenerateContentResponse as GeminiResponse,
   GenerateContentResponseUsageMetadata as GeminiUsage,
   Part as GeminiPart,
@@ -29,4 +30,36 @@ export interface GeminiErrorBody {
     status?: string;
     details?: Array<{ '@type'?: string; reason?: string; retryDelay?: string; [key: string]: unknown }>;
   };
+}
+
+/** The `generationConfig` fields the translator sets (the SDK's config, less what is not generation). */
+export type GeminiGenerationConfig = Pick<
+  GenerateContentConfig,
+  | 'temperature'
+  | 'topP'
+  | 'maxOutputTokens'
+  | 'candidateCount'
+  | 'seed'
+  | 'presencePenalty'
+  | 'frequencyPenalty'
+  | 'stopSequences'
+  | 'thinkingConfig'
+  | 'responseMimeType'
+  | 'responseJsonSchema'
+>;
+
+/** What the translator makes of a request, in the SDK's `config` form: generation fields and three that are not. */
+export type GeminiGenerateConfig = GeminiGenerationConfig & {
+  systemInstruction?: Content;
+  tools?: Tool[];
+  toolConfig?: ToolConfig;
+};
+
+/** The body of `models/{model}:generateContent` and `:streamGenerateContent` (Developer API, v1beta). */
+export interface GeminiGenerateRequest {
+  contents: Content[];
+  systemInstruction?: Content;
+  tools?: Tool[];
+  toolConfig?: ToolConfig;
+  generationConfig: GeminiGenerationConfig;
 }

@@ -200,6 +200,16 @@ describe('createGeminiProvider', () => {
       expect((error as Error).message).to.contain('Bad Gateway');
     });
 
+    it('keeps a qualified model name and escapes the rest of it in the path', async () => {
+      await failure(() => provider.complete(ask({ model: 'tunedModels/my-model' }), newCall()));
+      await provider.complete(ask({ model: 'gemini-x:streamGenerateContent?alt=json#' }), newCall());
+      expect(mock.requests.map((request) => request.path)).to.deep.equal([
+        '/v1beta/tunedModels/my-model:generateContent',
+        '/v1beta/models/gemini-x%3AstreamGenerateContent%3Falt%3Djson%23:generateContent',
+      ]);
+      expect(mock.requests.every((request) => request.query.size === 0)).to.equal(true);
+    });
+
     it('no answer within timeoutMs → 504', async () => {
       mock.generate = () => {};
       const error = await failure(() => make({ timeoutMs: 200 }).complete(ask(), newCall()));
@@ -248,6 +258,28 @@ describe('createGeminiProvider', () => {
       });
       expect(error).to.be.instanceOf(RateLimitError);
       expect(chunks.length).to.be.greaterThan(0);
+    });
+
+    it('a 200 that is not an event stream (a proxy in between) → 502 with its text', async () => {
+      mock.stream = (_body, response) => {
+        response.writeHead(200, { 'content-type': 'text/html' });
+        response.end('<p>Please log in to the proxy</p>');
+      };
+      const error = await failure(() => collect(provider.stream(ask({ stream: true }), newCall())));
+      expect(error).to.be.instanceOf(UpstreamError);
+      expect((error as Error).message).to.equal(
+        'Gemini answered a streaming request without an event stream: Please log in to the proxy',
+      );
+    });
+
+    it('an event that is not JSON → 502, without quoting it', async () => {
+      mock.stream = (_body, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.end('data: {"candidates": [secret\r\n\r\n');
+      };
+      const error = await failure(() => collect(provider.stream(ask({ stream: true }), newCall())));
+      expect(error).to.include({ status: 502, code: 'upstream_error' });
+      expect((error as Error).message).to.equal("Gemini's answer could not be read (not valid JSON).");
     });
 
     it('an idle stream → 504 after timeoutMs without an event', async () => {
