@@ -34,4 +34,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # (default 25 s), so give the container a longer stop timeout than that (compose: stop_grace_period).
 STOPSIGNAL SIGTERM
 # HOST=0.0.0.0 is refused without GATEWAY_API_KEYS (or keys in GATEWAY_CONFIG): set them.
-CMD ["node", "--max-semi-space-size=16", "gateway/main.ts"]
+CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "gateway/main.ts"]

@@ -75,9 +75,9 @@ describe('Dockerfile, .dockerignore and compose.yaml (issue 7, point 8; untested
     expect(healthcheck).to.match(/CMD \["node", "-e",/);
     expect(healthcheck).to.contain('/healthz');
     expect(healthcheck).not.to.match(/curl|wget/);
-    // The container's Node runs as `npm start` does (the young generation's cap), without the .env file.
+    // The container's Node runs as `npm start` does (the memory flags), without the .env file.
     const flags = startFlags();
-    expect(flags).to.include('--max-semi-space-size=16');
+    expect(flags).to.include.members(['--max-semi-space-size=16', '--heap-growing-percent=100']);
     expect(JSON.parse(last('CMD') ?? '[]')).to.deep.equal(['node', ...flags, 'gateway/main.ts']);
     expect(last('ENV')).to.match(/HOST=0\.0\.0\.0/);
     expect(dockerfile).to.contain('GATEWAY_API_KEYS'); // HOST=0.0.0.0 needs keys: the file says so
