@@ -85,7 +85,8 @@ async function post(
   });
   if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
   const text = await answer.body.text();
-  throw mapGeminiApiError(answer.statusCode, errorBody(text));
+  const retryAfter = answer.headers['retry-after'];
+  throw mapGeminiApiError(answer.statusCode, errorBody(text), typeof retryAfter === 'string' ? retryAfter : undefined);
 }
 
 /** `v1beta/models/{model}:{action}`; a name already qualified (`models/…`, `tunedModels/…`) is kept, as the SDK does. */

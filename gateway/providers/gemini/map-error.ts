@@ -32,8 +32,11 @@ export function retryAfterSeconds(body: GeminiErrorBody): number | undefined {
   return undefined;
 }
 
-/** Maps a Gemini API error to what the client gets (gemini-and-openai.md, "Errors"). */
-export function mapGeminiApiError(status: number, body: GeminiErrorBody): GatewayError {
+/**
+ * Maps a Gemini API error to what the client gets (gemini-and-openai.md, "Errors"). `retryAfter`
+ * is the answer's Retry-After header, when the call saw one: RetryInfo in the body comes first.
+ */
+export function mapGeminiApiError(status: number, body: GeminiErrorBody, retryAfter?: string): GatewayError {
   const error = body.error ?? {};
   const detail = (error.message ?? 'no details').trim().slice(0, 500);
   const reasons = (error.details ?? []).map((entry) => entry.reason);
@@ -67,7 +70,7 @@ export function mapGeminiApiError(status: number, body: GeminiErrorBody): Gatewa
         code: 'model_not_found',
       });
     case 429: {
-      const seconds = retryAfterSeconds(body);
+      const seconds = retryAfterSeconds(body) ?? retryAfter;
       return new RateLimitError(`Gemini: rate limit or quota exceeded (${detail}).`, {
         headers: seconds === undefined ? {} : { 'retry-after': String(seconds) },
       });

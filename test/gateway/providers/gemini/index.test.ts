@@ -184,6 +184,21 @@ describe('createGeminiProvider', () => {
       expect((error as GatewayError).headers).to.deep.equal({ 'retry-after': '35' });
     });
 
+    it("a 429 without RetryInfo passes the answer's Retry-After header on", async () => {
+      mock.generate = (_body, response) =>
+        sendJson(
+          response,
+          429,
+          { error: { code: 429, message: 'Slow down', status: 'RESOURCE_EXHAUSTED' } },
+          {
+            'retry-after': '9',
+          },
+        );
+      const error = await failure(() => provider.complete(ask(), newCall()));
+      expect(error).to.be.instanceOf(RateLimitError);
+      expect((error as GatewayError).headers).to.deep.equal({ 'retry-after': '9' });
+    });
+
     it('the recorded 404 → 404 model_not_found', async () => {
       mock.generate = (_body, response) => sendJson(response, 404, geminiFixture('error-model-not-found'));
       const error = await failure(() => provider.complete(ask({ model: 'gemini-1.5-flash' }), newCall()));

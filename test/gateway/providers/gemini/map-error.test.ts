@@ -63,6 +63,14 @@ describe('mapGeminiApiError', () => {
     expect(error.headers).to.deep.equal({});
   });
 
+  it("a 429 without RetryInfo takes the answer's Retry-After header; RetryInfo wins over it", () => {
+    const plain = mapGeminiApiError(429, body(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded'), '12');
+    expect(plain.headers).to.deep.equal({ 'retry-after': '12' });
+    expect(mapGeminiApiError(429, recorded('error-429-retry-info'), '12').headers).to.deep.equal({
+      'retry-after': '35',
+    });
+  });
+
   it('the recorded 404 (error-model-not-found.json) → 404 model_not_found naming model', () => {
     const error = mapGeminiApiError(404, recorded('error-model-not-found'));
     expect(error).to.be.instanceOf(NotFoundError);
