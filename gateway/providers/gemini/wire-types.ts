@@ -1,6 +1,6 @@
 /*
- * Gemini's wire shapes are @google/genai's own types (the SDK sends and returns the REST JSON with
- * the same field names); this file names the ones the translators use.
+ * Gemini's wire shapes are @google/genai's own types: the REST JSON has the same field names, so
+ * generate.ts sends and reads them as they are. This file names the ones the translators use.
  */
 import type { Content, GenerateContentConfig, Tool, ToolConfig } from '@google/genai';
 
