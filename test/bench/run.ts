@@ -17,6 +17,8 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
  *   BENCH_CPU_PROF  a folder: the gateway writes a V8 CPU profile there when it stops
  *   BENCH_REFERENCE 1: also measure bare-translator.ts, the least a translator must do (GigaChat only)
+ *   BENCH_STREAM_WRITES  `event`: the mock writes each stream event on its own, as a model does,
+ *                   instead of the whole stream in one write (upstream-mock.ts)
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +30,10 @@ const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const REFERENCE = process.env.BENCH_REFERENCE === '1';
+const STREAM_WRITES =
+  process.env.BENCH_STREAM_WRITES === 'event'
+    ? 'each written by the mock on its own, one turn of its event loop apart'
+    : 'written by the mock in one piece';
 // The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
 const START_FLAGS = startFlags();
 const PROFILE_FLAGS =
@@ -396,7 +402,7 @@ function render(results: Map<ProviderName, ProviderResults>): string {
         : 'no CPU pinning (taskset missing or one core)'),
     `Medians of ${ROUNDS} rounds of ${DURATION} s after a ${WARMUP_SECONDS} s warm-up, at ${CONNECTIONS} connections. ` +
       'Latency "@1" is sequential requests on one keep-alive connection; "added" is over calling the upstream directly. ' +
-      'Streams are 21 events (20 text pieces and the finish). ' +
+      `Streams are 21 events (20 text pieces and the finish), ${STREAM_WRITES}. ` +
       `The gateway runs with npm start's Node flags (${START_FLAGS.join(' ') || 'none'}), the pass-through with Node's defaults.`,
     '',
     '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | CPU per request @32 (µs) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',

@@ -9,13 +9,16 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  * The upstreams of the benchmark, in one process: GigaChat (OAuth and chat) and Gemini
  * (generateContent, streamGenerateContent?alt=sse) answering with recorded bodies (see
  * test/fixtures/*\/SOURCES.md), prepared once so the mock costs as little CPU as possible.
- * Both streams carry 20 text pieces and a finishing event, each its own event.
+ * Both streams carry 20 text pieces and a finishing event, each its own event, sent in one write
+ * (the hardest case for a translator), or with BENCH_STREAM_WRITES=event one write per event, one
+ * turn of the event loop apart, as a model sends them.
  * Run as its own process; prints `{"port": N}` when it listens.
  */
 
 const STREAM_PIECES = 20;
+const WRITE_PER_EVENT = process.env.BENCH_STREAM_WRITES === 'event';
 
-function gigaChatStream(): Buffer {
+function gigaChatStream(): Buffer[] {
   const [first, last] = recordedStreamChunks('chat-stream');
   const events: string[] = [];
   for (let index = 0; index < STREAM_PIECES; index++) {
@@ -24,11 +27,11 @@ function gigaChatStream(): Buffer {
     events.push(`data: ${JSON.stringify(chunk)}\n\n`);
   }
   events.push(`data: ${JSON.stringify(last)}\n\n`, 'data: [DONE]\n\n');
-  return Buffer.from(events.join(''));
+  return writes(events);
 }
 
 // Google frames its events with CRLF (test/fixtures/gemini/SOURCES.md).
-function geminiStream(): Buffer {
+function geminiStream(): Buffer[] {
   const recorded = geminiStreamFixture('stream-text');
   const events: string[] = [];
   for (let index = 0; index < STREAM_PIECES; index++) {
@@ -37,7 +40,12 @@ function geminiStream(): Buffer {
     events.push(`data: ${JSON.stringify(event)}\r\n\r\n`);
   }
   events.push(`data: ${JSON.stringify(recorded.at(-1))}\r\n\r\n`);
-  return Buffer.from(events.join(''));
+  return writes(events);
+}
+
+/** A stream's events as the mock writes them: all in one piece, or each on its own. */
+function writes(events: string[]): Buffer[] {
+  return WRITE_PER_EVENT ? events.map((event) => Buffer.from(event)) : [Buffer.from(events.join(''))];
 }
 
 const bodies = {
@@ -52,9 +60,20 @@ const bodies = {
 // JSON answers carry a Content-Length, streams are chunked, as the real APIs send them.
 function send(response: ServerResponse, status: number, type: string, body: Buffer | string): void {
   const headers = { 'content-type': type, 'x-request-id': randomUUID() };
-  if (type === 'text/event-stream') response.writeHead(status, headers);
-  else response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   response.end(body);
+}
+
+function sendStream(response: ServerResponse, pieces: readonly Buffer[]): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': randomUUID() });
+  const next = (index: number) => {
+    if (index === pieces.length - 1 || response.destroyed) response.end(pieces[index]);
+    else {
+      response.write(pieces[index]);
+      setImmediate(next, index + 1);
+    }
+  };
+  next(0);
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -68,7 +87,7 @@ const server = createServer((request, response) => {
       if (request.headers['x-goog-api-key'] !== BENCH_GEMINI_KEY) {
         return send(response, 400, JSON_TYPE, JSON.stringify(geminiFixture('error-api-key-invalid')));
       }
-      if (path.includes(':streamGenerateContent')) return send(response, 200, 'text/event-stream', bodies.geminiStream);
+      if (path.includes(':streamGenerateContent')) return sendStream(response, bodies.geminiStream);
       if (path.includes(':generateContent')) return send(response, 200, JSON_TYPE, bodies.geminiCompletion);
       return send(response, 200, JSON_TYPE, bodies.geminiModels);
     }
@@ -81,7 +100,7 @@ const server = createServer((request, response) => {
     }
     if (path.endsWith('/models')) return send(response, 200, JSON_TYPE, bodies.gigachatModels);
     if (Buffer.concat(chunks).includes('"stream":true')) {
-      return send(response, 200, 'text/event-stream', bodies.gigachatStream);
+      return sendStream(response, bodies.gigachatStream);
     }
     return send(response, 200, JSON_TYPE, bodies.gigachatCompletion);
   });
