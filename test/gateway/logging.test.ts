@@ -71,31 +71,23 @@ describe('logs (issue 7, point 5)', () => {
 
   const user = (content: string) => [{ role: 'user' as const, content }];
 
+  /** A chat completion asking `prompt` of `model`, as JSON or read as a stream to its end. */
+  const chatFlow = (id: string, model: string, prompt: string, answer?: string, stream = false): Flow => ({
+    id,
+    prompt,
+    ...(answer === undefined ? {} : { answer }),
+    async run(client, headers) {
+      if (!stream) return client.chat.completions.create({ model, messages: user(prompt) }, { headers });
+      const chunks = await client.chat.completions.create({ model, messages: user(prompt), stream: true }, { headers });
+      for await (const _chunk of chunks) {
+        // read to the end (a cut stream ends with the gateway's error event)
+      }
+    },
+  });
+
   const flows: Flow[] = [
-    {
-      id: 'flow-chat-json',
-      prompt: 'PROMPT-json: my salary is 123456',
-      answer: 'ANSWER-json: noted your salary',
-      run: (client, headers) =>
-        client.chat.completions.create(
-          { model: 'GigaChat-2', messages: user('PROMPT-json: my salary is 123456') },
-          { headers },
-        ),
-    },
-    {
-      id: 'flow-chat-stream',
-      prompt: 'PROMPT-stream: the launch code is 0000',
-      answer: 'ANSWER-stream-piece',
-      async run(client, headers) {
-        const stream = await client.chat.completions.create(
-          { model: 'GigaChat-2', messages: user('PROMPT-stream: the launch code is 0000'), stream: true },
-          { headers },
-        );
-        for await (const _chunk of stream) {
-          // read to the end
-        }
-      },
-    },
+    chatFlow('flow-chat-json', 'GigaChat-2', 'PROMPT-json: my salary is 123456', 'ANSWER-json: noted your salary'),
+    chatFlow('flow-chat-stream', 'GigaChat-2', 'PROMPT-stream: the launch code is 0000', 'ANSWER-stream-piece', true),
     {
       id: 'flow-embeddings',
       prompt: 'PROMPT-embed: patient record 42',
@@ -124,39 +116,15 @@ describe('logs (issue 7, point 5)', () => {
         );
       },
     },
-    {
-      id: 'flow-gemini',
-      prompt: 'PROMPT-gemini: my passport number',
-      answer: 'ANSWER-gemini: passport noted',
-      run: (client, headers) =>
-        client.chat.completions.create(
-          { model: 'gemini-2.5-flash', messages: user('PROMPT-gemini: my passport number') },
-          { headers },
-        ),
-    },
-    {
-      id: 'flow-upstream-500',
-      prompt: 'PROMPT-500: this one fails upstream',
-      run: (client, headers) =>
-        client.chat.completions.create(
-          { model: 'GigaChat-Max', messages: user('PROMPT-500: this one fails upstream') },
-          { headers },
-        ),
-    },
-    {
-      id: 'flow-stream-cut-upstream',
-      prompt: 'PROMPT-cut: the stream breaks',
-      answer: 'ANSWER-cut-before-reset',
-      async run(client, headers) {
-        const stream = await client.chat.completions.create(
-          { model: 'GigaChat-Pro', messages: user('PROMPT-cut: the stream breaks'), stream: true },
-          { headers },
-        );
-        for await (const _chunk of stream) {
-          // the gateway ends it with an error event
-        }
-      },
-    },
+    chatFlow('flow-gemini', 'gemini-2.5-flash', 'PROMPT-gemini: my passport number', 'ANSWER-gemini: passport noted'),
+    chatFlow('flow-upstream-500', 'GigaChat-Max', 'PROMPT-500: this one fails upstream'),
+    chatFlow(
+      'flow-stream-cut-upstream',
+      'GigaChat-Pro',
+      'PROMPT-cut: the stream breaks',
+      'ANSWER-cut-before-reset',
+      true,
+    ),
     {
       id: 'flow-analyze-text',
       prompt: 'PROMPT-1c: invoice for Romashka LLC',
