@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import tls from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
+import { ResponseBody } from './response-body.ts';
 
 /** No byte came from the upstream for the configured time. */
 export class HttpTimeoutError extends Error {
@@ -10,43 +12,77 @@ export class HttpTimeoutError extends Error {
 }
 
 export interface HttpRequestOptions {
-  method: 'GET' | 'POST';
+  method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
   body?: string;
   /** The keep-alive pool the request goes through (createAgent). */
   dispatcher: Dispatcher;
-  /** Aborts the request (the client went away). */
+  /** Aborts the request (the client went away); the request then fails with the signal's reason. */
   signal?: AbortSignal;
-  /** Idle limit: waiting for the answer, and between two pieces of a streamed body. */
-  timeoutMs: number;
+  /** Idle limit: waiting for the answer, and between two pieces of a streamed body (undici's 300 s when unset). */
+  timeoutMs?: number;
 }
 
-/** An upstream's answer: its status and headers, and the body as a Node stream, not read yet. */
-export type HttpResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
+/** An upstream's answer: its status and headers, and the body, not read yet. */
+export interface HttpResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+}
 
 /**
- * Sends one request through undici's pool and resolves with the response head; the body is left
- * to the caller to read or stream. undici rather than node:http: a call costs a third less CPU,
- * the largest single share of the gateway's own work (README, Performance). A body that pauses
- * for longer than `timeoutMs` fails with undici's `UND_ERR_BODY_TIMEOUT` (isBodyTimeout).
+ * Sends one request through an undici pool and resolves with the response head; the body is left
+ * to the caller to read or stream. undici rather than node:http, and its dispatch handler rather
+ * than its `request` (whose body is a Node stream): each cost a sixth or more of a call's CPU
+ * (README, Performance). A body that pauses for longer than `timeoutMs` fails with undici's
+ * `UND_ERR_BODY_TIMEOUT` (isBodyTimeout).
  */
-export async function httpRequest(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
-  const { timeoutMs } = options;
-  try {
-    return await options.dispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: options.method,
-      headers: options.headers,
-      body: options.body,
-      signal: options.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'UND_ERR_HEADERS_TIMEOUT') throw new HttpTimeoutError(timeoutMs);
-    throw error;
-  }
+export function httpRequest(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
+  const { signal, timeoutMs } = options;
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let body: ResponseBody | undefined;
+    const onAbort = () => controller?.abort(signal?.reason);
+    const settled = () => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort);
+    options.dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: options.method,
+        headers: options.headers,
+        body: options.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      {
+        onRequestStart(started) {
+          controller = started;
+          // Aborted while the request waited for a free connection.
+          if (signal?.aborted === true) started.abort(signal.reason);
+        },
+        onResponseStart(started, statusCode, headers) {
+          body = new ResponseBody(started);
+          resolve({ statusCode, headers, body });
+        },
+        onResponseData(_, chunk) {
+          body?.push(chunk);
+        },
+        onResponseEnd() {
+          settled();
+          body?.end();
+        },
+        onResponseError(_, error) {
+          settled();
+          if (body !== undefined) body.fail(error);
+          else if (timeoutMs !== undefined && (error as { code?: unknown }).code === 'UND_ERR_HEADERS_TIMEOUT') {
+            reject(new HttpTimeoutError(timeoutMs));
+          } else reject(error);
+        },
+      },
+    );
+  });
 }
 
 /** The body stopped arriving for longer than the request's `timeoutMs`. */
@@ -57,24 +93,6 @@ export function isBodyTimeout(error: unknown): boolean {
 /** What a stream that closed before its end throws (the code node:stream uses). */
 export function prematureClose(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-}
-
-/** Reads a whole response body, refusing bodies over `limitBytes`. */
-export function readBody({ body }: HttpResponse, limitBytes = 16 * 1024 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      chunks.push(chunk);
-      if (size > limitBytes) {
-        reject(new Error(`response body over ${limitBytes} bytes`));
-        body.destroy();
-      }
-    });
-    body.on('end', () => resolve(Buffer.concat(chunks, size)));
-    body.on('error', reject);
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import type { ProxySettings } from '../config.ts';
+import { type HttpResponse, httpRequest } from './http-request.ts';
 
 /** `fetch` as the Web API declares it (what SDKs such as @google/genai accept). */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -7,7 +8,7 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
 /** One API call through the pool: a string body or none. */
 export interface OutboundRequest {
   method: Dispatcher.HttpMethod;
-  headers: Record<string, string> | Headers;
+  headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
 }
@@ -15,10 +16,10 @@ export interface OutboundRequest {
 /** A `fetch` that owns its connection pool. */
 export type OutboundFetch = Fetch & {
   /**
-   * The same pool without the Response around the answer: its status, headers and body as undici
-   * gives them. Failures are fetch's (see createOutboundFetch).
+   * The same pool without the Response around the answer: its status, headers and body
+   * (httpRequest). Failures are fetch's (see createOutboundFetch).
    */
-  request(url: URL, init: OutboundRequest): Promise<Dispatcher.ResponseData>;
+  request(url: URL, init: OutboundRequest): Promise<HttpResponse>;
   /** Closes every pooled connection, ending requests still running. */
   close(): Promise<void>;
 };
@@ -31,8 +32,8 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * NO_PROXY. Only the settings passed in count: undici's own fallback to process.env is shut off,
  * so one provider can use a proxy while another stays direct.
  *
- * An API call (a URL, a method, headers, a string body, a signal) goes over the pool's plain
- * `request` rather than a full WHATWG fetch, which cost the Gemini path half its CPU per call
+ * An API call (a URL, a method, headers, a string body, a signal) goes over the pool as
+ * httpRequest (http-request.ts) rather than a full WHATWG fetch, which cost the Gemini path half its CPU per call
  * (README, Performance). It behaves as fetch does for such calls, except that redirects are not
  * followed (Google's APIs do not redirect) and no compression is asked for. Failures look like
  * fetch's: the signal's reason when aborted, else `TypeError('fetch failed')` with the cause.
@@ -50,14 +51,7 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
         });
   const request = async (url: URL, { method, headers, body, signal }: OutboundRequest) => {
     try {
-      return await dispatcher.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method,
-        headers,
-        body,
-        signal,
-      });
+      return await httpRequest(url, { method, headers, body, signal, dispatcher });
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       throw new TypeError('fetch failed', { cause: error });
@@ -70,7 +64,7 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
     }
     const answer = await request(new URL(input), {
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: new Headers(init.headers),
+      headers: Object.fromEntries(new Headers(init.headers)),
       body,
       signal: init.signal ?? undefined,
     });
@@ -80,11 +74,8 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
       else for (const item of value ?? []) headers.append(name, item);
     }
     const status = answer.statusCode;
-    if (NULL_BODY_STATUSES.has(status)) {
-      answer.body.resume();
-      return new Response(null, { status, headers });
-    }
-    // undici's body is a Node stream; a Response reads any async iterable as it arrives.
+    if (NULL_BODY_STATUSES.has(status)) return new Response(null, { status, headers });
+    // A Response reads any async iterable as it arrives.
     return new Response(answer.body as unknown as ConstructorParameters<typeof Response>[0], { status, headers });
   };
   return Object.assign(outboundFetch, { request, close: () => dispatcher.destroy() });

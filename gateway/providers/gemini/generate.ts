@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { HttpResponse } from '../../lib/http-request.ts';
 import type { OutboundFetch } from '../../lib/outbound-fetch.ts';
 import { plainText } from '../../lib/plain-text.ts';
 import { readSseData } from '../../lib/read-sse.ts';
@@ -76,7 +76,7 @@ async function post(
   plan: GeminiRequestPlan,
   action: string,
   signal: AbortSignal,
-): Promise<Dispatcher.ResponseData> {
+): Promise<HttpResponse> {
   const answer = await api.pool.request(actionUrl(api.baseUrl, plan.model, action), {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-goog-api-key': api.apiKey },

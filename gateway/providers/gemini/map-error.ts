@@ -1,4 +1,5 @@
 import { ApiError } from '@google/genai';
+import { ResponseTooLargeError } from '../../lib/response-body.ts';
 import {
   BadRequestError,
   GatewayError,
@@ -92,6 +93,7 @@ export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: n
   if (error instanceof GatewayError) return error;
   if (error instanceof ApiError) return mapGeminiApiError(error.status, parseGeminiErrorBody(error.message));
   if (timedOut) return new UpstreamTimeoutError(`Gemini did not answer within ${timeoutMs} ms.`);
+  if (error instanceof ResponseTooLargeError) return new UpstreamError(`Gemini: ${error.message}.`);
   if (error instanceof Error && error.name === 'AbortError') return error;
   const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
   if (error instanceof TypeError && cause !== undefined) {

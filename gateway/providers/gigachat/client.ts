@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { type HttpResponse, httpRequest, readBody } from '../../lib/http-request.ts';
+import { type HttpResponse, httpRequest } from '../../lib/http-request.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import { mapGigaChatError, mapGigaChatFailure } from './map-error.ts';
@@ -61,7 +61,7 @@ export class GigaChatClient {
       if (typeof upstreamId === 'string') call.upstreamRequestId = upstreamId;
       const status = response.statusCode;
       if (status >= 200 && status < 300) return response;
-      const errorBody = await readBody(response).catch(() => Buffer.alloc(0));
+      const errorBody = await response.body.bytes().catch(() => Buffer.alloc(0));
       if (status === 401 && attempt === 1) {
         await this.#tokens.invalidate(token);
         continue;
@@ -81,7 +81,7 @@ export class GigaChatClient {
     const response = await this.send(method, path, body, call, headers);
     let text: string;
     try {
-      text = (await readBody(response)).toString('utf8');
+      text = await response.body.text();
     } catch (error) {
       throw mapGigaChatFailure(error, 'GigaChat', 'answer');
     }

@@ -1,6 +1,6 @@
 import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { createAgent, readBody } from '../../lib/http-request.ts';
+import { createAgent } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
@@ -88,7 +88,7 @@ export function createGigaChatProvider({
       accept: 'text/event-stream',
     });
     if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
-      const detail = gigaChatErrorMessage(await readBody(response).catch(() => Buffer.alloc(0)));
+      const detail = gigaChatErrorMessage(await response.body.bytes().catch(() => Buffer.alloc(0)));
       throw new UpstreamError(`GigaChat answered a streaming request without an event stream: ${detail}`);
     }
     try {
@@ -105,7 +105,7 @@ export function createGigaChatProvider({
       throw mapGigaChatFailure(error, 'GigaChat', 'answer');
     } finally {
       // Ending early (a stop sequence, the client left) must not leave the upstream request running.
-      if (!response.body.readableEnded) response.body.destroy();
+      response.body.destroy();
     }
   }
 

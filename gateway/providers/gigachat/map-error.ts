@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpTimeoutError, isBodyTimeout } from '../../lib/http-request.ts';
 import { plainText } from '../../lib/plain-text.ts';
+import { ResponseTooLargeError } from '../../lib/response-body.ts';
 import {
   BadRequestError,
   GatewayError,
@@ -89,6 +90,7 @@ export function mapGigaChatFailure(error: unknown, what: string, during: 'reques
   if (error instanceof HttpTimeoutError) {
     return new UpstreamTimeoutError(`${what} did not answer in time (${error.message}).`);
   }
+  if (error instanceof ResponseTooLargeError) return new UpstreamError(`${what}: ${error.message}.`);
   if (isBodyTimeout(error)) {
     return new UpstreamTimeoutError(`${what} stopped sending its answer for longer than UPSTREAM_TIMEOUT_MS.`);
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
-import { httpRequest, readBody } from '../../lib/http-request.ts';
+import { httpRequest } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
@@ -165,7 +165,7 @@ export async function requestGigaChatToken(
     });
     status = response.statusCode;
     retryAfter = response.headers['retry-after'];
-    body = await readBody(response, 1024 * 1024);
+    body = await response.body.bytes(1024 * 1024);
   } catch (error) {
     throw mapGigaChatFailure(error, 'GigaChat OAuth');
   }

@@ -215,6 +215,28 @@ describe('createGeminiProvider', () => {
       expect((error as Error).message).to.contain('Bad Gateway');
     });
 
+    it('an answer over 16 MB → 502 saying so, and the upstream request is ended', async () => {
+      let cut: Promise<boolean> | undefined;
+      mock.generate = (_body, response) => {
+        cut = new Promise((resolve) => response.on('close', () => resolve(!response.writableFinished)));
+        response.writeHead(200, { 'content-type': 'application/json' });
+        // 64 MB, written as the gateway takes it: more than it reads (16 MB) and the sockets hold.
+        const megabyte = Buffer.alloc(1024 * 1024, ' ');
+        let left = 64;
+        const more = () => {
+          while (left-- > 0) if (!response.write(megabyte)) return void response.once('drain', more);
+          response.end('{}');
+        };
+        more();
+      };
+      const error = await failure(() => provider.complete(ask(), newCall()));
+      expect(error).to.include({ status: 502, code: 'upstream_error' });
+      expect((error as Error).message).to.equal(
+        `Gemini: the answer is larger than ${16 * 1024 * 1024} bytes, the most the gateway reads.`,
+      );
+      expect(await cut).to.equal(true);
+    });
+
     it('keeps a qualified model name and escapes the rest of it in the path', async () => {
       await failure(() => provider.complete(ask({ model: 'tunedModels/my-model' }), newCall()));
       await provider.complete(ask({ model: 'gemini-x:streamGenerateContent?alt=json#' }), newCall());

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { HttpTimeoutError } from '../../../../gateway/lib/http-request.ts';
+import { ResponseTooLargeError } from '../../../../gateway/lib/response-body.ts';
 import {
   BadRequestError,
   type GatewayError,
@@ -178,6 +179,12 @@ describe('mapGigaChatFailure', () => {
   it('a timeout once the answer began is still 504 upstream_timeout', () => {
     const error = mapGigaChatFailure(new HttpTimeoutError(300), 'GigaChat', 'answer') as GatewayError;
     expect(error).to.include({ status: 504, code: 'upstream_timeout' });
+  });
+
+  it('an answer over the size the gateway reads → 502 upstream_error saying so', () => {
+    const error = mapGigaChatFailure(new ResponseTooLargeError(1024), 'GigaChat', 'answer') as GatewayError;
+    expect(error).to.include({ status: 502, code: 'upstream_error' });
+    expect(error.message).to.equal('GigaChat: the answer is larger than 1024 bytes, the most the gateway reads.');
   });
 
   it("undici's body timeout (the answer paused too long) → 504 upstream_timeout naming UPSTREAM_TIMEOUT_MS", () => {
