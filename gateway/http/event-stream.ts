@@ -18,9 +18,10 @@ export async function sendEventStream(
   logger: Logger,
 ): Promise<void> {
   response.writeHead(200, SSE_HEADERS);
-  // The first event goes out at once: the time to the first token is what a user waits for. Later
-  // events ready in the same tick (one upstream read often carries several) go out as one chunk of
-  // the response, written once that tick's work is done: no event waits for a later one.
+  // Events ready in the same tick (one upstream read often carries several) go out as one chunk of
+  // the response, written once that tick's work is done: no event waits for a later upstream read.
+  // Writing the first one apart cost a write per stream (a fifth of its CPU on loopback) to win
+  // tens of microseconds on the first byte, and only when the upstream sends several events at once.
   let pending = '';
   let cut = false;
   const flush = () => {
@@ -33,7 +34,6 @@ export async function sendEventStream(
   const send = (data: string) => {
     if (pending === '') process.nextTick(flush);
     pending += data;
-    if (state.firstByteAt === undefined) flush();
   };
   // The error goes out after what is pending; closing the connection (not ending the response) aborts the upstream call.
   trackStream(response, (error: GatewayError) => {
@@ -45,9 +45,6 @@ export async function sendEventStream(
   try {
     for (let step = first; step.done !== true; step = await rest.next()) {
       send(sseData(step.value));
-      // Node holds a response's first write until the next tick (to join it to the head); let it go
-      // before translating the rest of the upstream read.
-      if (step === first) await new Promise(process.nextTick);
       if (response.writableNeedDrain) await drained(response);
     }
     send(SSE_DONE);
