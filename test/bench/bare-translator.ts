@@ -1,12 +1,13 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
+import { httpRequest } from '../../gateway/lib/http-request.ts';
 import { BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
  * A reference for `BENCH_REFERENCE=1 npm run bench`, not a product: the least a translating
  * gateway must do for the bench's GigaChat requests. It reads an OpenAI chat request, sends
- * GigaChat's form of it through the same undici pool the gateway uses, and answers in OpenAI's form:
+ * GigaChat's form of it the way the gateway does (an undici pool, http-request.ts), and answers in OpenAI's form:
  * JSON, or the event stream with every event parsed, translated and serialised, the events of one
  * upstream read written together. No validation, key check, limits, usage, metrics, logs or error
  * handling: what the gateway costs beyond this is its production features.
@@ -29,7 +30,7 @@ interface GigaChatAnswer {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-const origin = `http://127.0.0.1:${process.argv[2]}`;
+const upstreamUrl = new URL(`http://127.0.0.1:${process.argv[2]}/api/v1/chat/completions`);
 const pool = new Agent();
 const ID = 'chatcmpl-bare';
 
@@ -52,15 +53,14 @@ const chunkOf = (event: GigaChatAnswer) => ({
 const server = http.createServer(async (request, response) => {
   const asked = JSON.parse(await readText(request)) as { model: string; messages: Message[]; stream?: boolean };
   const stream = asked.stream === true;
-  const upstream = await pool.request({
-    origin,
-    path: '/api/v1/chat/completions',
+  const upstream = await httpRequest(upstreamUrl, {
     method: 'POST',
     headers: { authorization: `Bearer ${BENCH_GIGACHAT_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: asked.model, messages: asked.messages, stream }),
+    dispatcher: pool,
   });
   if (!stream) {
-    const answer = (await upstream.body.json()) as GigaChatAnswer;
+    const answer = JSON.parse(await upstream.body.text()) as GigaChatAnswer;
     const body = JSON.stringify({
       id: ID,
       object: 'chat.completion',
@@ -79,9 +79,9 @@ const server = http.createServer(async (request, response) => {
   }
   response.writeHead(200, { 'content-type': 'text/event-stream' });
   let pending = '';
-  upstream.body.setEncoding('utf8');
-  upstream.body.on('data', (text: string) => {
-    pending += text;
+  const decoder = new TextDecoder();
+  for await (const bytes of upstream.body) {
+    pending += decoder.decode(bytes, { stream: true });
     let out = '';
     for (let end = pending.indexOf('\n\n'); end !== -1; end = pending.indexOf('\n\n')) {
       const data = pending.slice('data: '.length, end);
@@ -89,8 +89,8 @@ const server = http.createServer(async (request, response) => {
       out += data === '[DONE]' ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(chunkOf(JSON.parse(data)))}\n\n`;
     }
     if (out !== '') response.write(out);
-  });
-  upstream.body.on('end', () => response.end());
+  }
+  response.end();
 });
 
 server.keepAliveTimeout = 60_000;

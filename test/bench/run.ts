@@ -17,8 +17,8 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
  *   BENCH_CPU_PROF  a folder: the gateway writes a V8 CPU profile there when it stops
  *   BENCH_REFERENCE 1: also measure bare-translator.ts, the least a translator must do (GigaChat only)
- *   BENCH_STREAM_WRITES  `event`: the mock writes each stream event on its own, as a model does,
- *                   instead of the whole stream in one write (upstream-mock.ts)
+ *   BENCH_STREAM_WRITES  `whole`: the mock writes a stream's events in one piece instead of each
+ *                   on its own as a model does (upstream-mock.ts)
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -31,9 +31,9 @@ const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const REFERENCE = process.env.BENCH_REFERENCE === '1';
 const STREAM_WRITES =
-  process.env.BENCH_STREAM_WRITES === 'event'
-    ? 'each written by the mock on its own, one turn of its event loop apart'
-    : 'written by the mock in one piece';
+  process.env.BENCH_STREAM_WRITES === 'whole'
+    ? 'written by the mock in one piece (BENCH_STREAM_WRITES=whole)'
+    : 'each written by the mock on its own, one turn of its event loop apart';
 // The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
 const START_FLAGS = startFlags();
 const PROFILE_FLAGS =

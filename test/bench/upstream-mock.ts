@@ -9,14 +9,14 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  * The upstreams of the benchmark, in one process: GigaChat (OAuth and chat) and Gemini
  * (generateContent, streamGenerateContent?alt=sse) answering with recorded bodies (see
  * test/fixtures/*\/SOURCES.md), prepared once so the mock costs as little CPU as possible.
- * Both streams carry 20 text pieces and a finishing event, each its own event, sent in one write
- * (the hardest case for a translator), or with BENCH_STREAM_WRITES=event one write per event, one
- * turn of the event loop apart, as a model sends them.
+ * Both streams carry 20 text pieces and a finishing event, each its own event, written on its own
+ * one turn of the event loop apart, as a model sends them; or with BENCH_STREAM_WRITES=whole all
+ * in one write, the hardest case for a translator (it must translate them all at once).
  * Run as its own process; prints `{"port": N}` when it listens.
  */
 
 const STREAM_PIECES = 20;
-const WRITE_PER_EVENT = process.env.BENCH_STREAM_WRITES === 'event';
+const WRITE_PER_EVENT = process.env.BENCH_STREAM_WRITES !== 'whole';
 
 function gigaChatStream(): Buffer[] {
   const [first, last] = recordedStreamChunks('chat-stream');
