@@ -11,6 +11,8 @@ export interface OutboundRequest {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Idle limit: waiting for the answer, and between two pieces of its body (undici's 300 s when unset). */
+  timeoutMs?: number;
 }
 
 /** A `fetch` that owns its connection pool. */
@@ -49,9 +51,9 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
           noProxy: proxy.noProxy ?? '',
           keepAliveTimeout: 30_000,
         });
-  const request = async (url: URL, { method, headers, body, signal }: OutboundRequest) => {
+  const request = async (url: URL, { method, headers, body, signal, timeoutMs }: OutboundRequest) => {
     try {
-      return await httpRequest(url, { method, headers, body, signal, dispatcher });
+      return await httpRequest(url, { method, headers, body, signal, timeoutMs, dispatcher });
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       throw new TypeError('fetch failed', { cause: error });

@@ -16,7 +16,7 @@ export function createGeminiClient(settings: GeminiSettings, fetch: Fetch): Goog
   });
 }
 
-/** An abort signal for one upstream call: the client leaving, or no progress for `timeoutMs`. */
+/** An abort signal for one SDK call (models, embeddings): the client leaving, or no answer within `timeoutMs`. */
 export function upstreamWatchdog(clientSignal: AbortSignal, timeoutMs: number) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -32,14 +32,7 @@ export function upstreamWatchdog(clientSignal: AbortSignal, timeoutMs: number) {
   return {
     signal: controller.signal,
     timedOut: () => controller.signal.aborted && !clientSignal.aborted,
-    /** Progress was made: the idle limit starts again. */
-    progress: () => timer.refresh(),
     stop,
-    /** Ends the upstream request (a stream the gateway stopped reading). */
-    abort: () => {
-      stop();
-      if (!controller.signal.aborted) controller.abort();
-    },
   };
 }
 

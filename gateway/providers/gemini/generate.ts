@@ -20,6 +20,8 @@ export interface GeminiApi {
   pool: OutboundFetch;
   baseUrl: URL;
   apiKey: string;
+  /** Idle limit of a call: waiting for the answer, and between two pieces of a stream. */
+  timeoutMs: number;
 }
 
 /** The SDK's Developer-API conversion of `config`: three fields go to the top of the body, the rest to generationConfig. */
@@ -46,7 +48,7 @@ export async function generateContent(
 
 /**
  * `models/{model}:streamGenerateContent?alt=sse`: each event as it arrives. A caller that stops
- * reading early aborts `signal`, which ends the upstream request.
+ * reading early ends the upstream request, as does aborting `signal`.
  */
 export async function* streamGenerateContent(
   api: GeminiApi,
@@ -82,6 +84,7 @@ async function post(
     headers: { 'content-type': 'application/json', 'x-goog-api-key': api.apiKey },
     body: JSON.stringify(generateContentBody(plan)),
     signal,
+    timeoutMs: api.timeoutMs,
   });
   if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
   const text = await answer.body.text();

@@ -12,7 +12,6 @@ import { type MediaFetchOptions, resolveGeminiMedia } from './resolve-media.ts';
 import { translateGeminiRequest } from './translate-request.ts';
 import { geminiCompletionId, translateGeminiResponse } from './translate-response.ts';
 import { translateGeminiStream } from './translate-stream.ts';
-import type { GeminiResponse } from './wire-types.ts';
 
 export interface GeminiProviderOptions {
   settings: GeminiSettings;
@@ -40,8 +39,10 @@ function completionId(): string {
 export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProviderOptions): Provider {
   const pool = createOutboundFetch(settings.proxy);
   const ai = createGeminiClient(settings, pool);
-  const api: GeminiApi = { pool, baseUrl: settings.baseUrl, apiKey: settings.apiKey };
-  const fail = (error: unknown, watch: UpstreamWatchdog) => mapGeminiFailure(error, watch.timedOut(), timeoutMs);
+  const api: GeminiApi = { pool, baseUrl: settings.baseUrl, apiKey: settings.apiKey, timeoutMs };
+  // The SDK's calls (models, embeddings) time out by a watchdog; chat calls by the pool's own timeouts.
+  const fail = (error: unknown, watch?: UpstreamWatchdog) =>
+    mapGeminiFailure(error, watch?.timedOut() ?? false, timeoutMs);
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
     const watch = upstreamWatchdog(new AbortController().signal, timeoutMs);
@@ -67,47 +68,32 @@ export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProvi
 
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
     const plan = await prepare(request, call);
-    const watch = upstreamWatchdog(call.signal, timeoutMs);
     try {
-      const response = await generateContent(api, plan, watch.signal);
+      const response = await generateContent(api, plan, call.signal);
       if (response.responseId !== undefined) call.upstreamRequestId = response.responseId;
       return translateGeminiResponse(response, geminiCompletionId(response, completionId()), { model: request.model });
     } catch (error) {
-      throw fail(error, watch);
-    } finally {
-      watch.stop();
+      throw fail(error);
     }
   }
 
   async function* stream(request: OpenAIChatRequest, call: ProviderCall): AsyncGenerator<OpenAIChatChunk> {
     const plan = await prepare(request, call);
-    const watch = upstreamWatchdog(call.signal, timeoutMs);
-    async function* watched(): AsyncGenerator<GeminiResponse> {
-      for await (const event of streamGenerateContent(api, plan, watch.signal)) {
-        watch.progress();
-        if (call.upstreamRequestId === undefined && event.responseId !== undefined) {
-          call.upstreamRequestId = event.responseId;
-        }
-        yield event;
-      }
-    }
-    let complete = false;
     try {
-      yield* translateGeminiStream(watched(), {
+      // Ending early (the client left) returns through every generator down to the body, which ends the upstream request.
+      yield* translateGeminiStream(streamGenerateContent(api, plan, call.signal), {
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
         reportUsage: (usage) => {
           call.usage = usage;
         },
+        reportResponseId: (responseId) => {
+          call.upstreamRequestId = responseId;
+        },
         fallbackId: completionId(),
       });
-      complete = true;
     } catch (error) {
-      throw fail(error, watch);
-    } finally {
-      // Ending early (the client left) must not leave the upstream request running.
-      if (complete) watch.stop();
-      else watch.abort();
+      throw fail(error);
     }
   }
 

@@ -1,4 +1,5 @@
 import { ApiError } from '@google/genai';
+import { HttpTimeoutError, isBodyTimeout } from '../../lib/http-request.ts';
 import { ResponseTooLargeError } from '../../lib/response-body.ts';
 import {
   BadRequestError,
@@ -92,7 +93,7 @@ export function mapGeminiApiError(status: number, body: GeminiErrorBody, retryAf
 export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: number): unknown {
   if (error instanceof GatewayError) return error;
   if (error instanceof ApiError) return mapGeminiApiError(error.status, parseGeminiErrorBody(error.message));
-  if (timedOut) return new UpstreamTimeoutError(`Gemini did not answer within ${timeoutMs} ms.`);
+  if (timedOut || isTimeout(error)) return new UpstreamTimeoutError(`Gemini did not answer within ${timeoutMs} ms.`);
   if (error instanceof ResponseTooLargeError) return new UpstreamError(`Gemini: ${error.message}.`);
   if (error instanceof Error && error.name === 'AbortError') return error;
   const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
@@ -110,4 +111,9 @@ export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: n
   if (error instanceof SyntaxError) return new UpstreamError("Gemini's answer could not be read (not valid JSON).");
   if (error instanceof Error) return new UpstreamError(`Gemini's answer could not be read (${error.name}).`);
   return error;
+}
+
+// The pool's own limits (chat calls): no answer (fetch's TypeError around it), or a body that stopped arriving.
+function isTimeout(error: unknown): boolean {
+  return (error instanceof TypeError && error.cause instanceof HttpTimeoutError) || isBodyTimeout(error);
 }

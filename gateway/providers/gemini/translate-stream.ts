@@ -12,6 +12,8 @@ export interface GeminiStreamContext {
   fallbackId: string;
   /** Told the stream's usage at its end, whether or not the client asked for it. */
   reportUsage?: (usage: OpenAIUsage) => void;
+  /** Told Gemini's response id (its own request id) from the first event that carries one. */
+  reportResponseId?: (responseId: string) => void;
 }
 
 interface ChoiceState {
@@ -48,8 +50,13 @@ export async function* translateGeminiStream(
     ...(context.includeUsage ? { usage: null } : {}),
   });
 
+  let reported = false;
   for await (const event of events) {
     id ??= geminiCompletionId(event, context.fallbackId);
+    if (!reported && event.responseId !== undefined) {
+      reported = true;
+      context.reportResponseId?.(event.responseId);
+    }
     if (event.usageMetadata !== undefined) usage = mapGeminiUsage(event.usageMetadata);
     const candidates = event.candidates ?? [];
     if (candidates.length === 0 && event.promptFeedback?.blockReason !== undefined && choices.size === 0) {

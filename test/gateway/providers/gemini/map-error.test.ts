@@ -1,5 +1,6 @@
 import { ApiError } from '@google/genai';
 import { expect } from 'chai';
+import { HttpTimeoutError } from '../../../../gateway/lib/http-request.ts';
 import {
   BadRequestError,
   type GatewayError,
@@ -204,6 +205,16 @@ describe('mapGeminiFailure', () => {
     expect(error).to.be.instanceOf(UpstreamTimeoutError);
     expect(error).to.include({ status: 504, code: 'upstream_timeout' });
     expect(error.message).to.contain('1500 ms');
+  });
+
+  it("the pool's own limits (chat calls) → 504 naming the limit: no answer, or a body that stopped", () => {
+    const noAnswer = new TypeError('fetch failed', { cause: new HttpTimeoutError(1500) });
+    const stalled = Object.assign(new Error('Body Timeout Error'), { code: 'UND_ERR_BODY_TIMEOUT' });
+    for (const failure of [noAnswer, stalled]) {
+      const error = mapGeminiFailure(failure, false, 1500) as GatewayError;
+      expect(error).to.be.instanceOf(UpstreamTimeoutError);
+      expect(error.message).to.equal('Gemini did not answer within 1500 ms.');
+    }
   });
 
   it('the client leaving (an abort that is not our deadline) is rethrown as it is', () => {
