@@ -20,7 +20,7 @@ export async function sendEventStream(
   response.writeHead(200, SSE_HEADERS);
   // Events ready in the same tick (one upstream read often carries several) go out as one chunk of
   // the response, written once that tick's work is done: no event waits for a later upstream read.
-  // Writing the first one apart cost a write per stream (a fifth of its CPU on loopback) to win
+  // Writing the first one apart cost a write per stream (a tenth of its CPU on loopback) to win
   // tens of microseconds on the first byte, and only when the upstream sends several events at once.
   let pending = '';
   let cut = false;

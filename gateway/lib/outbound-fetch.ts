@@ -35,8 +35,8 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * so one provider can use a proxy while another stays direct.
  *
  * An API call (a URL, a method, headers, a string body, a signal) goes over the pool as
- * httpRequest (http-request.ts) rather than a full WHATWG fetch, which cost the Gemini path half its CPU per call
- * (README, Performance). It behaves as fetch does for such calls, except that redirects are not
+ * httpRequest (http-request.ts) rather than a full WHATWG fetch, which cost the Gemini path half
+ * its CPU per call (README, Performance). It behaves as fetch does for such calls, except that redirects are not
  * followed (Google's APIs do not redirect) and no compression is asked for. Failures look like
  * fetch's: the signal's reason when aborted, else `TypeError('fetch failed')` with the cause.
  * Anything else (a Request object, a stream or form body) takes undici's fetch.
