@@ -64,12 +64,20 @@ export class ResponseBody implements AsyncIterable<Buffer> {
   async bytes(limitBytes = DEFAULT_LIMIT_BYTES): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this) {
-      size += chunk.length;
-      if (size > limitBytes) throw new ResponseTooLargeError(limitBytes);
-      chunks.push(chunk);
+    // Not through the iterator: a small answer has usually arrived whole before it is asked for.
+    for (;;) {
+      for (let chunk = this.#take(); chunk !== undefined; chunk = this.#take()) {
+        size += chunk.length;
+        if (size > limitBytes) {
+          this.destroy();
+          throw new ResponseTooLargeError(limitBytes);
+        }
+        chunks.push(chunk);
+      }
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#ended) return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+      await this.#arrival();
     }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
   }
 
   async text(limitBytes?: number): Promise<string> {
@@ -79,24 +87,31 @@ export class ResponseBody implements AsyncIterable<Buffer> {
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     try {
       for (;;) {
-        const chunk = this.#chunks.shift();
-        if (chunk !== undefined) {
-          this.#unread -= chunk.length;
-          if (this.#unread <= HIGH_WATER_BYTES && this.#controller.paused) this.#controller.resume();
-          yield chunk;
-        } else if (this.#error !== undefined) {
-          throw this.#error;
-        } else if (this.#ended) {
-          return;
-        } else {
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-        }
+        const chunk = this.#take();
+        if (chunk !== undefined) yield chunk;
+        else if (this.#error !== undefined) throw this.#error;
+        else if (this.#ended) return;
+        else await this.#arrival();
       }
     } finally {
       this.destroy();
     }
+  }
+
+  /** The oldest unread chunk, resuming the connection once little is left unread. */
+  #take(): Buffer | undefined {
+    const chunk = this.#chunks.shift();
+    if (chunk === undefined) return undefined;
+    this.#unread -= chunk.length;
+    if (this.#unread <= HIGH_WATER_BYTES && this.#controller.paused) this.#controller.resume();
+    return chunk;
+  }
+
+  /** Resolves when a chunk, the end or a failure arrives. */
+  #arrival(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
   }
 
   #notify(): void {
