@@ -18,7 +18,8 @@ import type { GeminiErrorBody, GeminiGenerateRequest, GeminiResponse } from './w
 
 export interface GeminiApi {
   pool: OutboundFetch;
-  baseUrl: URL;
+  /** `{GEMINI_BASE_URL}/v1beta/` (geminiApiRoot). */
+  root: string;
   apiKey: string;
   /** Idle limit of a call: waiting for the answer, and between two pieces of a stream. */
   timeoutMs: number;
@@ -79,7 +80,7 @@ async function post(
   action: string,
   signal: AbortSignal,
 ): Promise<HttpResponse> {
-  const answer = await api.pool.request(actionUrl(api.baseUrl, plan.model, action), {
+  const answer = await api.pool.request(actionUrl(api.root, plan.model, action), {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-goog-api-key': api.apiKey },
     body: JSON.stringify(generateContentBody(plan)),
@@ -92,11 +93,17 @@ async function post(
   throw mapGeminiApiError(answer.statusCode, errorBody(text), typeof retryAfter === 'string' ? retryAfter : undefined);
 }
 
+/** The root of the API's `v1beta` paths under GEMINI_BASE_URL, made once per provider. */
+export function geminiApiRoot(baseUrl: URL): string {
+  return `${baseUrl.href.replace(/\/+$/, '')}/v1beta/`;
+}
+
 /** `v1beta/models/{model}:{action}`; a name already qualified (`models/…`, `tunedModels/…`) is kept, as the SDK does. */
-function actionUrl(base: URL, model: string, action: string): URL {
-  const name = model.includes('/') ? model : `models/${model}`;
-  const path = name.split('/').map(encodeURIComponent).join('/');
-  return new URL(`${base.href.replace(/\/+$/, '')}/v1beta/${path}:${action}`);
+function actionUrl(root: string, model: string, action: string): URL {
+  const path = model.includes('/')
+    ? model.split('/').map(encodeURIComponent).join('/')
+    : `models/${encodeURIComponent(model)}`;
+  return new URL(`${root}${path}:${action}`);
 }
 
 /** Gemini's error body, or the raw text as its message when the answer is not JSON (a proxy's page). */

@@ -6,7 +6,7 @@ import { UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
 import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
 import { createGeminiClient, type UpstreamWatchdog, upstreamWatchdog } from './client.ts';
-import { type GeminiApi, generateContent, streamGenerateContent } from './generate.ts';
+import { type GeminiApi, geminiApiRoot, generateContent, streamGenerateContent } from './generate.ts';
 import { mapGeminiFailure } from './map-error.ts';
 import { type MediaFetchOptions, resolveGeminiMedia } from './resolve-media.ts';
 import { translateGeminiRequest } from './translate-request.ts';
@@ -39,7 +39,7 @@ function completionId(): string {
 export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProviderOptions): Provider {
   const pool = createOutboundFetch(settings.proxy);
   const ai = createGeminiClient(settings, pool);
-  const api: GeminiApi = { pool, baseUrl: settings.baseUrl, apiKey: settings.apiKey, timeoutMs };
+  const api: GeminiApi = { pool, root: geminiApiRoot(settings.baseUrl), apiKey: settings.apiKey, timeoutMs };
   // The SDK's calls (models, embeddings) time out by a watchdog; chat calls by the pool's own timeouts.
   const fail = (error: unknown, watch?: UpstreamWatchdog) =>
     mapGeminiFailure(error, watch?.timedOut() ?? false, timeoutMs);
