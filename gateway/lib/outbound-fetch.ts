@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import type { ProxySettings } from '../config.ts';
-import { type HttpResponse, httpRequest } from './http-request.ts';
+import { type HttpResponse, httpRequest, type RequestTarget, requestTarget } from './http-request.ts';
 
 /** `fetch` as the Web API declares it (what SDKs such as @google/genai accept). */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -21,7 +21,7 @@ export type OutboundFetch = Fetch & {
    * The same pool without the Response around the answer: its status, headers and body
    * (httpRequest). Failures are fetch's (see createOutboundFetch).
    */
-  request(url: URL, init: OutboundRequest): Promise<HttpResponse>;
+  request(target: RequestTarget, init: OutboundRequest): Promise<HttpResponse>;
   /** Closes every pooled connection, ending requests still running. */
   close(): Promise<void>;
 };
@@ -51,9 +51,9 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
           noProxy: proxy.noProxy ?? '',
           keepAliveTimeout: 30_000,
         });
-  const request = async (url: URL, { method, headers, body, signal, timeoutMs }: OutboundRequest) => {
+  const request = async (target: RequestTarget, { method, headers, body, signal, timeoutMs }: OutboundRequest) => {
     try {
-      return await httpRequest(url, { method, headers, body, signal, timeoutMs, dispatcher });
+      return await httpRequest(target, { method, headers, body, signal, timeoutMs, dispatcher });
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       throw new TypeError('fetch failed', { cause: error });
@@ -64,7 +64,7 @@ export function createOutboundFetch(proxy: ProxySettings): OutboundFetch {
     if (input instanceof Request || (body !== undefined && typeof body !== 'string')) {
       return undiciFetch(input as never, { ...(init as object), dispatcher }) as unknown as Response;
     }
-    const answer = await request(new URL(input), {
+    const answer = await request(requestTarget(new URL(input)), {
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: Object.fromEntries(new Headers(init.headers)),
       body,

@@ -7,8 +7,8 @@ import { BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 /*
  * A reference for `BENCH_REFERENCE=1 npm run bench`, not a product: the least a translating
  * gateway must do for the bench's GigaChat requests. It reads an OpenAI chat request, sends
- * GigaChat's form of it the way the gateway does (an undici pool, http-request.ts), and answers in OpenAI's form:
- * JSON, or the event stream with every event parsed, translated and serialised, the events of one
+ * GigaChat's form of it the way the gateway does (an undici pool, http-request.ts), and answers
+ * in OpenAI's form: JSON, or the event stream with every event parsed, translated and serialised, the events of one
  * upstream read written together. No validation, key check, limits, usage, metrics, logs or error
  * handling: what the gateway costs beyond this is its production features.
  * Usage: node test/bench/bare-translator.ts <upstream port>; prints `{"port": N}` when it listens.
@@ -30,7 +30,7 @@ interface GigaChatAnswer {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-const upstreamUrl = new URL(`http://127.0.0.1:${process.argv[2]}/api/v1/chat/completions`);
+const upstream = { origin: `http://127.0.0.1:${process.argv[2]}`, path: '/api/v1/chat/completions' };
 const pool = new Agent();
 const ID = 'chatcmpl-bare';
 
@@ -53,14 +53,14 @@ const chunkOf = (event: GigaChatAnswer) => ({
 const server = http.createServer(async (request, response) => {
   const asked = JSON.parse(await readText(request)) as { model: string; messages: Message[]; stream?: boolean };
   const stream = asked.stream === true;
-  const upstream = await httpRequest(upstreamUrl, {
+  const reply = await httpRequest(upstream, {
     method: 'POST',
     headers: { authorization: `Bearer ${BENCH_GIGACHAT_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: asked.model, messages: asked.messages, stream }),
     dispatcher: pool,
   });
   if (!stream) {
-    const answer = JSON.parse(await upstream.body.text()) as GigaChatAnswer;
+    const answer = JSON.parse(await reply.body.text()) as GigaChatAnswer;
     const body = JSON.stringify({
       id: ID,
       object: 'chat.completion',
@@ -80,7 +80,7 @@ const server = http.createServer(async (request, response) => {
   response.writeHead(200, { 'content-type': 'text/event-stream' });
   let pending = '';
   const decoder = new TextDecoder();
-  for await (const bytes of upstream.body) {
+  for await (const bytes of reply.body) {
     pending += decoder.decode(bytes, { stream: true });
     let out = '';
     for (let end = pending.indexOf('\n\n'); end !== -1; end = pending.indexOf('\n\n')) {

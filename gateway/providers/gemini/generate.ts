@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../lib/http-request.ts';
+import type { HttpResponse, RequestTarget } from '../../lib/http-request.ts';
 import type { OutboundFetch } from '../../lib/outbound-fetch.ts';
 import { plainText } from '../../lib/plain-text.ts';
 import { readSseData } from '../../lib/read-sse.ts';
@@ -18,8 +18,8 @@ import type { GeminiErrorBody, GeminiGenerateRequest, GeminiResponse } from './w
 
 export interface GeminiApi {
   pool: OutboundFetch;
-  /** `{GEMINI_BASE_URL}/v1beta/` (geminiApiRoot). */
-  root: string;
+  /** GEMINI_BASE_URL's origin and the path of its `v1beta/` (geminiApiRoot). */
+  root: RequestTarget;
   apiKey: string;
   /** Idle limit of a call: waiting for the answer, and between two pieces of a stream. */
   timeoutMs: number;
@@ -80,7 +80,7 @@ async function post(
   action: string,
   signal: AbortSignal,
 ): Promise<HttpResponse> {
-  const answer = await api.pool.request(actionUrl(api.root, plan.model, action), {
+  const answer = await api.pool.request(actionTarget(api.root, plan.model, action), {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-goog-api-key': api.apiKey },
     body: JSON.stringify(generateContentBody(plan)),
@@ -94,16 +94,16 @@ async function post(
 }
 
 /** The root of the API's `v1beta` paths under GEMINI_BASE_URL, made once per provider. */
-export function geminiApiRoot(baseUrl: URL): string {
-  return `${baseUrl.href.replace(/\/+$/, '')}/v1beta/`;
+export function geminiApiRoot(baseUrl: URL): RequestTarget {
+  return { origin: baseUrl.origin, path: `${baseUrl.pathname.replace(/\/+$/, '')}/v1beta/` };
 }
 
 /** `v1beta/models/{model}:{action}`; a name already qualified (`models/…`, `tunedModels/…`) is kept, as the SDK does. */
-function actionUrl(root: string, model: string, action: string): URL {
-  const path = model.includes('/')
+function actionTarget(root: RequestTarget, model: string, action: string): RequestTarget {
+  const name = model.includes('/')
     ? model.split('/').map(encodeURIComponent).join('/')
     : `models/${encodeURIComponent(model)}`;
-  return new URL(`${root}${path}:${action}`);
+  return { origin: root.origin, path: `${root.path}${name}:${action}` };
 }
 
 /** Gemini's error body, or the raw text as its message when the answer is not JSON (a proxy's page). */

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { type HttpResponse, httpRequest } from '../../lib/http-request.ts';
+import { type HttpResponse, httpRequest, type RequestTarget, requestTarget } from '../../lib/http-request.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import { mapGigaChatError, mapGigaChatFailure } from './map-error.ts';
@@ -14,7 +14,7 @@ export class GigaChatClient {
   readonly #agent: Dispatcher;
   readonly #tokens: GigaChatTokenCache;
   readonly #timeoutMs: number;
-  readonly #urls = new Map<string, URL>();
+  readonly #targets = new Map<string, RequestTarget>();
 
   constructor(baseUrl: URL, agent: Dispatcher, tokens: GigaChatTokenCache, timeoutMs: number) {
     this.#base = baseUrl.href.replace(/\/+$/, '');
@@ -31,17 +31,17 @@ export class GigaChatClient {
     call: ProviderCall,
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> {
-    let url = this.#urls.get(path);
-    if (url === undefined) {
-      url = new URL(this.#base + path);
-      this.#urls.set(path, url);
+    let target = this.#targets.get(path);
+    if (target === undefined) {
+      target = requestTarget(new URL(this.#base + path));
+      this.#targets.set(path, target);
     }
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();
       let response: HttpResponse;
       try {
-        response = await httpRequest(url, {
+        response = await httpRequest(target, {
           method,
           headers: {
             authorization: `Bearer ${token}`,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
-import { httpRequest } from '../../lib/http-request.ts';
+import { httpRequest, requestTarget } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
@@ -151,7 +151,7 @@ export async function requestGigaChatToken(
   let body: Buffer;
   let retryAfter: string | string[] | undefined;
   try {
-    const response = await httpRequest(settings.authUrl, {
+    const response = await httpRequest(requestTarget(settings.authUrl), {
       method: 'POST',
       headers: {
         authorization: `Basic ${settings.credentials}`,

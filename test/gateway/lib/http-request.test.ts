@@ -64,19 +64,22 @@ describe('httpRequest', () => {
   });
 
   it('sends the request and gives the status, headers and body', async () => {
-    const response = await httpRequest(new URL(`${base}/json`), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"q":1}',
-      dispatcher,
-    });
+    const response = await httpRequest(
+      { origin: base, path: '/json' },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"q":1}',
+        dispatcher,
+      },
+    );
     expect(response.statusCode).to.equal(200);
     expect(response.headers['x-request-id']).to.equal('up-1');
     expect(JSON.parse(await response.body.text())).to.deep.equal({ echoed: '{"q":1}' });
   });
 
   it('hands a streamed body over as it arrives, without waiting for its end', async () => {
-    const response = await httpRequest(new URL(`${base}/trickle`), { method: 'GET', headers: {}, dispatcher });
+    const response = await httpRequest({ origin: base, path: '/trickle' }, { method: 'GET', headers: {}, dispatcher });
     const reader = response.body[Symbol.asyncIterator]();
     expect(String((await reader.next()).value)).to.equal('data: 1\n\n');
     trickle?.write('data: 2\n\n');
@@ -86,7 +89,7 @@ describe('httpRequest', () => {
   });
 
   it('a slow reader gets a large body whole and in order (the connection pauses and resumes)', async () => {
-    const response = await httpRequest(new URL(`${base}/large`), { method: 'GET', headers: {}, dispatcher });
+    const response = await httpRequest({ origin: base, path: '/large' }, { method: 'GET', headers: {}, dispatcher });
     const received: Buffer[] = [];
     for await (const chunk of response.body) {
       received.push(chunk);
@@ -99,12 +102,15 @@ describe('httpRequest', () => {
 
   it("a signal aborted mid-body ends the read with the signal's reason and closes the upstream connection", async () => {
     const controller = new AbortController();
-    const response = await httpRequest(new URL(`${base}/trickle`), {
-      method: 'GET',
-      headers: {},
-      dispatcher,
-      signal: controller.signal,
-    });
+    const response = await httpRequest(
+      { origin: base, path: '/trickle' },
+      {
+        method: 'GET',
+        headers: {},
+        dispatcher,
+        signal: controller.signal,
+      },
+    );
     const reader = response.body[Symbol.asyncIterator]();
     await reader.next();
     const upstream = seen.at(-1);
@@ -120,7 +126,10 @@ describe('httpRequest', () => {
     const controller = new AbortController();
     controller.abort(new Error('gone already'));
     const failure = await rejection(
-      httpRequest(new URL(`${base}/json`), { method: 'GET', headers: {}, dispatcher, signal: controller.signal }),
+      httpRequest(
+        { origin: base, path: '/json' },
+        { method: 'GET', headers: {}, dispatcher, signal: controller.signal },
+      ),
     );
     expect(failure).to.have.property('message', 'gone already');
     expect(seen.length).to.equal(before);
@@ -128,7 +137,7 @@ describe('httpRequest', () => {
 
   it('no answer within timeoutMs → HttpTimeoutError naming the limit', async () => {
     const failure = await rejection(
-      httpRequest(new URL(`${base}/silent`), { method: 'GET', headers: {}, dispatcher, timeoutMs: 100 }),
+      httpRequest({ origin: base, path: '/silent' }, { method: 'GET', headers: {}, dispatcher, timeoutMs: 100 }),
     );
     expect(failure).to.be.instanceOf(HttpTimeoutError);
     expect(failure).to.have.property('message', 'no answer within 100 ms');
@@ -140,7 +149,7 @@ describe('httpRequest', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const failure = await rejection(
-      httpRequest(new URL(`http://127.0.0.1:${port}/`), { method: 'GET', headers: {}, dispatcher }),
+      httpRequest({ origin: `http://127.0.0.1:${port}`, path: '/' }, { method: 'GET', headers: {}, dispatcher }),
     );
     expect(failure).to.have.property('code', 'ECONNREFUSED');
   });
