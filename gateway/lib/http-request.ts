@@ -25,7 +25,7 @@ export interface HttpRequestOptions {
 
 /**
  * Where a request goes, split as undici takes it. Made once per upstream path where it can be: a
- * URL parsed per call, and even its `origin` getter, cost a Gemini call a tenth of its CPU.
+ * URL parsed per call, and even its `origin` getter, cost a few microseconds a call.
  */
 export interface RequestTarget {
   origin: string;
