@@ -56,3 +56,28 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   };
   return pino(options, destination ?? batchedStdout());
 }
+
+/** The fields of one flat line, named by plain identifiers: strings and numbers. Undefined ones are left out, as pino leaves them out. */
+export type LineFields = Readonly<Record<string, string | number | undefined>>;
+
+export type LineWriter = (level: 'info' | 'warn' | 'error', fields: LineFields) => void;
+
+/**
+ * Writes flat lines to a logger's destination, at its level and in its format: `level`, `time`,
+ * then the fields in order. For the access log's line per request: pino's general path (the request
+ * mixin, redaction, serializers) cost a loaded gateway about 6 µs more a line than this, the largest
+ * single cost left on its hot path (README, Performance). Callers pass `requestId` themselves.
+ */
+export function flatLineWriter(logger: Logger): LineWriter {
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  if (destination === undefined) throw new Error('flatLineWriter needs a pino logger');
+  return function writeLine(level, fields) {
+    if (!logger.isLevelEnabled(level)) return;
+    let line = `{"level":"${level}","time":${Date.now()}`;
+    for (const name in fields) {
+      const value = fields[name];
+      if (value !== undefined) line += `,"${name}":${JSON.stringify(value)}`;
+    }
+    destination.write(`${line}}\n`);
+  };
+}
