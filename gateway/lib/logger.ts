@@ -12,6 +12,8 @@ function requestFields(): Record<string, string> {
 
 /** The longest a line waits in the stdout buffer before it is written. */
 const FLUSH_INTERVAL_MS = 100;
+/** Characters gathered before a write. */
+const BATCH_LENGTH = 4096;
 
 let stdout: DestinationStream | undefined;
 
@@ -24,11 +26,28 @@ let stdout: DestinationStream | undefined;
  */
 function batchedStdout(): DestinationStream {
   if (stdout !== undefined) return stdout;
-  const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
-  setInterval(() => destination.flushSync(), FLUSH_INTERVAL_MS).unref();
-  process.once('exit', () => destination.flushSync());
-  stdout = destination;
-  return destination;
+  // The lines are gathered here, not in sonic-boom's own buffer (its minLength), which measures
+  // the bytes of its whole buffer again on every line; it still writes each batch, retrying a full pipe.
+  const output = pino.destination({ dest: 1, sync: true });
+  let lines: string[] = [];
+  let length = 0;
+  const flush = () => {
+    if (lines.length === 0) return;
+    const batch = lines.join('');
+    lines = [];
+    length = 0;
+    output.write(batch);
+  };
+  setInterval(flush, FLUSH_INTERVAL_MS).unref();
+  process.once('exit', flush);
+  stdout = {
+    write(line: string) {
+      lines.push(line);
+      length += line.length;
+      if (length >= BATCH_LENGTH) flush();
+    },
+  };
+  return stdout;
 }
 
 /**
