@@ -1,10 +1,11 @@
+import { childMap } from '../lib/child-map.ts';
 import type { UsageRow } from './usage-row.ts';
 
 type Level<T> = Map<string | null, T>;
 
 /** Usage counted in memory between two writes to the store, one row per day, client and model. */
 export class UsageBuffer {
-  // Nested maps, one level per field: no key string is built and hashed per answer, as the metrics do (metric-series.ts).
+  // One level per field (childMap): no key string is built and hashed per answer.
   #index: Level<Level<Level<Level<UsageRow>>>> = new Map();
   #rows: UsageRow[] = [];
 
@@ -14,7 +15,7 @@ export class UsageBuffer {
 
   /** Adds a row's counts to the buffered row of the same day, client, provider and model. */
   add(row: UsageRow): void {
-    const models = level(level(level(this.#index, row.date), row.client), row.provider);
+    const models = childMap(childMap(childMap(this.#index, row.date), row.client), row.provider);
     const known = models.get(row.model);
     if (known === undefined) {
       const copy = { ...row };
@@ -34,13 +35,4 @@ export class UsageBuffer {
     this.#rows = [];
     return rows;
   }
-}
-
-function level<T>(parent: Level<Level<T>>, key: string | null): Level<T> {
-  let child = parent.get(key);
-  if (child === undefined) {
-    child = new Map();
-    parent.set(key, child);
-  }
-  return child;
 }

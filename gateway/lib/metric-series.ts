@@ -1,7 +1,10 @@
 import type { Metric } from 'prom-client';
+import { childMap } from './child-map.ts';
 
 /** A label's value; `undefined` leaves the label off the series. */
 export type LabelValue = string | number | undefined;
+
+type Level<T> = Map<LabelValue, T>;
 
 /** One label set's values, in the order of the metric's label names. */
 type LabelTuple = readonly [LabelValue?, LabelValue?, LabelValue?, LabelValue?, LabelValue?];
@@ -23,7 +26,7 @@ abstract class LabelledMetric<Series> {
   readonly help: string;
   readonly aggregator = 'sum';
   readonly #labelNames: readonly string[];
-  readonly #root = new Map<LabelValue, unknown>();
+  readonly #root: Level<Level<Level<Level<Level<Series>>>>> = new Map();
   #all: { labels: Record<string, string>; series: Series }[] = [];
 
   constructor(name: string, help: string, labelNames: readonly string[]) {
@@ -38,12 +41,11 @@ abstract class LabelledMetric<Series> {
 
   /** The series for these label values, created at its first use. */
   protected find(a?: LabelValue, b?: LabelValue, c?: LabelValue, d?: LabelValue, e?: LabelValue): Series {
-    const leaf = branch(branch(branch(branch(this.#root, a), b), c), d);
-    const series = leaf.get(e) as Series | undefined;
-    return series ?? this.#add(leaf, [a, b, c, d, e]);
+    const leaf = childMap(childMap(childMap(childMap(this.#root, a), b), c), d);
+    return leaf.get(e) ?? this.#add(leaf, [a, b, c, d, e]);
   }
 
-  #add(leaf: Map<LabelValue, unknown>, values: LabelTuple): Series {
+  #add(leaf: Level<Series>, values: LabelTuple): Series {
     const series = this.createSeries();
     const labels: Record<string, string> = {};
     this.#labelNames.forEach((name, index) => {
@@ -72,15 +74,6 @@ abstract class LabelledMetric<Series> {
   asPromMetric(): Metric {
     return this as unknown as Metric;
   }
-}
-
-function branch(level: Map<LabelValue, unknown>, key: LabelValue): Map<LabelValue, unknown> {
-  let next = level.get(key) as Map<LabelValue, unknown> | undefined;
-  if (next === undefined) {
-    next = new Map();
-    level.set(key, next);
-  }
-  return next;
 }
 
 interface CounterSeries {
