@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 const MAIN = join(import.meta.dirname, '../../gateway/main.ts');
 
@@ -12,13 +13,24 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
+/** Emits `output` whenever a collected stream writes, so waitFor looks again at once. */
+const output = new EventEmitter().setMaxListeners(0);
+
+/** Collects a child's stream into `lines`, for waitFor. */
+export function collect(stream: Readable | null, lines: string[]): void {
+  stream?.on('data', (data: Buffer) => {
+    lines.push(String(data));
+    output.emit('output');
+  });
+}
+
 /** Runs `node gateway/main.ts` (what `npm start` runs) with only the given environment. */
 export function spawnGateway(env: Record<string, string>): GatewayProcess {
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  child.stdout?.on('data', (data: Buffer) => stdout.push(String(data)));
-  child.stderr?.on('data', (data: Buffer) => stderr.push(String(data)));
+  collect(child.stdout, stdout);
+  collect(child.stderr, stderr);
   return {
     child,
     stdout,
@@ -33,14 +45,26 @@ export function spawnGateway(env: Record<string, string>): GatewayProcess {
   };
 }
 
-/** Waits until the collected output matches, polling; fails with the output so far. */
-export async function waitFor(lines: string[], pattern: RegExp): Promise<RegExpMatchArray> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    const match = lines.join('').match(pattern);
-    if (match !== null) return match;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`never saw ${pattern} in: ${lines.join('')}`);
+/** Resolves as soon as the collected output matches; fails with the output so far after `timeoutMs`. */
+export function waitFor(lines: string[], pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = lines.join('').match(pattern);
+      if (match === null) return;
+      stop();
+      resolve(match);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`never saw ${pattern} in: ${lines.join('')}`));
+    }, timeoutMs);
+    const stop = () => {
+      clearTimeout(timer);
+      output.off('output', check);
+    };
+    output.on('output', check);
+    check();
+  });
 }
 
 /** Starts a gateway process and resolves with its URL once it listens. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './gateway-process.ts';
+import { collect, waitFor } from './gateway-process.ts';
 
 const installed = () => spawnSync('redis-server', ['--version']).status === 0;
 
@@ -51,7 +51,7 @@ export class RedisServer {
       { stdio: 'pipe' },
     );
     const output: string[] = [];
-    child.stdout?.on('data', (data: Buffer) => output.push(String(data)));
+    collect(child.stdout, output);
     await waitFor(output, /Ready to accept connections/);
     return new RedisServer(`redis://127.0.0.1:${port}`, child, dir);
   }
