@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { B24Config } from './config.ts';
@@ -22,8 +23,12 @@ import { JobWorker } from './worker.ts';
 export interface B24AppOptions {
   config: B24Config;
   logger: Logger;
-  /** Where the gateway answers when B24_GATEWAY_URL is not set: this same process. */
-  localGatewayUrl: string;
+  /**
+   * Where the gateway answers when B24_GATEWAY_URL is not set: this same process. Asked when the
+   * app first calls the gateway, which is after the gateway listens (with PORT=0 its URL is known
+   * only then).
+   */
+  localGatewayUrl: () => string;
   /** A client key of the local gateway, when GATEWAY_API_KEYS is set. */
   localGatewayApiKey: string | undefined;
   /** First callback retry delay (tests shorten it). */
@@ -32,10 +37,14 @@ export interface B24AppOptions {
   metricsRegistry?: Registry;
 }
 
-export interface RunningB24App {
-  /** The app's routes, to mount on a Koa application. */
+export interface B24App {
+  /** The app's routes, to mount on a Koa application; they answer from the start. */
   middleware: Middleware;
   deps: B24Deps;
+  /** `starting` until start() has resumed the jobs, then `ready`. */
+  state(): 'starting' | 'ready';
+  /** Resumes the jobs a previous process accepted: call it once the gateway they ask answers. */
+  start(): Promise<void>;
   /** Stops the worker, aborting model calls (their jobs resume on the next start); routes keep answering. */
   stop(): Promise<void>;
   /** Stops the worker and closes the store. */
@@ -60,23 +69,30 @@ export function createB24Router(deps: B24Deps): Router {
 }
 
 /**
- * Starts the Bitrix24 app: opens its store, resumes the jobs a previous process accepted, and
- * returns its routes. It reaches the gateway only through the OpenAI SDK.
+ * Creates the Bitrix24 app: opens its store, loads the signing key and builds its routes, which
+ * answer at once. It reaches the gateway only through the OpenAI SDK; start() then resumes the
+ * unfinished jobs.
  */
-export async function startB24App(options: B24AppOptions): Promise<RunningB24App> {
+export async function createB24App(options: B24AppOptions): Promise<B24App> {
   const { config, logger } = options;
   const store = await openB24Store(config.store);
   const portals = new PortalStore(store);
   const jobs = new JobStore(portals);
   const countJob = createJobCounter(options.metricsRegistry);
-  const gateway = createGatewayClient(
-    config.gatewayUrl?.toString() ?? options.localGatewayUrl,
-    config.gatewayApiKey ?? options.localGatewayApiKey,
-  );
+  let client: OpenAI | undefined;
+  // Made on first use, which comes after the gateway listens (with PORT=0 its URL is known only
+  // then); the worker and the handlers get it through a getter.
+  const gateway = () =>
+    (client ??= createGatewayClient(
+      config.gatewayUrl?.toString() ?? options.localGatewayUrl(),
+      config.gatewayApiKey ?? options.localGatewayApiKey,
+    ));
   const worker = new JobWorker({
     jobs,
     portals,
-    gateway,
+    get gateway() {
+      return gateway();
+    },
     logger,
     concurrency: 4,
     retryBaseMs: options.retryBaseMs ?? 2_000,
@@ -89,7 +105,9 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
     jobs,
     worker,
     countJob,
-    gateway,
+    get gateway() {
+      return gateway();
+    },
     rateLimit: new PortalRateLimit(config.rateLimitPerMinute),
     signingKey: await loadSigningKey(store),
   };
@@ -99,14 +117,20 @@ export async function startB24App(options: B24AppOptions): Promise<RunningB24App
   if (config.oauth === undefined) {
     logger.warn('Bitrix24 app: B24_CLIENT_ID is not set, so installs are refused; webhook engines still work');
   }
-  await worker.resume();
   const router = createB24Router(deps);
   const routes = router.routes() as Middleware;
   const allowed = router.allowedMethods() as Middleware;
+  let state: 'starting' | 'ready' = 'starting';
   logger.info(`Bitrix24 app: enabled at ${config.publicUrl.toString().replace(/\/+$/, '')}/b24/`);
   return {
     middleware: (ctx, next) => routes(ctx, () => allowed(ctx, next)),
     deps,
+    state: () => state,
+    async start() {
+      await worker.resume();
+      state = 'ready';
+      logger.info('Bitrix24 app: ready');
+    },
     stop: () => worker.stop(),
     async close() {
       await worker.stop();

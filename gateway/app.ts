@@ -4,6 +4,7 @@ import type { ClientPolicy } from './clients/policy.ts';
 import type { Config } from './config.ts';
 import type { ShutdownState } from './http/drain.ts';
 import { createFastPath, type FastPath } from './http/fast-path.ts';
+import type { StartingPart } from './http/health.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
 import { requestId } from './http/middleware/request-id.ts';
@@ -28,13 +29,13 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
   shutdown?: ShutdownState;
-  /** Routes mounted once another part has started (the Bitrix24 app, after the gateway listens). */
-  extension?: AppExtension;
+  /** Another app served on the same server (the Bitrix24 app, composed by main.ts). */
+  mounted?: MountedApp;
 }
 
-/** A slot for routes that are known only after start-up; see main.ts. */
-export interface AppExtension {
-  middleware: Koa.Middleware | undefined;
+/** An app whose routes follow the gateway's, and whose start `/readyz` waits for. */
+export interface MountedApp extends StartingPart {
+  middleware: Koa.Middleware;
 }
 
 /** Koa, whose request listener lets the fast path answer the hot route first (http/fast-path.ts). */
@@ -64,10 +65,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   app.use(rejectUnrouted);
   app.use(router.routes());
   app.use(router.allowedMethods());
-  const extension = deps.extension;
-  if (extension !== undefined) {
-    app.use((ctx, next) => (extension.middleware === undefined ? next() : extension.middleware(ctx, next)));
-  }
+  if (deps.mounted !== undefined) app.use(deps.mounted.middleware);
   // Errors Koa itself sees after a response began (a socket error mid-body, say).
   app.on('error', (error: unknown) => deps.logger.warn({ err: error }, 'response error'));
   return app;

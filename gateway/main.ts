@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import type { DestinationStream } from 'pino';
-import type { RunningB24App } from '../b24-app/app.ts';
+import type { B24App } from '../b24-app/app.ts';
 import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
-import { type AppExtension, createApp } from './app.ts';
+import { createApp, type MountedApp } from './app.ts';
 import { createClientPolicy } from './clients/policy.ts';
 import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
@@ -85,7 +85,7 @@ export interface StartOptions {
   logDestination?: DestinationStream;
 }
 
-/** Starts the gateway from an environment; resolves once it listens. */
+/** Starts the gateway from an environment; resolves once it listens and the Bitrix24 app has started. */
 export async function startGateway(env: Env, options: StartOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(env);
   const b24Config = loadB24Config(env);
@@ -104,9 +104,32 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     throw error instanceof AliasError ? new ConfigError('GATEWAY_CONFIG', error.message) : error;
   }
   const policy = createClientPolicy({ config, store, logger });
-  const extension: AppExtension = { middleware: undefined };
+  // The Bitrix24 app asks this gateway through its URL, which with PORT=0 is known only once it listens.
+  let url: string | undefined;
+  const gatewayUrl = () => {
+    if (url === undefined) throw new Error('the gateway has no URL before it listens');
+    return url;
+  };
+  let b24: B24App | undefined;
+  if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
+  else {
+    // Loaded only when enabled: the app and its SDKs hold ~20 MB that an API-only gateway never uses.
+    // Created before the server listens, so its routes answer from the first connection on.
+    const { createB24App } = await import('../b24-app/app.ts');
+    b24 = await createB24App({
+      config: b24Config,
+      logger,
+      localGatewayUrl: gatewayUrl,
+      localGatewayApiKey: config.apiKeys[0]?.key,
+      metricsRegistry: metrics.registry,
+    });
+  }
+  const mounted: MountedApp | undefined =
+    b24 === undefined
+      ? undefined
+      : { name: 'b24', displayName: 'the Bitrix24 app', middleware: b24.middleware, state: b24.state };
   const shutdown: ShutdownState = { draining: false };
-  const app = createApp({ config, logger, store, registry, models, policy, metrics, extension, shutdown });
+  const app = createApp({ config, logger, store, registry, models, policy, metrics, mounted, shutdown });
   const server = createServer(app.callback());
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
@@ -115,24 +138,9 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  url = `http://${host}:${port}`;
   logger.info(`listening on ${url}`);
-  // The Bitrix24 app asks this gateway through its URL, so it starts once the gateway listens.
-  let b24: RunningB24App | undefined;
-  if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
-  else {
-    // Loaded only when enabled: the app and its SDKs hold ~20 MB that an API-only gateway never uses.
-    const { startB24App } = await import('../b24-app/app.ts');
-    b24 = await startB24App({
-      config: b24Config,
-      logger,
-      localGatewayUrl: url,
-      localGatewayApiKey: config.apiKeys[0]?.key,
-      metricsRegistry: metrics.registry,
-    });
-    extension.middleware = b24.middleware;
-  }
-  return {
+  const gateway: RunningGateway = {
     server,
     config,
     store,
@@ -151,6 +159,14 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       await store.disconnect();
     },
   };
+  // The jobs a previous process accepted resume once the gateway they call answers; `/readyz` waits for it.
+  try {
+    await b24?.start();
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+  return gateway;
 }
 
 async function main(): Promise<void> {

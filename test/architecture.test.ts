@@ -118,7 +118,7 @@ describe('architecture: import directions (style.md)', () => {
       ['gateway/config.ts', "import { createLogger } from './lib/logger.ts';"],
       ['gateway/http/router.ts', "const provider = await import('../providers/gigachat/index.ts');"],
       ['b24-app/worker.ts', "import { loadConfig } from '../gateway/config.ts';"],
-      ['gateway/app.ts', "import { startB24App } from '../b24-app/app.ts';"],
+      ['gateway/app.ts', "import { createB24App } from '../b24-app/app.ts';"],
       ['gateway/providers/gigachat/token.ts', "import { loadConfig } from '../../config.ts';"],
     ]);
     const found = violations(bad);
@@ -145,7 +145,7 @@ describe('architecture: import directions (style.md)', () => {
         'b24-app/worker.ts',
         "import type { OpenAIChatRequest } from '../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
       ],
-      ['gateway/main.ts', "import { startB24App } from '../b24-app/app.ts';"],
+      ['gateway/main.ts', "import { createB24App } from '../b24-app/app.ts';"],
     ]);
     expect(violations(good)).to.deep.equal([]);
   });

@@ -12,7 +12,7 @@ import { chatCompletions } from './chat-completions.ts';
 import { createDispatcher, type Dispatcher } from './dispatch.ts';
 import type { ShutdownState } from './drain.ts';
 import { embeddings } from './embeddings.ts';
-import { healthz, readyz } from './health.ts';
+import { healthz, readyz, type StartingPart } from './health.ts';
 import { metricsEndpoint } from './metrics.ts';
 import { authenticateAdmin } from './middleware/admin-auth.ts';
 import { authenticate } from './middleware/auth.ts';
@@ -32,6 +32,8 @@ export interface RouterDeps {
   metrics: GatewayMetrics;
   /** Set once a shutdown begins; `/readyz` then answers 503. */
   shutdown?: ShutdownState;
+  /** The app mounted beside the gateway, whose start `/readyz` waits for. */
+  mounted?: StartingPart;
 }
 
 /** The dispatcher of the model-bound routes (dispatch.ts), from the router's deps. */
@@ -52,7 +54,7 @@ export function createRouter(deps: RouterDeps): Router<GatewayState> {
   router.get('/v1/models', auth, listModels(deps));
   router.get('/v1/models/:model', auth, retrieveModel(deps));
   router.get('/healthz', healthz);
-  router.get('/readyz', readyz(store, registry, deps.shutdown));
+  router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));
   router.get('/metrics', metricsEndpoint(deps.metrics.registry));
   router.get('/admin/usage', authenticateAdmin(config.adminKey), adminUsage(deps.policy));
   // The older 1C + GigaChat tutorial's protocol (onec/README.md).

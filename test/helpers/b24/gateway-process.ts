@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -24,6 +24,8 @@ export class GatewayProcess {
   /** Every stdout/stderr line of every run, in order. */
   readonly lines: string[] = [];
   #partial = '';
+  /** Emits `output` on every new piece of output and when the process has ended. */
+  readonly #output = new EventEmitter();
 
   constructor(env: Record<string, string>) {
     this.env = env;
@@ -33,8 +35,15 @@ export class GatewayProcess {
     return `http://127.0.0.1:${this.env.PORT}`;
   }
 
-  /** Starts the process and waits for the Bitrix24 app to be up. */
+  /** Starts the process and waits until the Bitrix24 app has started (its jobs resumed). */
   async start(): Promise<void> {
+    const from = this.spawn();
+    const line = await this.waitForLog(/Bitrix24 app: ready|configuration error|Error/, 8000, from);
+    if (!line.includes('Bitrix24 app: ready')) throw new Error(`the gateway did not start:\n${this.log()}`);
+  }
+
+  /** Starts the process without waiting; returns the index of its first line in `lines`. */
+  spawn(): number {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: 'pipe',
@@ -46,11 +55,12 @@ export class GatewayProcess {
       const lines = text.split('\n');
       this.#partial = lines.pop() ?? '';
       this.lines.push(...lines);
+      this.#output.emit('output');
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    const line = await this.waitForLog(/Bitrix24 app: enabled|configuration error|Error/, 8000, from);
-    if (!line.includes('Bitrix24 app: enabled')) throw new Error(`the gateway did not start:\n${this.log()}`);
+    child.on('close', () => this.#output.emit('output'));
+    return from;
   }
 
   log(): string {
@@ -68,15 +78,29 @@ export class GatewayProcess {
     });
   }
 
-  async waitForLog(pattern: RegExp, timeoutMs = 8000, from = 0): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = [...this.lines.slice(from), this.#partial].find((line) => pattern.test(line));
-      if (found !== undefined) return found;
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`never saw ${pattern} in the gateway log:\n${this.log()}`);
+  /** Resolves with the first line from `from` on that matches, as soon as it is written. */
+  waitForLog(pattern: RegExp, timeoutMs = 8000, from = 0): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = [...this.lines.slice(from), this.#partial].find((line) => pattern.test(line));
+        const child = this.child;
+        const ended = child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+        if (found === undefined && !ended) return;
+        stop();
+        if (found !== undefined) resolve(found);
+        else reject(new Error(`never saw ${pattern} in the gateway log:\n${this.log()}`));
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`never saw ${pattern} in the gateway log within ${timeoutMs} ms:\n${this.log()}`));
+      }, timeoutMs);
+      const stop = () => {
+        clearTimeout(timer);
+        this.#output.off('output', check);
+      };
+      this.#output.on('output', check);
+      check();
+    });
   }
 
   /** SIGTERM, and wait for the exit. */
