@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { SecretBox } from '../gateway/lib/secrets/secret-box.ts';
 import type { B24Config } from './config.ts';
 import type { B24Deps } from './deps.ts';
 import { engineEndpoint } from './engine-endpoint.ts';
@@ -14,15 +15,18 @@ import { JobStore } from './jobs.ts';
 import { appPage } from './page/app-page.ts';
 import { serveAsset } from './page/assets.ts';
 import { pageSession, readState, reregister, tryPrompt } from './page/page-api.ts';
-import { loadSigningKey } from './portal-key.ts';
 import { PortalStore } from './portal-store.ts';
 import { PortalRateLimit } from './rate-limit.ts';
-import { openB24Store } from './store.ts';
+import { answerUnreadableSecrets } from './sealed-secret-answer.ts';
+import { loadSigningKey } from './signing-key.ts';
+import { compactSqliteStore, openB24Store } from './store.ts';
 import { JobWorker } from './worker.ts';
 
 export interface B24AppOptions {
   config: B24Config;
   logger: Logger;
+  /** Seals the portals' tokens and the stored signing key (GATEWAY_SECRET_KEY). */
+  secrets: SecretBox;
   /**
    * Where the gateway answers when B24_GATEWAY_URL is not set: this same process. Asked when the
    * app first calls the gateway, which is after the gateway listens (with PORT=0 its URL is known
@@ -43,7 +47,10 @@ export interface B24App {
   deps: B24Deps;
   /** `starting` until start() has resumed the jobs, then `ready`. */
   state(): 'starting' | 'ready';
-  /** Resumes the jobs a previous process accepted: call it once the gateway they ask answers. */
+  /**
+   * Seals stored secrets that need it (plaintext, or an older key), then resumes the jobs a previous
+   * process accepted: call it once the gateway they ask answers.
+   */
   start(): Promise<void>;
   /** Stops the worker, aborting model calls (their jobs resume on the next start); routes keep answering. */
   stop(): Promise<void>;
@@ -74,9 +81,9 @@ export function createB24Router(deps: B24Deps): Router {
  * unfinished jobs.
  */
 export async function createB24App(options: B24AppOptions): Promise<B24App> {
-  const { config, logger } = options;
+  const { config, logger, secrets } = options;
   const store = await openB24Store(config.store);
-  const portals = new PortalStore(store);
+  const portals = new PortalStore(store, secrets);
   const jobs = new JobStore(portals);
   const countJob = createJobCounter(options.metricsRegistry);
   let client: OpenAI | undefined;
@@ -109,7 +116,7 @@ export async function createB24App(options: B24AppOptions): Promise<B24App> {
       return gateway();
     },
     rateLimit: new PortalRateLimit(config.rateLimitPerMinute),
-    signingKey: await loadSigningKey(store),
+    signingKey: await loadSigningKey(store, secrets, config.signingKey),
   };
   if (config.publicUrl.protocol !== 'https:') {
     logger.warn('PUBLIC_URL is plain http: fine for local tests, but Bitrix24 needs https in production');
@@ -120,13 +127,23 @@ export async function createB24App(options: B24AppOptions): Promise<B24App> {
   const router = createB24Router(deps);
   const routes = router.routes() as Middleware;
   const allowed = router.allowedMethods() as Middleware;
+  const unreadable = answerUnreadableSecrets(logger);
   let state: 'starting' | 'ready' = 'starting';
   logger.info(`Bitrix24 app: enabled at ${config.publicUrl.toString().replace(/\/+$/, '')}/b24/`);
   return {
-    middleware: (ctx, next) => routes(ctx, () => allowed(ctx, next)),
+    middleware: (ctx, next) => unreadable(ctx, () => routes(ctx, () => allowed(ctx, next))),
     deps,
     state: () => state,
     async start() {
+      const resealed = await portals.resealAll((memberId, error) =>
+        logger.error({ memberId, problem: error.message }, 'Bitrix24: stored secrets cannot be opened'),
+      );
+      if (resealed > 0) {
+        logger.info({ portals: resealed }, `Bitrix24: sealed the portals' secrets with key ${secrets.keyIds[0]}`);
+        await compactSqliteStore(store).catch((error: unknown) =>
+          logger.warn({ err: error }, 'Bitrix24: could not compact the store file; replaced values stay in it a while'),
+        );
+      }
       await worker.resume();
       state = 'ready';
       logger.info('Bitrix24 app: ready');

@@ -1,9 +1,11 @@
 import { B24Hook, SdkError } from '@bitrix24/b24jssdk';
+import { SealedSecretError } from '../gateway/lib/secrets/secret-box.ts';
+import { loadSecretKeys, SecretKeyError } from '../gateway/lib/secrets/secret-keys.ts';
 import { B24ConfigError, type Env, loadB24Config } from './config.ts';
 import { createGatewayClient } from './gateway-client.ts';
-import { loadSigningKey } from './portal-key.ts';
 import { PortalStore } from './portal-store.ts';
 import { RestError } from './rest-client.ts';
+import { loadSigningKey } from './signing-key.ts';
 import { openB24Store } from './store.ts';
 import { hideKey, listWithWebhook, registerWithWebhook, unregisterWithWebhook } from './webhook.ts';
 
@@ -45,8 +47,15 @@ function localGatewayKey(env: Env): string | undefined {
   return first === undefined || first === '' ? undefined : first.slice(first.indexOf(':') + 1).trim();
 }
 
-/** Runs one command; returns the lines to print. The webhook URL (a secret) is never printed. */
-export async function runCli(args: readonly string[], env: Env): Promise<string[]> {
+/**
+ * Runs one command; returns the lines to print, and hands warnings to `warn`. The webhook URL (a
+ * secret) is never printed.
+ */
+export async function runCli(
+  args: readonly string[],
+  env: Env,
+  warn: (line: string) => void = () => {},
+): Promise<string[]> {
   const command = parseArguments(args, env);
   let hook: B24Hook;
   try {
@@ -65,16 +74,22 @@ export async function runCli(args: readonly string[], env: Env): Promise<string[
   }
   const config = loadB24Config(env);
   if (config === undefined) throw new CliError('PUBLIC_URL is not set: engine URLs are built from it');
+  // The server's keys, loaded as the server loads them: the CLI reads and writes the same records.
+  const secrets = loadSecretKeys(env.GATEWAY_SECRET_KEY, config.store);
+  for (const notice of secrets.notices) if (notice.level === 'warn') warn(notice.message);
   const store = await openB24Store(config.store);
   try {
-    const portals = new PortalStore(store);
+    const portals = new PortalStore(store, secrets.box);
     if (command.action === 'unregister') {
       const removed = await unregisterWithWebhook({ portals }, hook);
       return [removed.length === 0 ? 'no engines of ours to remove' : `removed: ${removed.join(', ')}`];
     }
     const gatewayUrl = config.gatewayUrl?.toString() ?? `http://127.0.0.1:${env.PORT ?? '8080'}`;
     const gateway = createGatewayClient(gatewayUrl, config.gatewayApiKey ?? localGatewayKey(env));
-    const sync = await registerWithWebhook({ config, portals, signingKey: await loadSigningKey(store), gateway }, hook);
+    const sync = await registerWithWebhook(
+      { config, portals, signingKey: await loadSigningKey(store, secrets.box, config.signingKey), gateway },
+      hook,
+    );
     return [
       ...sync.engines.map((engine) => `${engine.code}\t${engine.name}`),
       `registered: ${sync.registered.length}, unchanged: ${sync.kept.length}, removed: ${sync.unregistered.length}`,
@@ -86,7 +101,8 @@ export async function runCli(args: readonly string[], env: Env): Promise<string[
 
 /** One line for any failure; never a stack trace, never the webhook URL. */
 function describeFailure(error: unknown): string {
-  if (error instanceof CliError || error instanceof B24ConfigError) return error.message;
+  const ours = [CliError, B24ConfigError, SecretKeyError, SealedSecretError];
+  if (ours.some((kind) => error instanceof kind)) return (error as Error).message;
   if (error instanceof RestError) return `Bitrix24 refused ${error.method}: ${error.code}`;
   if (error instanceof SdkError) return `Bitrix24: ${error.code}`;
   return (error as Error).message ?? String(error);
@@ -94,7 +110,8 @@ function describeFailure(error: unknown): string {
 
 async function main(): Promise<void> {
   try {
-    for (const line of await runCli(process.argv.slice(2), process.env)) process.stdout.write(`${line}\n`);
+    const warn = (line: string) => process.stderr.write(`b24: warning: ${line}\n`);
+    for (const line of await runCli(process.argv.slice(2), process.env, warn)) process.stdout.write(`${line}\n`);
   } catch (error) {
     process.stderr.write(`b24: ${describeFailure(error)}\n`);
     process.exitCode = error instanceof CliError ? error.exitCode : 1;

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { decodeKey } from '../gateway/lib/secrets/secret-keys.ts';
 import { engineCodeFor } from './engine-code.ts';
 
 /*
@@ -29,6 +30,8 @@ export interface B24Config {
   rateLimitPerMinute: number;
   /** STORE_URL, shared with the gateway and the CLI. */
   store: B24StoreTarget;
+  /** B24_SIGNING_KEY: the key of engine URLs and page sessions; undefined keeps a random one in the store. */
+  signingKey: Buffer | undefined;
 }
 
 /** A SQLite file (one instance) or Redis (several instances), as STORE_URL names it. */
@@ -63,6 +66,7 @@ export function loadB24Config(env: Env, cwd: string = process.cwd()): B24Config 
     gatewayApiKey: read(env, 'B24_GATEWAY_API_KEY'),
     rateLimitPerMinute: readInteger(env, 'B24_RATE_LIMIT', 60, 1, 100_000),
     store: readStore(env, cwd),
+    signingKey: readSigningKey(env),
   };
   return publicUrl === undefined ? undefined : { publicUrl, ...settings };
 }
@@ -147,6 +151,16 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
     throw new B24ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function readSigningKey(env: Env): Buffer | undefined {
+  const raw = read(env, 'B24_SIGNING_KEY');
+  if (raw === undefined) return undefined;
+  const key = decodeKey(raw);
+  if (key === undefined) {
+    throw new B24ConfigError('B24_SIGNING_KEY', 'expected 32 random bytes as base64 (openssl rand -base64 32) or hex');
+  }
+  return key;
 }
 
 /** The same STORE_URL rules as the gateway's config: the app, the gateway and the CLI share the store. */

@@ -1,3 +1,4 @@
+import { SealedSecretError, SecretBox } from '../gateway/lib/secrets/secret-box.ts';
 import { type B24Store, keysWithPrefix } from './store.ts';
 
 /** The OAuth token set of a portal, as the OAuth server last issued it. */
@@ -39,6 +40,16 @@ export interface PortalRecord {
   updatedAt: number;
 }
 
+/**
+ * A record as the store keeps it: `tokens` (as JSON) and `applicationToken` sealed (secret-box.ts).
+ * Records an older version wrote hold them in plaintext; they are read as they are and sealed at
+ * their next write.
+ */
+interface StoredPortalRecord extends Omit<PortalRecord, 'tokens' | 'applicationToken'> {
+  tokens: string | PortalTokens | undefined;
+  applicationToken: string | undefined;
+}
+
 /** Tokens counted per engine. */
 export interface EngineUsage {
   requests: number;
@@ -50,26 +61,76 @@ export interface EngineUsage {
 
 export type PortalUsage = Record<string, EngineUsage>;
 
-const portalKey = (memberId: string) => `portal:${memberId}`;
+const PORTAL_PREFIX = 'portal:';
+const portalKey = (memberId: string) => `${PORTAL_PREFIX}${memberId}`;
 const usageKey = (memberId: string) => `usage:${memberId}`;
 /** Jobs live under `job:<memberId>:` so uninstalling finds them. */
 export const jobKeyPrefix = (memberId: string) => `job:${memberId}:`;
 
-/** Per-portal data in the keyv store; read-modify-writes of one portal run one after another. */
+/**
+ * Per-portal data in the keyv store; read-modify-writes of one portal run one after another. A
+ * record whose secrets do not open (sealed with a key that is not configured) is a
+ * SealedSecretError, never a record without them: a save would otherwise erase them.
+ */
 export class PortalStore {
   readonly store: B24Store;
+  readonly #secrets: SecretBox;
   readonly #locks = new Map<string, Promise<unknown>>();
 
-  constructor(store: B24Store) {
+  constructor(store: B24Store, secrets: SecretBox) {
     this.store = store;
+    this.#secrets = secrets;
   }
 
   async get(memberId: string): Promise<PortalRecord | undefined> {
-    return (await this.store.get<PortalRecord>(portalKey(memberId))) ?? undefined;
+    const key = portalKey(memberId);
+    const stored = await this.store.get<StoredPortalRecord>(key);
+    if (stored == null) return undefined;
+    const { tokens, applicationToken } = stored;
+    return {
+      ...stored,
+      tokens:
+        typeof tokens === 'string' ? (JSON.parse(this.#secrets.open(tokens, `${key} tokens`)) as PortalTokens) : tokens,
+      applicationToken: SecretBox.isSealed(applicationToken)
+        ? this.#secrets.open(applicationToken, `${key} applicationToken`)
+        : applicationToken,
+    };
   }
 
   async save(record: PortalRecord): Promise<void> {
-    await this.store.set(portalKey(record.memberId), { ...record, updatedAt: Date.now() });
+    const key = portalKey(record.memberId);
+    const { tokens, applicationToken } = record;
+    const stored: StoredPortalRecord = {
+      ...record,
+      tokens: tokens === undefined ? undefined : this.#secrets.seal(JSON.stringify(tokens), `${key} tokens`),
+      applicationToken:
+        applicationToken === undefined ? undefined : this.#secrets.seal(applicationToken, `${key} applicationToken`),
+      updatedAt: Date.now(),
+    };
+    await this.store.set(key, stored);
+  }
+
+  /**
+   * Seals again, with the current key, every record whose secrets are in plaintext (written by an
+   * older version) or sealed with an older key, so that key can be dropped (README, "Secrets at
+   * rest"). A record that does not open is reported and left as it is. Returns how many were sealed.
+   */
+  async resealAll(report: (memberId: string, error: SealedSecretError) => void): Promise<number> {
+    let resealed = 0;
+    for (const key of await keysWithPrefix(this.store, PORTAL_PREFIX)) {
+      const stored = await this.store.get<StoredPortalRecord>(key);
+      const values = [stored?.tokens, stored?.applicationToken].filter((value) => value !== undefined);
+      if (values.every((value) => this.#secrets.isSealedWithCurrentKey(value))) continue;
+      const memberId = key.slice(PORTAL_PREFIX.length);
+      try {
+        await this.update(memberId, (record) => record);
+        resealed += 1;
+      } catch (error) {
+        if (!(error instanceof SealedSecretError)) throw error;
+        report(memberId, error);
+      }
+    }
+    return resealed;
   }
 
   /** Changes one portal's record under its lock; returns the new record (undefined if there is none). */

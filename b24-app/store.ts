@@ -32,6 +32,17 @@ export async function openB24Store(target: B24StoreTarget): Promise<B24Store> {
 }
 
 /**
+ * Rewrites a SQLite store's file (VACUUM, then a truncating checkpoint of the write-ahead log), so
+ * values replaced a moment ago (secrets in plaintext from an older version, or sealed with a
+ * retired key) do not linger in its free pages or its log. Redis keeps no such copies in memory.
+ */
+export async function compactSqliteStore(store: B24Store): Promise<void> {
+  if (!(store.store instanceof KeyvSqlite)) return;
+  await store.store.query('VACUUM');
+  await store.store.query('PRAGMA wal_checkpoint(TRUNCATE)');
+}
+
+/**
  * The keys that start with `prefix`. Collected first and returned as a list, so a caller can
  * delete while it walks them (the SQLite iterator pages by offset).
  */

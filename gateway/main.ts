@@ -10,6 +10,8 @@ import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
+import { SealedSecretError } from './lib/secrets/secret-box.ts';
+import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -89,7 +91,10 @@ export interface StartOptions {
 export async function startGateway(env: Env, options: StartOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(env);
   const b24Config = loadB24Config(env);
+  // Before the store opens: a Redis store without GATEWAY_SECRET_KEY stops here.
+  const secrets = loadSecretKeys(env.GATEWAY_SECRET_KEY, config.store);
   const logger = createLogger(config.logLevel, options.logDestination);
+  for (const notice of secrets.notices) logger[notice.level](notice.message);
   if (config.apiKeys.length === 0) {
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
@@ -119,6 +124,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     b24 = await createB24App({
       config: b24Config,
       logger,
+      secrets: secrets.box,
       localGatewayUrl: gatewayUrl,
       localGatewayApiKey: config.apiKeys[0]?.key,
       metricsRegistry: metrics.registry,
@@ -175,10 +181,11 @@ async function main(): Promise<void> {
     gateway = await startGateway(process.env);
   } catch (error) {
     // One line naming the variable; no stack trace for a configuration mistake.
-    const configuration = error instanceof ConfigError || error instanceof B24ConfigError;
+    const configuration =
+      error instanceof ConfigError || error instanceof B24ConfigError || error instanceof SecretKeyError;
     const message = configuration
       ? `configuration error: ${error.message}`
-      : error instanceof StoreUnavailableError
+      : error instanceof StoreUnavailableError || error instanceof SealedSecretError
         ? error.message
         : String(error);
     process.stderr.write(`gateway: ${message}\n`);

@@ -5,6 +5,9 @@ import { expect } from 'chai';
 
 // The import directions of style.md: providers never import the HTTP layer, Koa or each other;
 // gateway/openai and config.ts (with config-file.ts) import nothing internal; b24-app reaches the gateway only over HTTP.
+// The one shared code is gateway/lib/secrets (the key that seals secrets at rest, which the gateway,
+// the Bitrix24 app and its CLI must load alike): it imports only Node's built-ins, so it brings no
+// gateway code along into b24-app.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -76,9 +79,13 @@ function violations(files: ReadonlyMap<string, string>): string[] {
       if (file.startsWith('gateway/') && file !== 'gateway/main.ts' && internal && target.startsWith('b24-app/')) {
         say('only gateway/main.ts composes the Bitrix24 app');
       }
+      if (file.startsWith('gateway/lib/secrets/')) {
+        if (internal ? !target.startsWith('gateway/lib/secrets/') : !edge.specifier.startsWith('node:'))
+          say("gateway/lib/secrets imports only Node's built-ins and itself");
+      }
       if (file.startsWith('b24-app/') && internal && target.startsWith('gateway/')) {
-        if (!(edge.typeOnly && target === 'gateway/openai/types.ts'))
-          say('b24-app may only import types from gateway/openai/types.ts');
+        if (!(edge.typeOnly && target === 'gateway/openai/types.ts') && !target.startsWith('gateway/lib/secrets/'))
+          say('b24-app may only import types from gateway/openai/types.ts, and gateway/lib/secrets');
       }
     }
   }
@@ -120,6 +127,9 @@ describe('architecture: import directions (style.md)', () => {
       ['b24-app/worker.ts', "import { loadConfig } from '../gateway/config.ts';"],
       ['gateway/app.ts', "import { createB24App } from '../b24-app/app.ts';"],
       ['gateway/providers/gigachat/token.ts', "import { loadConfig } from '../../config.ts';"],
+      ['b24-app/portal-store.ts', "import { openStore } from '../gateway/lib/store.ts';"],
+      ['gateway/lib/secrets/secret-box.ts', "import { createLogger } from '../logger.ts';"],
+      ['gateway/lib/secrets/key-file.ts', "import Keyv from 'keyv';"],
     ]);
     const found = violations(bad);
     expect(found).to.have.length(bad.size);
@@ -146,6 +156,11 @@ describe('architecture: import directions (style.md)', () => {
         "import type { OpenAIChatRequest } from '../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
       ],
       ['gateway/main.ts', "import { createB24App } from '../b24-app/app.ts';"],
+      [
+        'b24-app/portal-store.ts',
+        "import { SecretBox } from '../gateway/lib/secrets/secret-box.ts';\nimport { readFileSync } from 'node:fs';",
+      ],
+      ['gateway/lib/secrets/secret-keys.ts', "import { SecretBox } from './secret-box.ts';"],
     ]);
     expect(violations(good)).to.deep.equal([]);
   });

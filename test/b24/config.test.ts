@@ -27,6 +27,14 @@ describe('Bitrix24 app configuration (b24-app/config.ts)', () => {
     expect(config?.engineModels).to.equal(undefined);
     expect(config?.rateLimitPerMinute).to.equal(60);
     expect(config?.store).to.deep.equal({ kind: 'sqlite', path: '/srv/app/data/gateway.sqlite' });
+    expect(config?.signingKey).to.equal(undefined);
+  });
+
+  it('reads B24_SIGNING_KEY as 32 bytes, base64 or hex', () => {
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    for (const written of [key.toString('base64'), key.toString('base64url'), key.toString('hex')]) {
+      expect(loadB24Config({ ...base, B24_SIGNING_KEY: written })?.signingKey, written).to.deep.equal(key);
+    }
   });
 
   it('reads the app keys, models, OAuth URL, gateway and limits', () => {
@@ -72,6 +80,8 @@ describe('Bitrix24 app configuration (b24-app/config.ts)', () => {
       [{ ...base, B24_GATEWAY_URL: 'nowhere' }, 'B24_GATEWAY_URL'],
       [{ ...base, B24_RATE_LIMIT: '0' }, 'B24_RATE_LIMIT'],
       [{ ...base, STORE_URL: 'postgres://db' }, 'STORE_URL'],
+      [{ ...base, B24_SIGNING_KEY: 'not-a-real-secret' }, 'B24_SIGNING_KEY'],
+      [{ ...base, B24_SIGNING_KEY: Buffer.from('not-a-real-secret').toString('base64') }, 'B24_SIGNING_KEY'],
     ];
     for (const [env, variable] of cases) {
       const error = problem(env);

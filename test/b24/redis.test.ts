@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { freePort, GatewayProcess } from '../helpers/b24/gateway-process.ts';
@@ -14,7 +15,8 @@ describe('Bitrix24 app on a Redis store (STORE_URL=redis://, several instances)'
 
   before(async () => {
     redis = await RedisServer.start();
-    harness = await B24Harness.start({ STORE_URL: redis.url });
+    // A Redis store requires GATEWAY_SECRET_KEY; the second instance gets the same environment.
+    harness = await B24Harness.start({ STORE_URL: redis.url, GATEWAY_SECRET_KEY: randomBytes(32).toString('base64') });
   });
   after(async () => {
     await second?.stop();
@@ -33,6 +35,9 @@ describe('Bitrix24 app on a Redis store (STORE_URL=redis://, several instances)'
       `portal:${portal.memberId}`,
       `usage:${portal.memberId}`,
     ]);
+    const stored = await harness.rawStored<Record<string, unknown>>(`portal:${portal.memberId}`);
+    expect(stored?.tokens).to.match(/^sealed:1:/);
+    expect(stored?.applicationToken).to.match(/^sealed:1:/);
   });
 
   it('a second instance starting meanwhile does not run a job the first one is working on', async () => {

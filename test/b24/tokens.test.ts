@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PortalRecord } from '../../b24-app/portal-store.ts';
+import type { PortalRecord, PortalTokens } from '../../b24-app/portal-store.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
 import { frameInstallRequest, installEvent, postForm } from '../helpers/b24/wire.ts';
 
@@ -38,9 +38,9 @@ describe('Bitrix24 app: portal tokens', function () {
     await harness.gateway.waitForLog(/portal tokens refreshed and saved/);
 
     // 2. The stored expiry has passed: the SDK refreshes before calling, with the rotated token.
-    await harness.withStore(async (store) => {
-      const record = (await store.get<PortalRecord>(`portal:${portal.memberId}`)) as PortalRecord;
-      await store.set(`portal:${portal.memberId}`, { ...record, tokens: { ...record.tokens, expires: 1 } });
+    await harness.withPortals(async (portals) => {
+      const record = (await portals.get(portal.memberId)) as PortalRecord;
+      await portals.save({ ...record, tokens: { ...(record.tokens as PortalTokens), expires: 1 } });
     });
     const third = await harness.pageApi(session, 'engines');
     expect(third.status, await third.clone().text()).to.equal(200);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
   let redis: RedisServer;
   let gigachat: GigaChatMock;
   const gateways: GatewayProcess[] = [];
+  // A Redis store requires the key that seals secrets at rest, the same in every instance.
+  const GATEWAY_SECRET_KEY = randomBytes(32).toString('base64');
 
   before(async () => {
     redis = await RedisServer.start();
@@ -29,7 +32,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
 
   it('share one GigaChat token: exactly one OAuth call between two cold processes under concurrent load', async () => {
     gigachat.oauthDelayMs = 200; // both processes ask while the first OAuth call is still out
-    const env = { ...gigachat.env(), STORE_URL: redis.url, LOG_LEVEL: 'info' };
+    const env = { ...gigachat.env(), STORE_URL: redis.url, GATEWAY_SECRET_KEY, LOG_LEVEL: 'info' };
     const [first, second] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
     gateways.push(first, second);
     const ask = (url: string) =>
@@ -54,6 +57,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
       const env = {
         ...gigachat.env(),
         STORE_URL: redis.url,
+        GATEWAY_SECRET_KEY,
         GATEWAY_CONFIG: join(dir, 'gateway.json'),
         GATEWAY_ADMIN_KEY: adminKey,
       };
@@ -103,7 +107,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
 
   it('stops start-up with one line naming STORE_URL when Redis cannot be reached', async () => {
     const { spawnGateway, waitFor } = await import('../helpers/gateway-process.ts');
-    const gateway = spawnGateway({ PORT: '0', STORE_URL: 'redis://127.0.0.1:1' });
+    const gateway = spawnGateway({ PORT: '0', STORE_URL: 'redis://127.0.0.1:1', GATEWAY_SECRET_KEY });
     gateways.push(gateway);
     const [line] = await waitFor(gateway.stderr, /gateway: .*\n/);
     expect(line).to.match(/STORE_URL/);

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
+import { PortalStore } from '../../../b24-app/portal-store.ts';
+import type { SecretBox } from '../../../gateway/lib/secrets/secret-box.ts';
+import { loadSecretKeys } from '../../../gateway/lib/secrets/secret-keys.ts';
 import { tempDir } from '../gateway.ts';
 import { GigaChatMock } from '../gigachat-mock.ts';
 import { createTestCa, type TestCa } from '../test-ca.ts';
@@ -103,8 +106,30 @@ export class B24Harness {
     }
   }
 
-  /** One stored value. */
+  /** The server's secret box: GATEWAY_SECRET_KEY, or the key file it generated beside the SQLite store. */
+  secrets(): SecretBox {
+    const url = this.gateway.env.STORE_URL as string;
+    const location = url.startsWith('redis://')
+      ? { kind: 'redis' as const }
+      : { kind: 'sqlite' as const, path: this.storePath };
+    return loadSecretKeys(this.gateway.env.GATEWAY_SECRET_KEY, location).box;
+  }
+
+  /** The app's portal records, read and written as the app does (their secrets sealed in the store). */
+  withPortals<T>(use: (portals: PortalStore) => Promise<T>): Promise<T> {
+    return this.withStore((store) => use(new PortalStore(store, this.secrets())));
+  }
+
+  /** One stored value; a portal record (`portal:<member_id>`) as the app reads it, its secrets opened. */
   stored<T>(key: string): Promise<T | undefined> {
+    if (key.startsWith('portal:')) {
+      return this.withPortals(async (portals) => (await portals.get(key.slice('portal:'.length))) as T | undefined);
+    }
+    return this.rawStored<T>(key);
+  }
+
+  /** One value exactly as the store holds it. */
+  rawStored<T>(key: string): Promise<T | undefined> {
     return this.withStore(async (store) => (await store.get<T>(key)) ?? undefined);
   }
 
