@@ -109,12 +109,16 @@ describe('Bitrix24 app: secrets at rest', function () {
       await harness.gateway.stop();
       harness.gateway.env.GATEWAY_SECRET_KEY = other;
       try {
-        harness.gateway.spawn();
+        const from = harness.gateway.spawn();
         const child = harness.gateway.child as NonNullable<typeof harness.gateway.child>;
         const stderr: string[] = [];
         child.stderr?.on('data', (data: Buffer) => stderr.push(String(data)));
-        const [code] = await once(child, 'exit');
-        expect(code).to.equal(1);
+        const exited = once(child, 'exit').then(([code]) => code as number | null);
+        const started = harness.gateway.waitForLog(/Bitrix24 app: ready/, 30_000, from).then(
+          () => 'started',
+          () => exited,
+        );
+        expect(await Promise.race([exited, started])).to.equal(1);
         const output = stderr.join('');
         expect(output.trim().split('\n')).to.have.length(1);
         expect(output).to.contain(
@@ -123,6 +127,7 @@ describe('Bitrix24 app: secrets at rest', function () {
         expect(output).not.to.contain(other);
       } finally {
         delete harness.gateway.env.GATEWAY_SECRET_KEY;
+        await harness.gateway.stop(); // if it started after all
         await harness.gateway.start();
       }
     });

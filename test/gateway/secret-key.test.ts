@@ -1,18 +1,35 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { KeyFile } from '../../gateway/lib/secrets/key-file.ts';
 import { keyIdOf } from '../../gateway/lib/secrets/secret-box.ts';
 import { tempDir } from '../helpers/gateway.ts';
-import { type GatewayProcess, spawnGateway, startGatewayProcess } from '../helpers/gateway-process.ts';
+import {
+  collect,
+  type GatewayProcess,
+  spawnGateway,
+  startGatewayProcess,
+  waitFor,
+} from '../helpers/gateway-process.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 
-/** Runs the gateway until it exits by itself; resolves with its exit code and what it wrote to stderr. */
+/**
+ * Runs the gateway until it exits by itself, or stops it once it listens after all; resolves with
+ * its exit code (null when it started) and what it wrote to stderr.
+ */
 async function failedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const gateway = spawnGateway({ PORT: '0', ...env });
-  const [code] = await once(gateway.child, 'exit');
-  return { code: code as number | null, stderr: gateway.stderr.join('') };
+  const exited = once(gateway.child, 'exit').then(([code]) => code as number | null);
+  const listening = waitFor(gateway.stdout, /listening on/).then(
+    () => null,
+    () => exited,
+  );
+  const code = await Promise.race([exited, listening]);
+  if (code === null) await gateway.stop();
+  return { code, stderr: gateway.stderr.join('') };
 }
 
 const stdoutOf = (gateway: GatewayProcess) => gateway.stdout.join('');
@@ -60,6 +77,29 @@ describe('GATEWAY_SECRET_KEY: the key that seals secrets at rest (gateway/main.t
     const keyId = keyIdOf(Buffer.from(readFileSync(`${store}.secret-key`, 'utf8').trim(), 'base64'));
     for (const gateway of pair) expect(stdoutOf(gateway)).to.match(new RegExp(`\\(${keyId}\\)|key ${keyId} from`));
     expect(pair.filter((gateway) => stdoutOf(gateway).includes('GATEWAY_SECRET_KEY is not set'))).to.have.length(1);
+  });
+
+  it('the key file is made once when processes race for it: all of them read the one key', async () => {
+    const path = join(dir, 'race', 'gateway.sqlite.secret-key');
+    const module = join(import.meta.dirname, '../../gateway/lib/secrets/key-file.ts');
+    const script = `import { readOrCreateKeyFile } from ${JSON.stringify(module)};
+      process.stdout.write('ready\\n');
+      process.stdin.once('data', () => process.stdout.write(JSON.stringify(readOrCreateKeyFile(${JSON.stringify(path)}))));`;
+    // Eight processes wait at a barrier, so their checks and creations overlap.
+    const racers = Array.from({ length: 8 }, () => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
+      const output: string[] = [];
+      collect(child.stdout, output);
+      return { child, output };
+    });
+    await Promise.all(racers.map(({ output }) => waitFor(output, /ready\n/)));
+    for (const { child } of racers) child.stdin.write('go\n');
+    const files = await Promise.all(
+      racers.map(async ({ output }) => JSON.parse((await waitFor(output, /\{.*\}/))[0]) as KeyFile),
+    );
+    expect(new Set(files.map((file) => file.text)).size).to.equal(1);
+    expect(files[0]?.text).to.equal(readFileSync(path, 'utf8').trim());
+    expect(files.filter((file) => file.created)).to.have.length(1);
   });
 
   it('with a key, seals with the first of the list and names only key ids', async () => {
