@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { loadConfig } from '../../gateway/config.ts';
@@ -305,8 +306,11 @@ describe('logs of the Bitrix24 app (issue 7, point 5)', function () {
     const portalKeyMac = decodeURIComponent(new URL(engineUrl).pathname.split('/')[3] ?? '')
       .split('.')
       .pop();
+    const sealedSigningKey = (await harness.rawStored<string>('signing-key')) as string;
     const secrets = [
       portalKeyMac,
+      readFileSync(`${harness.storePath}.secret-key`, 'utf8').trim(), // the key of secrets at rest
+      harness.secrets().open(sealedSigningKey, 'b24 signing-key'),
       TEST_CLIENT_SECRET,
       TEST_CREDENTIALS,
       ...portal.accessTokens.keys(),
