@@ -108,6 +108,19 @@ export class B24Harness {
     return this.withStore(async (store) => (await store.get<T>(key)) ?? undefined);
   }
 
+  /**
+   * One stored value exactly as the store holds it (the serialised string): two reads are equal only
+   * if nothing wrote the key in between. Reads the SQLite adapter under keyv's `b24:` prefix.
+   */
+  storedRaw(key: string): Promise<unknown> {
+    return this.withStore(async (store) => (store.store as { get(key: string): Promise<unknown> }).get(`b24:${key}`));
+  }
+
+  /** The app's signing key, where the app keeps it (portal-key.ts), to build old-formula engine URLs. */
+  async signingKey(): Promise<Buffer> {
+    return Buffer.from((await this.stored<string>('signing-key')) as string, 'base64');
+  }
+
   /** Every key in the app's namespace. */
   storedKeys(): Promise<string[]> {
     return this.withStore(async (store) => {
@@ -125,8 +138,9 @@ export class B24Harness {
     portal: FakePortal,
     userId = 1,
     lang = 'en',
+    options: { clientId?: string } = {},
   ): Promise<{ status: number; html: string; session: string | undefined; headers: Headers }> {
-    const tokens = this.oauth.issue(portal, userId);
+    const tokens = this.oauth.issue(portal, userId, 3600, options.clientId);
     const query = new URLSearchParams({ DOMAIN: portal.domain, PROTOCOL: '1', LANG: lang, APP_SID: 'testappsid' });
     const body = new URLSearchParams({
       AUTH_ID: tokens.access_token,
