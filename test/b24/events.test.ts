@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import type { PortalRecord } from '../../b24-app/portal-store.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
-import { postForm, uninstallEvent, updateEvent } from '../helpers/b24/wire.ts';
-
-const EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
+import { APP_EVENTS, postForm, uninstallEvent, updateEvent } from '../helpers/b24/wire.ts';
 
 describe('Bitrix24 app: app updates and event bindings (issue 16, point 2)', function () {
   this.timeout(30_000);
@@ -32,7 +30,7 @@ describe('Bitrix24 app: app updates and event bindings (issue 16, point 2)', fun
       result: true,
       engines: ['gigagate_GigaChat-2-Max', 'gigagate_GigaChat-2'],
     });
-    expect(portal.events.map((event) => event.event)).to.deep.equal(EVENTS);
+    expect(portal.events.map((event) => event.event)).to.deep.equal(APP_EVENTS);
     const record = await harness.stored<PortalRecord>(`portal:${portal.memberId}`);
     expect(record?.applicationToken).to.equal(portal.applicationToken).and.not.equal(oldToken);
     expect(harness.engineUrl(portal)).to.equal(url); // an update keeps the engine URLs
@@ -47,7 +45,7 @@ describe('Bitrix24 app: app updates and event bindings (issue 16, point 2)', fun
     portal.admins.add(9);
     const page = await harness.openAppPage(portal, 9);
     expect(page.status).to.equal(200);
-    expect(portal.events.map((event) => event.event).sort()).to.deep.equal([...EVENTS].sort());
+    expect(portal.events.map((event) => event.event).sort()).to.deep.equal([...APP_EVENTS].sort());
     const binds = portal.calls('event.bind').slice(-1);
     expect(binds.map((call) => [call.params.event, call.userId])).to.deep.equal([['ONAPPUPDATE', 9]]);
     expect(portal.calls('event.get').at(-1)?.userId).to.equal(9);

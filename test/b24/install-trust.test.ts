@@ -99,16 +99,7 @@ describe('Bitrix24 app: only an administrator installs (issue 16, point 1)', fun
   it('a token refresh in the middle of a failing re-install writes nothing into the stored record', async () => {
     const portal = await harness.installedPortal();
     // A webhook registered an engine with one of our codes: the re-install fails at its registration.
-    portal.engines.push({
-      id: 77,
-      app_code: null,
-      name: 'GigaChat-2 registered by a webhook',
-      code: 'gigagate_GigaChat-2',
-      category: 'text',
-      completions_url: 'https://example.invalid/old',
-      settings: {},
-      date_create: 0,
-    });
+    portal.addWebhookEngine('gigagate_GigaChat-2');
     const before = await harness.storedRaw(`portal:${portal.memberId}`);
     portal.expireTokenOn.add('ai.engine.list');
     const refreshes = harness.oauth.refreshes.length;

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import type { PortalEngine } from '../helpers/b24/fake-portal.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
-import { frameInstallRequest, installEvent, postForm, updateEvent } from '../helpers/b24/wire.ts';
-
-const EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
+import { APP_EVENTS, frameInstallRequest, installEvent, postForm, updateEvent } from '../helpers/b24/wire.ts';
 
 describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)', function () {
   this.timeout(30_000);
@@ -45,7 +43,7 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
       });
     }
     expect(portal.events).to.deep.equal(
-      EVENTS.map((event) => ({ event, handler: `${harness.gateway.url}/b24/events` })),
+      APP_EVENTS.map((event) => ({ event, handler: `${harness.gateway.url}/b24/events` })),
     );
     // The first calls: who is this (user.admin), which app is this (app.info) — before anything changes.
     expect(
@@ -70,7 +68,7 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
       engines: ['gigagate_GigaChat-2-Max', 'gigagate_GigaChat-2'],
     });
     expect(portal.engines).to.have.length(2);
-    expect(portal.events.map((event) => event.event)).to.deep.equal(EVENTS);
+    expect(portal.events.map((event) => event.event)).to.deep.equal(APP_EVENTS);
   });
 
   it('installing again registers the engines at new URLs (a new secret); the old URLs stop answering', async () => {
@@ -150,16 +148,7 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
 
   it('names the engine when its code belongs to another application (a webhook registration), and saves nothing', async () => {
     const portal = await harness.newPortal();
-    portal.engines.push({
-      id: 50,
-      app_code: null,
-      name: 'GigaChat-2 registered by a webhook',
-      code: 'gigagate_GigaChat-2',
-      category: 'text',
-      completions_url: 'https://example.invalid/old',
-      settings: {},
-      date_create: 0,
-    });
+    portal.addWebhookEngine('gigagate_GigaChat-2');
     const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1), { lang: 'en' });
     const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
     expect(response.status).to.equal(502);

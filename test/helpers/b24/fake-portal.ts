@@ -102,6 +102,20 @@ export class FakePortal {
     return `${this.origin}/rest/${userId}/${secret}/`;
   }
 
+  /** An engine with `code` that an incoming webhook registered (no app_code), as `ai.engine.list` shows it. */
+  addWebhookEngine(code: string): void {
+    this.engines.push({
+      id: this.#nextEngineId++,
+      app_code: null,
+      name: `${code} registered by a webhook`,
+      code,
+      category: 'text',
+      completions_url: 'https://example.invalid/old',
+      settings: {},
+      date_create: 0,
+    });
+  }
+
   /** The `app.info` CODE of an app (a local app's is its client_id). */
   codeOf(clientId: string): string {
     return this.appCodes.get(clientId) ?? clientId;

@@ -6,6 +6,9 @@ import type { FakePortal } from './fake-portal.ts';
  * where each comes from). Tokens are the fake server's throwaway values.
  */
 
+/** The events the app binds on every portal, in the order it binds them. */
+export const APP_EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
+
 /** The frame install page POST: query DOMAIN/PROTOCOL/LANG/APP_SID, form AUTH_ID, REFRESH_ID… (bitrix24.md §3.2). */
 export function frameInstallRequest(
   portal: FakePortal,
