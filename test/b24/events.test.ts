@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { PortalRecord } from '../../b24-app/portal-store.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
 import { APP_EVENTS, postForm, uninstallEvent, updateEvent } from '../helpers/b24/wire.ts';
 
@@ -31,12 +30,16 @@ describe('Bitrix24 app: app updates and event bindings (issue 16, point 2)', fun
       engines: ['gigagate_GigaChat-2-Max', 'gigagate_GigaChat-2'],
     });
     expect(portal.events.map((event) => event.event)).to.deep.equal(APP_EVENTS);
-    const record = await harness.stored<PortalRecord>(`portal:${portal.memberId}`);
-    expect(record?.applicationToken).to.equal(portal.applicationToken).and.not.equal(oldToken);
     expect(harness.engineUrl(portal)).to.equal(url); // an update keeps the engine URLs
-    // The old token no longer opens the uninstall.
+    // The old token no longer opens the uninstall; the new one does (and the OAuth server then says
+    // the app is installed, so nothing is deleted).
     const stale = await postForm(`${harness.gateway.url}/b24/events`, uninstallEvent(portal, oldToken));
     expect(stale.status).to.equal(403);
+    const current = await postForm(
+      `${harness.gateway.url}/b24/events`,
+      uninstallEvent(portal, portal.applicationToken),
+    );
+    expect(current.status).to.equal(200);
   });
 
   it('an administrator opening the app binds missing handlers again, with their own frame token', async () => {
