@@ -14,12 +14,13 @@ import { createJobCounter } from './job-metrics.ts';
 import { JobStore } from './jobs.ts';
 import { appPage } from './page/app-page.ts';
 import { serveAsset } from './page/assets.ts';
-import { pageSession, readState, reregister, tryPrompt } from './page/page-api.ts';
+import { pageSession, readState, reregister, rotateEngineUrls, tryPrompt } from './page/page-api.ts';
 import { PortalStore } from './portal-store.ts';
 import { PortalRateLimit } from './rate-limit.ts';
 import { answerUnreadableSecrets } from './sealed-secret-answer.ts';
 import { loadSigningKey } from './signing-key.ts';
 import { compactSqliteStore, openB24Store } from './store.ts';
+import { sweepPendingUninstalls } from './uninstall.ts';
 import { JobWorker } from './worker.ts';
 
 export interface B24AppOptions {
@@ -67,6 +68,7 @@ export function createB24Router(deps: B24Deps): Router {
   router.post('/b24/app', appPage(deps));
   router.get('/b24/app/api/state', session, readState(deps));
   router.post('/b24/app/api/engines', session, reregister(deps));
+  router.post('/b24/app/api/rotate', session, rotateEngineUrls(deps));
   router.post('/b24/app/api/try', session, tryPrompt(deps));
   router.post('/b24/events', eventsEndpoint(deps));
   router.get('/b24/engine/:key/:code', engineEndpoint(deps));
@@ -104,6 +106,7 @@ export async function createB24App(options: B24AppOptions): Promise<B24App> {
     concurrency: 4,
     retryBaseMs: options.retryBaseMs ?? 2_000,
     countJob,
+    sweepPortals: () => sweepPendingUninstalls(deps),
   });
   const deps: B24Deps = {
     config,

@@ -18,18 +18,39 @@ export type CallbackOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'retry'; reason: string };
 
+/** Bitrix24's callback controller actions (`QueueJob::getCallbackUrl()`, bitrix24.md §2.2). */
+export const CALLBACK_ACTIONS = {
+  success: 'ai.controller.integration.thirdparty.callbackSuccess',
+  error: 'ai.controller.integration.thirdparty.callbackError',
+} as const;
+
+const CALLBACK_PATH = '/bitrix/services/main/ajax.php';
+
 /**
- * True when a callback URL may be called: https, and exactly the portal's host and port as stored
- * at install. Anything else would let whoever can reach the engine URL make us POST anywhere.
+ * True when a callback URL is Bitrix24's own callback on the portal: https, exactly the portal's
+ * host and port as stored at install, no user info, the `ajax.php` controller path, one `action`
+ * (success or error, as asked) and a queue `hash`. Anything else would let whoever can reach the
+ * engine URL make us POST a model's answer to another host, or to another REST method of the portal.
  */
-export function isPortalCallbackUrl(value: string, portalDomain: string): boolean {
+export function isPortalCallbackUrl(value: string, portalDomain: string, kind: keyof typeof CALLBACK_ACTIONS): boolean {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return false;
   }
-  return url.protocol === 'https:' && url.username === '' && url.password === '' && url.host === portalDomain;
+  const actions = url.searchParams.getAll('action');
+  return (
+    url.protocol === 'https:' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.host === portalDomain &&
+    url.pathname === CALLBACK_PATH &&
+    url.hash === '' &&
+    actions.length === 1 &&
+    actions[0] === CALLBACK_ACTIONS[kind] &&
+    url.searchParams.getAll('hash').length === 1
+  );
 }
 
 /**

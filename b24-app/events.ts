@@ -4,12 +4,15 @@ import { answerBitrixError } from './http-answers.ts';
 import { apiOnlyInstall } from './install-endpoint.ts';
 import { safeEqual } from './portal-key.ts';
 import { BodyError, type Form, field, parseForm, readText } from './request-body.ts';
+import { confirmUninstall } from './uninstall.ts';
 
 const MAX_EVENT_BODY_BYTES = 256 * 1024;
 
 /**
- * `POST /b24/events`: ONAPPINSTALL and ONAPPUNINSTALL, form-encoded with bracket nesting
- * (bitrix24.md §3.3). The uninstall is trusted only with the portal's `application_token`.
+ * `POST /b24/events`: ONAPPINSTALL, ONAPPUPDATE and ONAPPUNINSTALL, form-encoded with bracket
+ * nesting (bitrix24.md §3.3). An install or update is trusted only for an administrator's tokens
+ * (install.ts), an uninstall only with the portal's `application_token` and the OAuth server's
+ * word (uninstall.ts). Any other event is answered 200 and ignored: Bitrix24 does not retry.
  */
 export function eventsEndpoint(deps: B24Deps) {
   return async function handleEvent(ctx: Context): Promise<void> {
@@ -22,13 +25,13 @@ export function eventsEndpoint(deps: B24Deps) {
     }
     const event = field(form, 'event')?.toUpperCase();
     if (event === 'ONAPPUNINSTALL') return uninstall(deps, ctx, form);
-    if (event === 'ONAPPINSTALL') return apiOnlyInstall(deps, ctx, form);
-    answerBitrixError(
-      ctx,
-      400,
-      'UNKNOWN_EVENT',
-      `event: expected ONAPPINSTALL or ONAPPUNINSTALL, got "${event ?? ''}"`,
+    if (event === 'ONAPPINSTALL') return apiOnlyInstall(deps, ctx, form, true);
+    if (event === 'ONAPPUPDATE') return apiOnlyInstall(deps, ctx, form, false);
+    deps.logger.info(
+      { event: (event ?? '').slice(0, 64), memberId: field(form, 'auth', 'member_id')?.slice(0, 64) },
+      'Bitrix24: event ignored (not one the app handles)',
     );
+    ctx.body = { result: true };
   };
 }
 
@@ -47,8 +50,8 @@ async function uninstall(deps: B24Deps, ctx: Context, form: Form): Promise<void>
     deps.logger.warn({ memberId }, 'Bitrix24: ONAPPUNINSTALL with a wrong application_token; nothing deleted');
     return answerBitrixError(ctx, 403, 'INVALID_APPLICATION_TOKEN', 'application_token does not match.');
   }
-  const deleted = await deps.portals.deleteAll(memberId);
-  deps.rateLimit.forget(memberId);
-  deps.logger.info({ memberId, keys: deleted }, 'Bitrix24: app uninstalled, portal data deleted');
+  // Answered 200 whatever the OAuth server says: Bitrix24 does not repeat events, and a forged
+  // uninstall learns nothing from the answer.
+  await confirmUninstall(deps, memberId);
   ctx.body = { result: true };
 }

@@ -25,12 +25,3 @@ export function answerOpenAIError(
   ctx.status = status;
   ctx.body = { error: { message, type, param, code } };
 }
-
-/**
- * Replaces the portal key in the request path once the route has read it: the gateway's access
- * log prints `ctx.path`, and the key is a secret.
- */
-export function hidePortalKey(ctx: Context, portalKey: string): void {
-  const dot = portalKey.lastIndexOf('.');
-  ctx.path = ctx.path.replace(portalKey, `${dot > 0 ? portalKey.slice(0, dot) : ''}.[redacted]`);
-}

@@ -22,16 +22,17 @@ export function installEndpoint(deps: B24Deps) {
       if (!(error instanceof BodyError)) throw error;
       return answerBitrixError(ctx, error.status, 'INVALID_REQUEST', error.message);
     }
-    if (typeof form.auth === 'object' && !Array.isArray(form.auth)) return apiOnlyInstall(deps, ctx, form);
+    if (typeof form.auth === 'object' && !Array.isArray(form.auth)) return apiOnlyInstall(deps, ctx, form, true);
     return frameInstall(deps, ctx, form);
   };
 }
 
 /**
  * An install that carries its tokens as form-encoded `auth[…]`: the API-only install and the
- * ONAPPINSTALL event have the same shape and are answered alike.
+ * ONAPPINSTALL and ONAPPUPDATE events have the same shape and are answered alike. An update
+ * (`newEngineUrls` false) keeps the engine URLs.
  */
-export async function apiOnlyInstall(deps: B24Deps, ctx: Context, form: Form): Promise<void> {
+export async function apiOnlyInstall(deps: B24Deps, ctx: Context, form: Form, newEngineUrls: boolean): Promise<void> {
   const memberId = field(form, 'auth', 'member_id');
   const refreshToken = field(form, 'auth', 'refresh_token');
   if (memberId === undefined || refreshToken === undefined) {
@@ -44,6 +45,8 @@ export async function apiOnlyInstall(deps: B24Deps, ctx: Context, form: Form): P
       refreshToken,
       serverEndpoint: field(form, 'auth', 'server_endpoint'),
       applicationToken: field(form, 'auth', 'application_token'),
+      via: 'event',
+      newEngineUrls,
     });
     ctx.body = { result: true, engines: sync.engines.map((engine) => engine.code) };
   } catch (error) {
@@ -75,6 +78,8 @@ async function frameInstall(deps: B24Deps, ctx: Context, form: Form): Promise<vo
       refreshToken,
       serverEndpoint: field(form, 'SERVER_ENDPOINT'),
       applicationToken: field(form, 'APPLICATION_TOKEN'),
+      via: 'frame',
+      newEngineUrls: true,
     });
     setPageHeaders(ctx, `https://${portal.domain}`);
     ctx.body = renderInstallPage({ language, ok: true, engines: sync.engines });

@@ -1,3 +1,4 @@
+import { NotAdministratorError } from './app-identity.ts';
 import type { B24Deps } from './deps.ts';
 import { OAuthError } from './oauth.ts';
 import { RestError } from './rest-client.ts';
@@ -12,7 +13,13 @@ export interface InstallFailure {
 /** Classifies and logs an install or re-register failure. */
 export function installFailure(deps: B24Deps, memberId: string, error: unknown): InstallFailure {
   let failure: InstallFailure;
-  if (error instanceof OAuthError) {
+  if (error instanceof NotAdministratorError) {
+    failure = {
+      status: 403,
+      code: 'ACCESS_DENIED',
+      message: 'Only a portal administrator can install or update the app; nothing was changed.',
+    };
+  } else if (error instanceof OAuthError) {
     failure = {
       status: ['unreachable', 'bad_answer', 'not_configured'].includes(error.code) ? 502 : 403,
       code: 'OAUTH_FAILED',

@@ -38,6 +38,24 @@ export interface PortalRecord {
   engines: EngineRecord[];
   installedAt: number;
   updatedAt: number;
+  /**
+   * Our app's CODE as `app.info` reported it at a verified install: the client_id of a local app,
+   * the Market code (`vendor.app`) of an app-directory app. Page sessions need a token with it.
+   */
+  appCode?: string;
+  /** Mixed into the engine URL secret; new on every install and rotation (portal-key.ts). Absent: the old formula. */
+  keyNonce?: string;
+  /** An ONAPPUNINSTALL that could not be confirmed yet (uninstall.ts); nothing was deleted. */
+  uninstallPending?: UninstallPending;
+}
+
+/** Why an uninstall waits, since when, and when the OAuth server was last asked. */
+export interface UninstallPending {
+  /** Unix ms of the ONAPPUNINSTALL. */
+  since: number;
+  /** The OAuth server's inconclusive answer: `invalid_grant`, `unreachable`… */
+  reason: string;
+  checkedAt: number;
 }
 
 /**
@@ -64,6 +82,8 @@ export type PortalUsage = Record<string, EngineUsage>;
 const PORTAL_PREFIX = 'portal:';
 const portalKey = (memberId: string) => `${PORTAL_PREFIX}${memberId}`;
 const usageKey = (memberId: string) => `usage:${memberId}`;
+/** The engine URL nonce of an install in progress (install-key.ts). */
+export const installKey = (memberId: string) => `install:${memberId}`;
 /** Jobs live under `job:<memberId>:` so uninstalling finds them. */
 export const jobKeyPrefix = (memberId: string) => `job:${memberId}:`;
 
@@ -133,6 +153,16 @@ export class PortalStore {
     return resealed;
   }
 
+  /** The portals with a pending uninstall (uninstall.ts), read without opening any record's secrets. */
+  async pendingUninstalls(): Promise<Array<{ memberId: string; pending: UninstallPending }>> {
+    const found: Array<{ memberId: string; pending: UninstallPending }> = [];
+    for (const key of await keysWithPrefix(this.store, PORTAL_PREFIX)) {
+      const pending = (await this.store.get<StoredPortalRecord>(key))?.uninstallPending;
+      if (pending !== undefined) found.push({ memberId: key.slice(PORTAL_PREFIX.length), pending });
+    }
+    return found;
+  }
+
   /** Changes one portal's record under its lock; returns the new record (undefined if there is none). */
   update(
     memberId: string,
@@ -180,6 +210,7 @@ export class PortalStore {
       const keys = [
         portalKey(memberId),
         usageKey(memberId),
+        installKey(memberId),
         ...(await keysWithPrefix(this.store, jobKeyPrefix(memberId))),
       ];
       let deleted = 0;

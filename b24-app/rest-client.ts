@@ -2,7 +2,7 @@ import { AjaxError, B24OAuth, type TypeB24 } from '@bitrix24/b24jssdk';
 import type { Logger } from 'pino';
 import type { B24Config } from './config.ts';
 import { type OAuthTokenAnswer, refreshTokens, tokensFromAnswer } from './oauth.ts';
-import type { PortalRecord, PortalStore } from './portal-store.ts';
+import type { PortalRecord, PortalStore, PortalTokens } from './portal-store.ts';
 
 /** A REST call failed; `code` is Bitrix24's error code (`ACCESS_DENIED`, `ENGINE_REGISTER_ERROR_CODE_UNIQUE`…). */
 export class RestError extends Error {
@@ -38,19 +38,12 @@ export async function callRest<T>(b24: TypeB24, method: string, params: Record<s
 // b24jssdk builds `<clientEndpoint>/<method>`; Bitrix24 reports client_endpoint with a trailing slash.
 const restBase = (clientEndpoint: string) => clientEndpoint.replace(/\/+$/, '');
 
-/**
- * A B24OAuth client acting for a portal with its stored tokens. On expiry or `expired_token` the
- * SDK refreshes through our custom refresh (at the trusted OAuth server, one refresh per portal at
- * a time) and hands the rotated tokens to its refresh callback, which persists them.
- */
-export function portalClient(config: B24Config, portals: PortalStore, portal: PortalRecord, logger: Logger): B24OAuth {
-  const tokens = portal.tokens;
-  if (config.oauth === undefined || tokens === undefined) {
-    throw new RestError('oauth', 'NOT_INSTALLED', 'the portal has no OAuth tokens (webhook portals use the CLI)', 0);
-  }
-  const b24 = new B24OAuth(
+/** A B24OAuth client for a portal and a token set; callers set how it refreshes. */
+function oauthClient(config: B24Config, portal: PortalRecord, tokens: PortalTokens, maxRetries?: number): B24OAuth {
+  if (config.oauth === undefined) throw new RestError('oauth', 'NOT_CONFIGURED', 'B24_CLIENT_ID is not set', 0);
+  return new B24OAuth(
     {
-      applicationToken: portal.applicationToken ?? '',
+      applicationToken: '',
       userId: tokens.userId,
       memberId: portal.memberId,
       accessToken: tokens.accessToken,
@@ -64,12 +57,32 @@ export function portalClient(config: B24Config, portals: PortalStore, portal: Po
       status: tokens.status as 'F',
     },
     config.oauth,
+    maxRetries === undefined ? undefined : { restrictionParams: { maxRetries } },
   );
+}
+
+/** The SDK's shape of a refreshed token set. */
+const sdkAnswer = (answer: OAuthTokenAnswer) => ({
+  ...answer,
+  expires: String(answer.expires),
+  expires_in: String(answer.expires_in),
+});
+
+/**
+ * A B24OAuth client acting for a portal with its stored tokens. On expiry or `expired_token` the
+ * SDK refreshes through our custom refresh (at the trusted OAuth server, one refresh per portal at
+ * a time) and hands the rotated tokens to its refresh callback, which persists them.
+ */
+export function portalClient(config: B24Config, portals: PortalStore, portal: PortalRecord, logger: Logger): B24OAuth {
+  const tokens = portal.tokens;
+  if (tokens === undefined) {
+    throw new RestError('oauth', 'NOT_INSTALLED', 'the portal has no OAuth tokens (webhook portals use the CLI)', 0);
+  }
+  const b24 = oauthClient(config, portal, tokens);
   let currentAccessToken = tokens.accessToken;
-  b24.setCustomRefreshAuth(async () => {
-    const answer = await refreshPortal(config, portals, portal.memberId, currentAccessToken);
-    return { ...answer, expires: String(answer.expires), expires_in: String(answer.expires_in) };
-  });
+  b24.setCustomRefreshAuth(async () =>
+    sdkAnswer(await refreshPortal(config, portals, portal.memberId, currentAccessToken)),
+  );
   b24.setCallbackRefreshAuth(async ({ b24OAuthParams }) => {
     currentAccessToken = b24OAuthParams.accessToken;
     await portals.update(portal.memberId, (record) => ({
@@ -87,6 +100,47 @@ export function portalClient(config: B24Config, portals: PortalStore, portal: Po
     logger.info({ memberId: portal.memberId }, 'Bitrix24: portal tokens refreshed and saved');
   });
   return b24;
+}
+
+/**
+ * A client acting with a token set that lives only in `portal.tokens`, for an install not saved
+ * yet: a refresh goes to the trusted OAuth server and replaces the in-memory set, never a stored
+ * record, so an install that fails later has written nothing.
+ */
+export function installerClient(config: B24Config, portal: PortalRecord & { tokens: PortalTokens }): B24OAuth {
+  const b24 = oauthClient(config, portal, portal.tokens);
+  b24.setCustomRefreshAuth(async () => {
+    const answer = await refreshTokens(config, portal.tokens.refreshToken, portal.serverEndpoint);
+    assertSamePortal(answer, portal);
+    portal.tokens = tokensFromAnswer(answer);
+    return sdkAnswer({
+      ...answer,
+      client_endpoint: restBase(answer.client_endpoint),
+      server_endpoint: portal.serverEndpoint,
+    });
+  });
+  return b24;
+}
+
+/**
+ * A client acting with a portal user's own frame token (the page's AUTH_ID), at the endpoint
+ * stored at install. The token is theirs to refresh (the frame does it): never refreshed here.
+ */
+export function viewerClient(config: B24Config, portal: PortalRecord, accessToken: string): B24OAuth {
+  const expires = Math.floor(Date.now() / 1000) + 300;
+  const tokens = { accessToken, refreshToken: '', expires, expiresIn: 300, scope: '', userId: 0, status: 'F' };
+  const b24 = oauthClient(config, portal, tokens, 1);
+  b24.setCustomRefreshAuth(async () => {
+    throw new RestError('oauth', 'expired_token', 'the page token expired', 401);
+  });
+  return b24;
+}
+
+/** Refuses an OAuth answer for another portal than the record's (member_id and host). */
+export function assertSamePortal(answer: OAuthTokenAnswer, portal: PortalRecord): void {
+  if (answer.member_id !== portal.memberId || new URL(answer.client_endpoint).host !== portal.domain) {
+    throw new RestError('oauth', 'PORTAL_MISMATCH', 'the OAuth server answered for another portal', 0);
+  }
 }
 
 /**
@@ -111,10 +165,9 @@ async function refreshPortal(
       return answerFromStored(portal);
     }
     const answer = await refreshTokens(config, tokens.refreshToken, portal.serverEndpoint);
-    if (answer.member_id !== memberId || new URL(answer.client_endpoint).host !== portal.domain) {
-      throw new RestError('oauth', 'PORTAL_MISMATCH', 'the OAuth server answered for another portal', 0);
-    }
-    await portals.save({ ...portal, tokens: tokensFromAnswer(answer) });
+    assertSamePortal(answer, portal);
+    // The OAuth server took our refresh token: the app is installed, whatever an uninstall event claimed.
+    await portals.save({ ...portal, tokens: tokensFromAnswer(answer), uninstallPending: undefined });
     return { ...answer, client_endpoint: restBase(answer.client_endpoint), server_endpoint: portal.serverEndpoint };
   });
 }

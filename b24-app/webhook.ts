@@ -5,7 +5,7 @@ import type { B24Config } from './config.ts';
 import { publicUrl } from './deps.ts';
 import { engineSpec, type ListedEngine, type SyncResult, syncEngines, unregisterAll } from './engines.ts';
 import { engineModels } from './gateway-client.ts';
-import { portalKeyFor } from './portal-key.ts';
+import { newKeyNonce, portalKeyFor } from './portal-key.ts';
 import type { PortalRecord, PortalStore } from './portal-store.ts';
 import { callRest } from './rest-client.ts';
 
@@ -30,12 +30,19 @@ export function webhookPortalId(origin: string): string {
   return `hook_${createHash('sha256').update(new URL(origin).host).digest('hex').slice(0, 32)}`;
 }
 
-/** Stores the portal (so the server answers the registration ping), then registers its engines. */
+/**
+ * Checks the webhook, stores the portal (so the server answers the registration ping), then
+ * registers its engines. The check is `ai.engine.list`, which needs the `ai_admin` scope the
+ * engines need (`profile` needs none): a revoked webhook, or one without the scope, stores nothing.
+ */
 export async function registerWithWebhook(deps: WebhookDeps, hook: B24Hook): Promise<SyncResult> {
+  await callRest(hook, 'ai.engine.list', {});
   const origin = hook.getTargetOrigin();
   const memberId = webhookPortalId(origin);
   const now = Date.now();
   const existing = await deps.portals.get(memberId);
+  // Registering again keeps the engine URLs; a portal from before per-portal nonces gets one now.
+  const keyNonce = existing?.keyNonce ?? newKeyNonce();
   const portal: PortalRecord = {
     memberId,
     kind: 'webhook',
@@ -47,12 +54,11 @@ export async function registerWithWebhook(deps: WebhookDeps, hook: B24Hook): Pro
     engines: existing?.engines ?? [],
     installedAt: existing?.installedAt ?? now,
     updatedAt: now,
+    keyNonce,
   };
   await deps.portals.save(portal);
-  // Fails early, with the portal's own error, when the webhook lacks ai_admin or is revoked.
-  await callRest(hook, 'profile');
   const models = await engineModels(deps.config.engineModels, deps.gateway);
-  const base = publicUrl(deps.config, `engine/${portalKeyFor(deps.signingKey, memberId)}`);
+  const base = publicUrl(deps.config, `engine/${portalKeyFor(deps.signingKey, memberId, keyNonce)}`);
   const sync = await syncEngines(
     hook,
     'webhook',

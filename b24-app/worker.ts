@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** First callback retry delay; doubles per attempt up to 5 minutes. */
   retryBaseMs: number;
   countJob: CountJob;
+  /** Portal housekeeping run with each sweep of the store (uninstall.ts's pending uninstalls). */
+  sweepPortals?: () => Promise<void>;
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -55,10 +57,12 @@ export class JobWorker {
   async resume(): Promise<number> {
     const count = await this.#adoptPending();
     if (count > 0) this.#options.logger.info({ jobs: count }, 'Bitrix24: resuming unfinished jobs');
+    await this.#sweepPortals();
     this.#sweep = setInterval(() => {
       this.#adoptPending().catch((error: unknown) =>
         this.#options.logger.warn({ err: error }, 'Bitrix24: could not check the store for unfinished jobs'),
       );
+      void this.#sweepPortals();
     }, SWEEP_MS);
     this.#sweep.unref();
     return count;
@@ -69,6 +73,14 @@ export class JobWorker {
     const jobs = (await this.#options.jobs.pending()).filter((job) => !this.#known.has(keyOf(job)));
     for (const job of jobs) this.#schedule(job);
     return jobs.length;
+  }
+
+  async #sweepPortals(): Promise<void> {
+    try {
+      await this.#options.sweepPortals?.();
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'Bitrix24: the sweep of the portals failed');
+    }
   }
 
   /** Starts a job that was just stored. */
@@ -201,7 +213,7 @@ export class JobWorker {
       await jobs.remove(job);
       return false;
     }
-    if (url === undefined || !isPortalCallbackUrl(url, portal.domain)) {
+    if (url === undefined || !isPortalCallbackUrl(url, portal.domain, job.state === 'answered' ? 'success' : 'error')) {
       await this.#finish(job, 'callback URL refused');
       return false;
     }

@@ -1,8 +1,11 @@
 import type { Context } from 'koa';
 import type { B24Deps } from '../deps.ts';
+import { bindMissingEvents } from '../install.ts';
 import { normaliseHost } from '../oauth.ts';
+import type { PortalRecord } from '../portal-store.ts';
 import { BodyError, type Form, field, parseForm, readText } from '../request-body.ts';
-import { confirmUser } from './confirm-user.ts';
+import { dropPendingUninstall } from '../uninstall.ts';
+import { confirmUser, type PortalUser } from './confirm-user.ts';
 import { pageLanguage, texts } from './i18n.ts';
 import { renderAppPage, renderNoticePage, setPageHeaders } from './render.ts';
 import { createPageSession } from './session.ts';
@@ -27,6 +30,7 @@ export function claimedOrigin(domain: string | undefined): string | undefined {
 /**
  * `GET`/`POST /b24/app`, the handler path: Bitrix24 opens it in a frame with a POST. The viewer's
  * AUTH_ID is confirmed with the portal, then the page gets a signed session for its own calls.
+ * An administrator's visit also binds the app's events again where Bitrix24 dropped them.
  */
 export function appPage(deps: B24Deps) {
   return async function showAppPage(ctx: Context): Promise<void> {
@@ -66,6 +70,7 @@ export function appPage(deps: B24Deps) {
       ctx.body = renderNoticePage(language, t.title, t.sessionFailed);
       return;
     }
+    await afterConfirmedVisit(deps, portal, user, accessToken);
     ctx.body = renderAppPage({
       language,
       session: createPageSession(deps.signingKey, { memberId, userId: user.id, isAdmin: user.isAdmin }),
@@ -74,4 +79,33 @@ export function appPage(deps: B24Deps) {
       usage: await deps.portals.usage(memberId),
     });
   };
+}
+
+/**
+ * What a confirmed visit tells: the app is installed (a removed app's tokens are revoked), and a
+ * record from before app codes were kept learns ours. An administrator's own token then binds the
+ * events an app update dropped; a failure there does not keep the page from opening.
+ */
+async function afterConfirmedVisit(
+  deps: B24Deps,
+  portal: PortalRecord,
+  user: PortalUser,
+  accessToken: string,
+): Promise<void> {
+  await dropPendingUninstall(deps, portal, 'app page opened');
+  if (portal.appCode === undefined) {
+    await deps.portals.update(portal.memberId, (record) => ({ ...record, appCode: user.appCode }));
+  }
+  if (!user.isAdmin) return;
+  try {
+    const bound = await bindMissingEvents(deps, portal, accessToken);
+    if (bound.length > 0) {
+      deps.logger.info({ memberId: portal.memberId, events: bound }, 'Bitrix24: missing event handlers bound again');
+    }
+  } catch (error) {
+    deps.logger.warn(
+      { memberId: portal.memberId, problem: (error as Error).message },
+      'Bitrix24: could not check the event handlers',
+    );
+  }
 }

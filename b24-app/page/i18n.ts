@@ -26,6 +26,10 @@ const EN = {
   reregister: 'Register the engines again',
   reregisterHint: 'Brings the engines in line with the gateway settings. Needs a portal administrator.',
   adminOnly: 'Only a portal administrator can register engines.',
+  rotate: 'New engine addresses',
+  rotateHint:
+    'Registers the engines again at new secret addresses; the old ones stop working. Use it if an engine address may have leaked.',
+  rotated: 'Done. The old engine addresses no longer work.',
   done: 'Done.',
   tryTitle: 'Try a prompt',
   prompt: 'Prompt',
@@ -59,6 +63,10 @@ const RU: PageTexts = {
   reregister: 'Зарегистрировать модели заново',
   reregisterHint: 'Приводит модели на портале в соответствие с настройками шлюза. Нужны права администратора.',
   adminOnly: 'Регистрировать модели может только администратор портала.',
+  rotate: 'Новые адреса моделей',
+  rotateHint:
+    'Регистрирует модели заново по новым секретным адресам, старые перестают работать. Нажмите, если адрес модели мог попасть к посторонним.',
+  rotated: 'Готово. Старые адреса моделей больше не работают.',
   done: 'Готово.',
   tryTitle: 'Проверить запрос',
   prompt: 'Запрос',

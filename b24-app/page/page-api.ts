@@ -51,7 +51,19 @@ export function readState(deps: B24Deps) {
 
 /** `POST /b24/app/api/engines`: registers the engines again (administrators only). */
 export function reregister(deps: B24Deps) {
-  return async function reregisterEngines(ctx: Context): Promise<void> {
+  return engineAction(deps, false);
+}
+
+/**
+ * `POST /b24/app/api/rotate`: new engine URLs (administrators only). The engines are registered
+ * again at URLs with a new secret and the old URLs stop answering, for when one may have leaked.
+ */
+export function rotateEngineUrls(deps: B24Deps) {
+  return engineAction(deps, true);
+}
+
+function engineAction(deps: B24Deps, newEngineUrls: boolean) {
+  return async function changeEngines(ctx: Context): Promise<void> {
     const { session, portal } = pageState(ctx);
     ctx.req.resume();
     if (!session.isAdmin) {
@@ -59,12 +71,12 @@ export function reregister(deps: B24Deps) {
         ctx,
         403,
         'permission_error',
-        'Only a portal administrator can register engines.',
+        'Only a portal administrator can register engines or change their URLs.',
         'not_admin',
       );
     }
     try {
-      const { portal: updated, sync } = await registerEngines(deps, portal);
+      const { portal: updated, sync } = await registerEngines(deps, portal, { newEngineUrls });
       ctx.body = { engines: updated.engines, usage: await deps.portals.usage(portal.memberId), sync };
     } catch (error) {
       const failure = installFailure(deps, portal.memberId, error);

@@ -82,7 +82,7 @@ export interface AppPageData {
   usage: PortalUsage;
 }
 
-/** The app's page inside the portal: engines and models, usage, re-register, try a prompt. */
+/** The app's page inside the portal: engines and models, usage, re-register, new engine URLs, try a prompt. */
 export function renderAppPage(data: AppPageData): string {
   const t = texts(data.language);
   const options = data.engines
@@ -97,6 +97,11 @@ ${enginesTable(data.language, data.engines, data.usage)}
 <span class="hint">${data.isAdmin ? t.reregisterHint : t.adminOnly}</span>
 </div>
 <p class="status" id="reregister-status" role="status"></p>
+<div class="actions">
+<button type="button" class="ui-btn ui-btn-light" id="rotate"${data.isAdmin ? '' : ' disabled'}>${t.rotate}</button>
+<span class="hint">${data.isAdmin ? t.rotateHint : t.adminOnly}</span>
+</div>
+<p class="status" id="rotate-status" role="status"></p>
 </section>
 <section class="card">
 <h2>${t.tryTitle}</h2>
@@ -109,7 +114,7 @@ ${enginesTable(data.language, data.engines, data.usage)}
 <div class="answer hidden" id="try-answer"><h3>${t.answer}</h3><pre id="try-answer-text"></pre></div>
 </section>
 <p class="hint">${t.howToChoose}</p>
-${pageData('app-data', { session: data.session, texts: { done: t.done, working: t.working } })}`;
+${pageData('app-data', { session: data.session, texts: { done: t.done, working: t.working, rotated: t.rotated } })}`;
   return page(data.language, t.title, body, ['b24jssdk.js', 'app.js']);
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { webhookPortalId } from '../../b24-app/webhook.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -96,6 +97,21 @@ describe('Bitrix24 webhook mode: npm run b24 -- engines register|list|unregister
     expect(everything).not.to.contain(/\.([\w-]{32})\//.exec(engine.completions_url)?.[1]);
   });
 
+  it('checks the webhook with a call that needs ai_admin before storing anything', async () => {
+    const portal = await harness.newPortal();
+    portal.admins.delete(7);
+    const employee = await b24('engines', 'register', '--webhook', portal.createWebhook(7));
+    expect(employee.code).to.equal(1);
+    expect(employee.stderr.trim()).to.equal('b24: Bitrix24 refused ai.engine.list: ACCESS_DENIED');
+    const noScope = await b24('engines', 'register', '--webhook', portal.createWebhook(1, ['crm']));
+    expect(noScope.code).to.equal(1);
+    expect(noScope.stderr.trim()).to.equal('b24: Bitrix24 refused ai.engine.list: insufficient_scope');
+    expect(portal.calls().map((call) => call.method)).to.deep.equal(['ai.engine.list', 'ai.engine.list']);
+    expect(portal.engines).to.deep.equal([]);
+    const id = webhookPortalId(portal.origin);
+    expect((await harness.storedKeys()).filter((key) => key.includes(id))).to.deep.equal([]);
+  });
+
   it('explains bad usage and a bad webhook in one line, without echoing the secret', async () => {
     const usage = await b24('engines', 'add');
     expect(usage.code).to.equal(2);
@@ -110,6 +126,6 @@ describe('Bitrix24 webhook mode: npm run b24 -- engines register|list|unregister
     const portal = await harness.newPortal();
     const revoked = await b24('engines', 'register', '--webhook', `${portal.origin}/rest/1/topsecretvalue/`);
     expect(revoked.code).to.equal(1);
-    expect(revoked.stderr.trim()).to.equal('b24: Bitrix24 refused profile: INVALID_CREDENTIALS');
+    expect(revoked.stderr.trim()).to.equal('b24: Bitrix24 refused ai.engine.list: INVALID_CREDENTIALS');
   });
 });

@@ -182,7 +182,9 @@ describe('Bitrix24 app: the engine endpoint (completions_url) and its callbacks'
         expect(answer.status).to.equal(400);
         const name = Object.keys(fields)[0] as string;
         expect(JSON.parse(answer.body).error_description).to.match(
-          new RegExp(`^${name}: must be an https URL on the portal's own host`),
+          new RegExp(
+            `^${name}: must be Bitrix24's callback on the portal, https://${portal.domain}/bitrix/services/main/ajax\\.php\\?action=`,
+          ),
         );
       }
       expect(chatRequests(harness).length).to.equal(before);
@@ -191,6 +193,38 @@ describe('Bitrix24 app: the engine endpoint (completions_url) and its callbacks'
       attacker.server.closeAllConnections();
       attacker.server.close();
     }
+  });
+
+  it('sends callbacks only to Bitrix24’s callback actions: another path, action, port or user info on the portal is a 400 naming the field', async () => {
+    const portal = await harness.installedPortal();
+    const ajax = `${portal.origin}/bitrix/services/main/ajax.php`;
+    const success = `${ajax}?action=ai.controller.integration.thirdparty.callbackSuccess&hash=abc123`;
+    const error = `${ajax}?action=ai.controller.integration.thirdparty.callbackError&hash=abc123`;
+    const before = chatRequests(harness).length;
+    // Five cases: this harness allows a portal five requests a minute.
+    const cases: Array<Record<string, string>> = [
+      { callbackUrl: `${portal.origin}/rest/1/whatever/im.message.add?hash=abc123` },
+      { callbackUrl: `${ajax}?action=im.message.add&hash=abc123` },
+      { callbackUrl: error, errorCallbackUrl: success }, // swapped
+      { errorCallbackUrl: error.replace('https://', 'https://admin:secret@') },
+      // The right action on another path of the portal (after the URL's dot segments are resolved).
+      {
+        errorCallbackUrl: `${portal.origin}/bitrix/services/main/ajax.php/../../../../rest/im.message.add?action=ai.controller.integration.thirdparty.callbackError&hash=abc123`,
+      },
+    ];
+    for (const fields of cases) {
+      const answer = await portal.askEngine(harness.engineUrl(portal), fields);
+      expect(answer.status, JSON.stringify(fields)).to.equal(400);
+      const name = Object.keys(fields)[0] as string;
+      expect(JSON.parse(answer.body)).to.deep.equal({
+        error: 'INVALID_REQUEST',
+        error_description: `${name}: must be Bitrix24's callback on the portal, https://${portal.domain}/bitrix/services/main/ajax.php?action=ai.controller.integration.thirdparty.${name === 'callbackUrl' ? 'callbackSuccess' : 'callbackError'}&hash=…`,
+      });
+    }
+    expect(chatRequests(harness).length).to.equal(before);
+    expect(
+      portal.requests.filter((request) => !request.startsWith('GET /rest/') && !request.startsWith('POST /rest/')),
+    ).to.deep.equal([]);
   });
 
   it('refuses bad input with a 400 naming the field', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { PortalEngine } from '../helpers/b24/fake-portal.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
-import { frameInstallRequest, installEvent, postForm } from '../helpers/b24/wire.ts';
+import { APP_EVENTS, frameInstallRequest, installEvent, postForm, updateEvent } from '../helpers/b24/wire.ts';
 
 describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)', function () {
   this.timeout(30_000);
@@ -14,7 +14,7 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
     await harness?.close();
   });
 
-  it('frame install: registers one text engine per model, binds the events, answers a page that calls installFinish', async () => {
+  it('frame install: checks the installer is an administrator, registers one text engine per model, binds the events, answers a page that calls installFinish', async () => {
     const portal = await harness.newPortal();
     const tokens = harness.oauth.issue(portal, 1);
     const { query, body } = frameInstallRequest(portal, tokens);
@@ -42,10 +42,16 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
         model_context_limit: String(131_072 - 8_192),
       });
     }
-    expect(portal.events).to.deep.equal([
-      { event: 'ONAPPINSTALL', handler: `${harness.gateway.url}/b24/events` },
-      { event: 'ONAPPUNINSTALL', handler: `${harness.gateway.url}/b24/events` },
-    ]);
+    expect(portal.events).to.deep.equal(
+      APP_EVENTS.map((event) => ({ event, handler: `${harness.gateway.url}/b24/events` })),
+    );
+    // The first calls: who is this (user.admin), which app is this (app.info) — before anything changes.
+    expect(
+      portal
+        .calls()
+        .map((call) => call.method)
+        .slice(0, 3),
+    ).to.deep.equal(['user.admin', 'app.info', 'event.get']);
     // The posted refresh token was spent confirming the portal: the server rotated it.
     expect(harness.oauth.refreshes.at(-1)).to.deep.equal({ refreshToken: tokens.refresh_token, ok: true });
   });
@@ -62,34 +68,54 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
       engines: ['gigagate_GigaChat-2-Max', 'gigagate_GigaChat-2'],
     });
     expect(portal.engines).to.have.length(2);
-    expect(portal.events.map((event) => event.event)).to.deep.equal(['ONAPPINSTALL', 'ONAPPUNINSTALL']);
+    expect(portal.events.map((event) => event.event)).to.deep.equal(APP_EVENTS);
   });
 
-  it('installing again is idempotent: nothing unregistered or registered twice', async () => {
+  it('installing again registers the engines at new URLs (a new secret); the old URLs stop answering', async () => {
     const portal = await harness.newPortal();
     const install = () => {
       const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
       return postForm(`${harness.gateway.url}/b24/install?${query}`, body);
     };
     expect((await install()).status).to.equal(200);
-    const ids = portal.engines.map((engine) => engine.id);
+    const first = harness.engineUrl(portal);
     expect((await install()).status).to.equal(200);
-    expect(portal.engines.map((engine) => engine.id)).to.deep.equal(ids);
-    expect(portal.calls('ai.engine.register')).to.have.length(2);
-    expect(portal.calls('ai.engine.unregister')).to.have.length(0);
-    expect(portal.calls('event.bind')).to.have.length(2);
+    const second = harness.engineUrl(portal);
+    expect(second).not.to.equal(first);
+    expect(second.split('.')[0]).to.equal(first.split('.')[0]); // the member_id part stays
+    expect((await fetch(first)).status).to.equal(403);
+    expect((await fetch(second)).status).to.equal(200);
+    expect(portal.engines).to.have.length(2);
+    expect(portal.calls('ai.engine.register')).to.have.length(4);
+    expect(portal.calls('ai.engine.unregister')).to.have.length(2);
+    expect(portal.calls('event.bind')).to.have.length(3); // bound once, found in place the second time
   });
 
-  it('re-install unregisters what is stale or changed, then registers', async () => {
-    const portal = await harness.newPortal();
-    const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
-    expect((await postForm(`${harness.gateway.url}/b24/install?${query}`, body)).status).to.equal(200);
+  it('an app update (ONAPPUPDATE) keeps the engine URLs and changes nothing that is in place', async () => {
+    const portal = await harness.installedPortal();
+    const ids = portal.engines.map((engine) => engine.id);
+    const url = harness.engineUrl(portal);
+    const response = await postForm(
+      `${harness.gateway.url}/b24/events`,
+      updateEvent(portal, harness.oauth.issue(portal, 1)),
+    );
+    expect(response.status, await response.text()).to.equal(200);
+    expect(portal.engines.map((engine) => engine.id)).to.deep.equal(ids);
+    expect(harness.engineUrl(portal)).to.equal(url);
+    expect(portal.calls('ai.engine.register')).to.have.length(2);
+    expect(portal.calls('ai.engine.unregister')).to.have.length(0);
+  });
+
+  it('an update unregisters what is stale or changed, then registers', async () => {
+    const portal = await harness.installedPortal();
     const changed = portal.engines.find((engine) => engine.code === 'gigagate_GigaChat-2') as PortalEngine;
     changed.settings.model_context_limit = '4000';
     portal.engines.push({ ...changed, id: 99, code: 'gigagate_GigaChat-Pro', name: 'a model no longer configured' });
 
-    const again = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
-    const response = await postForm(`${harness.gateway.url}/b24/install?${again.query}`, again.body);
+    const response = await postForm(
+      `${harness.gateway.url}/b24/events`,
+      updateEvent(portal, harness.oauth.issue(portal, 1)),
+    );
     expect(response.status, await response.text()).to.equal(200);
     expect(portal.engines.map((engine) => engine.code).sort()).to.deep.equal([
       'gigagate_GigaChat-2',
@@ -104,12 +130,12 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
   });
 
   it('copes with ENGINE_REGISTER_ERROR_CODE_UNIQUE for an engine the list did not show', async () => {
-    const portal = await harness.newPortal();
-    const first = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
-    expect((await postForm(`${harness.gateway.url}/b24/install?${first.query}`, first.body)).status).to.equal(200);
+    const portal = await harness.installedPortal();
     portal.hiddenFromList.add('gigagate_GigaChat-2-Max');
-    const again = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
-    const response = await postForm(`${harness.gateway.url}/b24/install?${again.query}`, again.body);
+    const response = await postForm(
+      `${harness.gateway.url}/b24/events`,
+      updateEvent(portal, harness.oauth.issue(portal, 1)),
+    );
     expect(response.status, await response.text()).to.equal(200);
     expect(portal.engines.filter((engine) => engine.code === 'gigagate_GigaChat-2-Max')).to.have.length(1);
     expect(portal.calls('ai.engine.register').map((call) => call.params.code)).to.deep.equal([
@@ -120,24 +146,18 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
     ]);
   });
 
-  it('names the engine when its code belongs to another application (a webhook registration)', async () => {
+  it('names the engine when its code belongs to another application (a webhook registration), and saves nothing', async () => {
     const portal = await harness.newPortal();
-    portal.engines.push({
-      id: 50,
-      app_code: null,
-      name: 'GigaChat-2 registered by a webhook',
-      code: 'gigagate_GigaChat-2',
-      category: 'text',
-      completions_url: 'https://example.invalid/old',
-      settings: {},
-      date_create: 0,
-    });
+    portal.addWebhookEngine('gigagate_GigaChat-2');
     const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1), { lang: 'en' });
     const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
     expect(response.status).to.equal(502);
     const html = await response.text();
     expect(html).to.contain('ENGINE_REGISTER_ERROR_CODE_UNIQUE').and.contain('gigagate_GigaChat-2 belongs to another');
     expect(html).to.contain('The installation did not finish');
+    // The record is saved only once the engines are in place: this portal has none.
+    expect((await harness.storedKeys()).filter((key) => key.includes(portal.memberId))).to.deep.equal([]);
+    expect((await fetch(harness.engineUrl(portal, 'gigagate_GigaChat-2-Max'))).status).to.equal(404);
   });
 
   it('a forged install (member_id of another portal) is refused by the OAuth check and stores nothing', async () => {
@@ -152,14 +172,16 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
     expect(victim.calls()).to.have.length(0);
   });
 
-  it('a non-administrator gets a clear refusal: ai_admin needs an administrator', async () => {
+  it('a non-administrator gets a clear refusal before anything is registered or stored', async () => {
     const portal = await harness.newPortal();
     const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 7), { lang: 'en' });
     const response = await postForm(`${harness.gateway.url}/b24/install?${query}`, body);
     expect(response.status).to.equal(403);
     const html = await response.text();
-    expect(html).to.contain('The installation did not finish').and.contain('administrator');
+    expect(html).to.contain('The installation did not finish').and.contain('Only a portal administrator');
     expect(html).not.to.contain('install-data">{"ok":true');
+    expect(portal.calls().map((call) => call.method)).to.deep.equal(['user.admin']);
+    expect((await harness.storedKeys()).filter((key) => key.includes(portal.memberId))).to.deep.equal([]);
     await harness.gateway.waitForLog(/Bitrix24: install failed.*ACCESS_DENIED|ACCESS_DENIED.*Bitrix24: install failed/);
   });
 });

@@ -54,6 +54,7 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
       ['GigaChat-2 (Sber GigaChat via gigagate)', 'GigaChat-2', '0', '0'],
     ]);
     expect(await frame.isEnabled('#reregister')).to.equal(true);
+    expect(await frame.isEnabled('#rotate')).to.equal(true);
     const commands = await page.evaluate(() => (globalThis as any).__commands as string[]);
     expect(commands).to.include('getInitData').and.include('resizeWindow');
 
@@ -76,6 +77,19 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
     );
     expect(await frame.getAttribute('#reregister-status', 'class')).not.to.contain('error');
 
+    // New engine addresses: the engines move, the old address stops answering.
+    const old = harness.engineUrl(portal);
+    await frame.click('#rotate');
+    await frame.waitForFunction(
+      () =>
+        (globalThis as any).document.getElementById('rotate-status')?.textContent ===
+        'Done. The old engine addresses no longer work.',
+    );
+    expect(await frame.getAttribute('#rotate-status', 'class')).not.to.contain('error');
+    expect(harness.engineUrl(portal)).not.to.equal(old);
+    expect((await fetch(old)).status).to.equal(403);
+    expect(await frame.$$eval('#engines tbody tr', (trs) => trs.length)).to.equal(2);
+
     expect(problems).to.deep.equal([]);
     await page.close();
   });
@@ -88,6 +102,7 @@ describe('Bitrix24 app: the page in headless Chromium, inside a fake portal fram
     });
     expect(await frame.textContent('h1')).to.equal('GigaChat и Gemini для CoPilot');
     expect(await frame.textContent('#reregister')).to.equal('Зарегистрировать модели заново');
+    expect(await frame.textContent('#rotate')).to.equal('Новые адреса моделей');
     expect(await frame.getAttribute('html', 'lang')).to.equal('ru');
     expect(problems).to.deep.equal([]);
     await page.close();

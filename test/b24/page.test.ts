@@ -1,5 +1,10 @@
 import { expect } from 'chai';
+import { portalKeyFor } from '../../b24-app/portal-key.ts';
+import type { PortalRecord } from '../../b24-app/portal-store.ts';
+import { TEST_CLIENT_ID } from '../helpers/b24/fake-oauth.ts';
+import type { FakePortal } from '../helpers/b24/fake-portal.ts';
 import { B24Harness } from '../helpers/b24/harness.ts';
+import { frameInstallRequest, postForm } from '../helpers/b24/wire.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { sendJson } from '../helpers/gigachat-mock.ts';
 
@@ -108,6 +113,100 @@ describe('Bitrix24 app: the app page and its own API (HTTP level)', function () 
     const html = await response.text();
     expect(html).to.contain('Bitrix24 did not confirm your session');
     expect(html).not.to.contain('app-data');
+  });
+
+  const recordOf = async (portal: FakePortal) =>
+    (await harness.stored<PortalRecord>(`portal:${portal.memberId}`)) as PortalRecord;
+  async function changeRecord(portal: FakePortal, change: (record: PortalRecord) => PortalRecord): Promise<void> {
+    await harness.withStore(async (store) => {
+      const key = `portal:${portal.memberId}`;
+      await store.set(key, change((await store.get<PortalRecord>(key)) as PortalRecord));
+    });
+  }
+
+  it('a token of another app on the portal gets no session, an administrator’s neither: profile answers for any app, app.info does not', async () => {
+    const portal = await harness.installedPortal();
+    expect((await recordOf(portal)).appCode).to.equal(TEST_CLIENT_ID);
+    const other = await harness.openAppPage(portal, 1, 'en', { clientId: 'local.0000other00000.11111111' });
+    expect(other.status).to.equal(401);
+    expect(other.session).to.equal(undefined);
+    expect(other.html).to.contain('Bitrix24 did not confirm your session');
+    await harness.gateway.waitForLog(
+      /FOREIGN_APP.*app page session not confirmed|app page session not confirmed.*FOREIGN_APP/,
+    );
+    expect((await harness.openAppPage(portal, 1)).status).to.equal(200);
+  });
+
+  it('an app-directory app: sessions need the app CODE learned at install (its Market code, not its client_id)', async () => {
+    const portal = await harness.newPortal();
+    portal.appCodes.set(TEST_CLIENT_ID, 'vendor.gigagate');
+    portal.appCodes.set('app.0000other00000.11111111', 'vendor.other');
+    const { query, body } = frameInstallRequest(portal, harness.oauth.issue(portal, 1));
+    expect((await postForm(`${harness.gateway.url}/b24/install?${query}`, body)).status).to.equal(200);
+    expect((await recordOf(portal)).appCode).to.equal('vendor.gigagate');
+    expect(portal.engines.map((engine) => engine.app_code)).to.deep.equal(['vendor.gigagate', 'vendor.gigagate']);
+    expect((await harness.openAppPage(portal, 1)).status).to.equal(200);
+    const other = await harness.openAppPage(portal, 1, 'en', { clientId: 'app.0000other00000.11111111' });
+    expect(other.status).to.equal(401);
+  });
+
+  it('a record from before app codes were kept: a session needs our client_id, which is then recorded', async () => {
+    const portal = await harness.installedPortal();
+    await changeRecord(portal, ({ appCode: _code, ...record }) => record);
+    expect((await harness.openAppPage(portal, 1, 'en', { clientId: 'local.0000other00000.11111111' })).status).to.equal(
+      401,
+    );
+    expect((await recordOf(portal)).appCode).to.equal(undefined);
+    expect((await harness.openAppPage(portal, 5)).status).to.equal(200);
+    expect((await recordOf(portal)).appCode).to.equal(TEST_CLIENT_ID);
+  });
+
+  it('new engine URLs: an administrator’s button moves the engines to a new secret and the old URLs stop answering; an employee’s cannot', async () => {
+    const portal = await harness.installedPortal();
+    const old = harness.engineUrl(portal);
+    const employee = await harness.openAppPage(portal, 5);
+    const refused = await harness.pageApi(employee.session as string, 'rotate');
+    expect(refused.status).to.equal(403);
+    expect(((await refused.json()) as any).error).to.include({ type: 'permission_error', code: 'not_admin' });
+    expect(harness.engineUrl(portal)).to.equal(old);
+
+    const admin = await harness.openAppPage(portal, 1);
+    const rotated = await harness.pageApi(admin.session as string, 'rotate');
+    expect(rotated.status, await rotated.clone().text()).to.equal(200);
+    const state = (await rotated.json()) as any;
+    expect(state.engines.map((engine: any) => engine.code)).to.deep.equal([
+      'gigagate_GigaChat-2-Max',
+      'gigagate_GigaChat-2',
+    ]);
+    const fresh = harness.engineUrl(portal);
+    expect(fresh).not.to.equal(old);
+    expect(portal.engines).to.have.length(2);
+    expect((await fetch(old)).status).to.equal(403);
+    expect((await portal.askEngine(old)).status).to.equal(403);
+    expect((await fetch(fresh)).status).to.equal(200);
+    const ask = await portal.askEngine(fresh);
+    expect(ask.status).to.equal(202);
+    await portal.waitForCallback(ask.hash);
+    // Registering again keeps the new URLs.
+    expect((await harness.pageApi(admin.session as string, 'engines')).status).to.equal(200);
+    expect(harness.engineUrl(portal)).to.equal(fresh);
+  });
+
+  it('a record from before per-portal nonces keeps its old engine URLs until its engines are next synced', async () => {
+    const portal = await harness.installedPortal();
+    const legacyKey = portalKeyFor(await harness.signingKey(), portal.memberId, undefined);
+    const legacy = `${harness.gateway.url}/b24/engine/${legacyKey}/gigagate_GigaChat-2-Max`;
+    await changeRecord(portal, ({ keyNonce: _nonce, ...record }) => record);
+    expect((await fetch(legacy)).status).to.equal(200);
+    expect((await fetch(harness.engineUrl(portal))).status).to.equal(403);
+    expect((await portal.askEngine(legacy)).status).to.equal(202);
+
+    const admin = await harness.openAppPage(portal, 1);
+    expect((await harness.pageApi(admin.session as string, 'engines')).status).to.equal(200);
+    expect((await recordOf(portal)).keyNonce).to.be.a('string');
+    expect(harness.engineUrl(portal)).not.to.equal(legacy);
+    expect((await fetch(legacy)).status).to.equal(403);
+    expect((await fetch(harness.engineUrl(portal))).status).to.equal(200);
   });
 
   it('a portal without the app, or a page opened outside Bitrix24, gets an explanation', async () => {

@@ -4,20 +4,33 @@ import { isPortalCallbackUrl } from '../../b24-app/callbacks.ts';
 import { loadB24Config } from '../../b24-app/config.ts';
 import { normaliseHost, tokenEndpoint, trustedServerEndpoint } from '../../b24-app/oauth.ts';
 import { createPageSession, readPageSession } from '../../b24-app/page/session.ts';
-import { memberIdFromPortalKey, portalKeyFor, safeEqual } from '../../b24-app/portal-key.ts';
+import { claimedMemberId, newKeyNonce, portalKeyFor, portalKeyMatches, safeEqual } from '../../b24-app/portal-key.ts';
 
 const key = randomBytes(32);
 
 describe('Bitrix24 app security checks', () => {
-  it('portal keys: member_id plus an HMAC; a forged or moved MAC gives nothing', () => {
-    const portalKey = portalKeyFor(key, 'a1b2c3');
+  it('portal keys: member_id plus an HMAC of it and the portal’s nonce; a forged, moved or old MAC gives nothing', () => {
+    const nonce = newKeyNonce();
+    const portalKey = portalKeyFor(key, 'a1b2c3', nonce);
     expect(portalKey).to.match(/^a1b2c3\.[\w-]{32}$/);
-    expect(memberIdFromPortalKey(key, portalKey)).to.equal('a1b2c3');
+    expect(claimedMemberId(portalKey)).to.equal('a1b2c3');
+    expect(portalKeyMatches(key, portalKey, 'a1b2c3', nonce)).to.equal(true);
     const mac = portalKey.split('.')[1] as string;
-    expect(memberIdFromPortalKey(key, `d4e5f6.${mac}`)).to.equal(undefined);
-    expect(memberIdFromPortalKey(key, `a1b2c3.${mac.slice(0, -1)}`)).to.equal(undefined);
-    expect(memberIdFromPortalKey(randomBytes(32), portalKey)).to.equal(undefined);
-    expect(memberIdFromPortalKey(key, 'no-dot')).to.equal(undefined);
+    expect(portalKeyMatches(key, `d4e5f6.${mac}`, 'd4e5f6', nonce)).to.equal(false);
+    expect(portalKeyMatches(key, `a1b2c3.${mac.slice(0, -1)}`, 'a1b2c3', nonce)).to.equal(false);
+    expect(portalKeyMatches(randomBytes(32), portalKey, 'a1b2c3', nonce)).to.equal(false);
+    // A new nonce (re-install, rotation) makes another key, and the old one stops matching.
+    const rotated = newKeyNonce();
+    expect(rotated).not.to.equal(nonce);
+    expect(portalKeyFor(key, 'a1b2c3', rotated)).not.to.equal(portalKey);
+    expect(portalKeyMatches(key, portalKey, 'a1b2c3', rotated)).to.equal(false);
+    // A record from before the nonce keeps the old formula, HMAC of member_id alone, until its engines are synced.
+    const legacy = portalKeyFor(key, 'a1b2c3', undefined);
+    expect(legacy).not.to.equal(portalKey);
+    expect(portalKeyMatches(key, legacy, 'a1b2c3', undefined)).to.equal(true);
+    expect(portalKeyMatches(key, legacy, 'a1b2c3', nonce)).to.equal(false);
+    expect(claimedMemberId('no-dot')).to.equal(undefined);
+    expect(claimedMemberId('.no-member')).to.equal(undefined);
     expect(safeEqual('abc', 'abc')).to.equal(true);
     expect(safeEqual('abc', 'abd')).to.equal(false);
     expect(safeEqual('abc', 'abcd')).to.equal(false);
@@ -36,15 +49,33 @@ describe('Bitrix24 app security checks', () => {
     expect(readPageSession(key, 'garbage', now)).to.equal(undefined);
   });
 
-  it('callbacks go only over https to the portal’s own host and port', () => {
-    const ok = 'https://acme.bitrix24.ru/bitrix/services/main/ajax.php?hash=1';
-    expect(isPortalCallbackUrl(ok, 'acme.bitrix24.ru')).to.equal(true);
-    expect(isPortalCallbackUrl(ok.replace('https:', 'http:'), 'acme.bitrix24.ru')).to.equal(false);
-    expect(isPortalCallbackUrl('https://acme.bitrix24.ru.evil.test/x', 'acme.bitrix24.ru')).to.equal(false);
-    expect(isPortalCallbackUrl('https://acme.bitrix24.ru:8443/x', 'acme.bitrix24.ru')).to.equal(false);
-    expect(isPortalCallbackUrl('https://user@acme.bitrix24.ru/x', 'acme.bitrix24.ru')).to.equal(false);
-    expect(isPortalCallbackUrl('https://169.254.169.254/latest', 'acme.bitrix24.ru')).to.equal(false);
-    expect(isPortalCallbackUrl('not a url', 'acme.bitrix24.ru')).to.equal(false);
+  it('callbacks go only to Bitrix24’s callback actions, over https, on the portal’s own host and port', () => {
+    const domain = 'acme.bitrix24.ru';
+    const base = `https://${domain}/bitrix/services/main/ajax.php?action=ai.controller.integration.thirdparty`;
+    const success = `${base}.callbackSuccess&hash=1a2b`;
+    const error = `${base}.callbackError&hash=1a2b`;
+    expect(isPortalCallbackUrl(success, domain, 'success')).to.equal(true);
+    expect(isPortalCallbackUrl(error, domain, 'error')).to.equal(true);
+    const refused: Array<[string, 'success' | 'error']> = [
+      [error, 'success'], // the actions swapped
+      [success, 'error'],
+      [success.replace('https:', 'http:'), 'success'],
+      [success.replace(domain, `${domain}.evil.test`), 'success'],
+      [success.replace(domain, `${domain}:8443`), 'success'],
+      [success.replace(domain, `user:pw@${domain}`), 'success'],
+      [success.replace('/bitrix/services/main/ajax.php', '/rest/1/whatever/im.message.add'), 'success'],
+      [success.replace('ajax.php', 'ajax.php/extra'), 'success'],
+      [success.replace('callbackSuccess', 'callbackSuccessX'), 'success'],
+      [`${success}&action=crm.lead.add`, 'success'],
+      [
+        `https://${domain}/bitrix/services/main/ajax.php?action=ai.controller.integration.thirdparty.callbackSuccess`,
+        'success',
+      ],
+      [`${success}#fragment`, 'success'],
+      ['https://169.254.169.254/latest', 'success'],
+      ['not a url', 'success'],
+    ];
+    for (const [url, kind] of refused) expect(isPortalCallbackUrl(url, domain, kind), url).to.equal(false);
   });
 
   it('refreshes tokens only at B24_OAUTH_URL, oauth.bitrix.info or oauth.bitrix24.tech', () => {

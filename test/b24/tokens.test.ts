@@ -66,15 +66,16 @@ describe('Bitrix24 app: portal tokens', function () {
     );
   });
 
-  it('ONAPPINSTALL stores the confirmed tokens and application_token, and keeps the engines in place', async () => {
+  it('ONAPPINSTALL stores the confirmed tokens and the application_token it carries', async () => {
     const portal = await harness.installedPortal();
-    const ids = portal.engines.map((engine) => engine.id);
-    const event = installEvent(portal, harness.oauth.issue(portal, 1));
+    const event = installEvent(portal, harness.oauth.issue(portal, 1), {
+      applicationToken: 'test-app-token-reinstalled',
+    });
     const response = await postForm(`${harness.gateway.url}/b24/events`, event);
     expect(response.status).to.equal(200);
-    expect(portal.engines.map((engine) => engine.id)).to.deep.equal(ids);
+    expect(portal.engines).to.have.length(2);
     const record = await harness.stored<PortalRecord>(`portal:${portal.memberId}`);
-    expect(record?.applicationToken).to.equal(portal.applicationToken);
+    expect(record?.applicationToken).to.equal('test-app-token-reinstalled');
     expect(harness.oauth.grants.get(record?.tokens?.refreshToken as string)?.used).to.equal(false);
   });
 

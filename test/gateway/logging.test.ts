@@ -289,7 +289,9 @@ describe('logs of the Bitrix24 app (issue 7, point 5)', function () {
     const requestOf = (line: Record<string, any> | undefined) =>
       entries.find((entry) => 'status' in entry && 'path' in entry && entry.requestId === line?.requestId);
 
-    const saved = entries.find((entry) => entry.msg === 'Bitrix24: portal confirmed and saved');
+    const saved = entries.find(
+      (entry) => entry.msg === 'Bitrix24: portal installed by an administrator, engines in place',
+    );
     expect(requestOf(saved)).to.include({ method: 'POST', path: '/b24/install' });
     const accepted = entries.find((entry) => entry.msg === 'Bitrix24: job accepted' && entry.job === answer.hash);
     expect(requestOf(accepted)).to.include({ method: 'POST', status: 202 });

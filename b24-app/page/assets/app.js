@@ -52,19 +52,24 @@
     if (frame !== undefined) frame.parent.fitWindow().catch(() => undefined);
   }
 
-  $('reregister').addEventListener('click', async () => {
-    $('reregister').disabled = true;
-    setStatus('reregister-status', data.texts.working);
-    try {
-      const state = await call('app/api/engines', 'POST');
-      showEngines(state.engines, state.usage);
-      setStatus('reregister-status', data.texts.done);
-    } catch (error) {
-      setStatus('reregister-status', error.message, true);
-    } finally {
-      $('reregister').disabled = false;
-    }
-  });
+  // Both buttons change the portal's engines: register them again, or at new secret addresses.
+  function engineButton(id, path, doneText) {
+    $(id).addEventListener('click', async () => {
+      $(id).disabled = true;
+      setStatus(`${id}-status`, data.texts.working);
+      try {
+        const state = await call(path, 'POST');
+        showEngines(state.engines, state.usage);
+        setStatus(`${id}-status`, doneText);
+      } catch (error) {
+        setStatus(`${id}-status`, error.message, true);
+      } finally {
+        $(id).disabled = false;
+      }
+    });
+  }
+  engineButton('reregister', 'app/api/engines', data.texts.done);
+  engineButton('rotate', 'app/api/rotate', data.texts.rotated);
 
   $('try-form').addEventListener('submit', async (event) => {
     event.preventDefault();

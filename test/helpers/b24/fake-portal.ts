@@ -20,6 +20,8 @@ export interface RestCall {
   method: string;
   params: Record<string, any>;
   via: 'oauth' | 'webhook';
+  /** The user whose token or webhook made the call. */
+  userId: number;
 }
 
 export interface ReceivedCallback {
@@ -48,14 +50,28 @@ export class FakePortal {
   /** `127.0.0.1:<port>`: what Bitrix24 calls the portal's DOMAIN. */
   readonly domain: string;
   readonly memberId = randomBytes(16).toString('hex');
-  readonly applicationToken = `test-app-token-${randomBytes(8).toString('hex')}`;
-  readonly accessTokens = new Map<string, { userId: number; expiresAt: number }>();
+  /** The app's application_token on this portal; an app update issues a new one (on-app-update.md). */
+  applicationToken = `test-app-token-${randomBytes(8).toString('hex')}`;
+  /** The app's version, as app.info reports it. */
+  appVersion = 1;
+  readonly accessTokens = new Map<string, { userId: number; expiresAt: number; clientId: string }>();
   readonly admins = new Set<number>([1]);
-  readonly webhooks = new Map<string, number>();
+  readonly webhooks = new Map<string, { userId: number; scopes: readonly string[] }>();
+  /**
+   * `app.info` CODE (and engines' `app_code`) per client_id. A local app's code is its client_id
+   * (the default); an app-directory app's is its Market code, e.g. `vendor.app`.
+   */
+  readonly appCodes = new Map<string, string>();
+  /** Apps deleted from the portal: their tokens are revoked and the OAuth server refuses to refresh them. */
+  readonly removedApps = new Set<string>();
+  /** REST methods at which the caller's access token expires just before the call (once each). */
+  readonly expireTokenOn = new Set<string>();
   readonly engines: PortalEngine[] = [];
   readonly events: Array<{ event: string; handler: string }> = [];
   readonly restCalls: RestCall[] = [];
   readonly callbacks: ReceivedCallback[] = [];
+  /** Every request the portal received: method, path and query. */
+  readonly requests: string[] = [];
   /** Open CoPilot jobs by queue hash. */
   readonly queue = new Map<string, { done: boolean }>();
   /** Answers the next callbacks with 503 while above zero. */
@@ -79,11 +95,52 @@ export class FakePortal {
     return portal;
   }
 
-  /** An incoming webhook URL of an administrator (the secret is a throwaway). */
-  createWebhook(userId = 1): string {
+  /** An incoming webhook URL of a user, by default an administrator's with `ai_admin` (the secret is a throwaway). */
+  createWebhook(userId = 1, scopes: readonly string[] = ['ai_admin']): string {
     const secret = `testhook${randomBytes(6).toString('hex')}`;
-    this.webhooks.set(`${userId}/${secret}`, userId);
+    this.webhooks.set(`${userId}/${secret}`, { userId, scopes });
     return `${this.origin}/rest/${userId}/${secret}/`;
+  }
+
+  /** An engine with `code` that an incoming webhook registered (no app_code), as `ai.engine.list` shows it. */
+  addWebhookEngine(code: string): void {
+    this.engines.push({
+      id: this.#nextEngineId++,
+      app_code: null,
+      name: `${code} registered by a webhook`,
+      code,
+      category: 'text',
+      completions_url: 'https://example.invalid/old',
+      settings: {},
+      date_create: 0,
+    });
+  }
+
+  /** The `app.info` CODE of an app (a local app's is its client_id). */
+  codeOf(clientId: string): string {
+    return this.appCodes.get(clientId) ?? clientId;
+  }
+
+  /**
+   * An administrator deletes the app (settings/app-uninstallation.md): its event handlers and, through
+   * the `ai` module, its engines go; its tokens stop working and can no longer be refreshed.
+   */
+  removeApp(clientId = TEST_CLIENT_ID): void {
+    this.removedApps.add(clientId);
+    const code = this.codeOf(clientId);
+    this.engines.splice(0, this.engines.length, ...this.engines.filter((engine) => engine.app_code !== code));
+    this.events.length = 0;
+    for (const [token, owner] of this.accessTokens) if (owner.clientId === clientId) this.accessTokens.delete(token);
+  }
+
+  /**
+   * A new version of the app is installed: Bitrix24 drops its event handlers (event-bind.md: "they
+   * must be set from scratch in the installer of each version") and issues a new application_token.
+   */
+  updateApp(): void {
+    this.appVersion += 1;
+    this.events.length = 0;
+    this.applicationToken = `test-app-token-${randomBytes(8).toString('hex')}`;
   }
 
   /** The REST methods called, in order. */
@@ -149,6 +206,7 @@ export class FakePortal {
     appUrl?: () => string,
   ): Promise<void> {
     const url = new URL(request.url ?? '/', this.origin);
+    this.requests.push(`${request.method} ${url.pathname}${url.search}`);
     if (url.pathname === '/bitrix/services/main/ajax.php') return this.callback(request, url, body, response);
     if (url.pathname === '/fake-parent' && appUrl !== undefined) {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -167,11 +225,16 @@ export class FakePortal {
     if (parts.length === 2) {
       answer = await this.restWithToken(parts[1] as string, params);
     } else if (parts.length === 4) {
-      const userId = this.webhooks.get(`${parts[1]}/${parts[2]}`);
+      const webhook = this.webhooks.get(`${parts[1]}/${parts[2]}`);
       answer =
-        userId === undefined
+        webhook === undefined
           ? restError(401, 'INVALID_CREDENTIALS', 'Invalid request credentials')
-          : await this.rest(parts[3] as string, params, { via: 'webhook', userId, appCode: null });
+          : await this.rest(parts[3] as string, params, {
+              via: 'webhook',
+              userId: webhook.userId,
+              appCode: null,
+              scopes: webhook.scopes,
+            });
     } else {
       answer = restError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
@@ -182,23 +245,43 @@ export class FakePortal {
   private async restWithToken(method: string, params: Record<string, any>): Promise<RestAnswer> {
     const token = this.accessTokens.get(String(params.auth ?? ''));
     if (token === undefined) return restError(401, 'invalid_token', 'The access token provided is invalid.');
+    if (this.expireTokenOn.delete(method)) token.expiresAt = Date.now() - 1000;
     if (token.expiresAt <= Date.now()) {
       return restError(401, 'expired_token', 'The access token provided has expired.');
     }
-    return this.rest(method, params, { via: 'oauth', userId: token.userId, appCode: TEST_CLIENT_ID });
+    return this.rest(method, params, {
+      via: 'oauth',
+      userId: token.userId,
+      appCode: this.codeOf(token.clientId),
+      scopes: ['ai_admin'],
+    });
   }
 
   private async rest(
     method: string,
     params: Record<string, any>,
-    caller: { via: 'oauth' | 'webhook'; userId: number; appCode: string | null },
+    caller: { via: 'oauth' | 'webhook'; userId: number; appCode: string | null; scopes: readonly string[] },
   ): Promise<RestAnswer> {
     const { auth: _auth, bx24_request_id: _id, bx24_sdk_ver: _ver, bx24_sdk_type: _type, ...clean } = params;
-    this.restCalls.push({ method, params: clean, via: caller.via });
+    this.restCalls.push({ method, params: clean, via: caller.via, userId: caller.userId });
     const admin = this.admins.has(caller.userId);
+    if (method.startsWith('ai.') && !caller.scopes.includes('ai_admin')) {
+      return restError(
+        403,
+        'insufficient_scope',
+        'The request requires higher privileges than provided by the webhook token',
+      );
+    }
     switch (method) {
       case 'profile':
         return [200, { ID: String(caller.userId), ADMIN: admin, NAME: 'Test', LAST_NAME: 'User' }];
+      case 'user.admin':
+        return [200, admin];
+      case 'app.info':
+        if (caller.appCode === null) {
+          return restError(400, 'ACCESS_DENIED', 'Access denied! Application context required');
+        }
+        return [200, this.appInfo(caller.appCode)];
       case 'event.get':
       case 'event.bind':
       case 'event.unbind':
@@ -228,6 +311,23 @@ export class FakePortal {
       default:
         return restError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
+  }
+
+  /** `app.info`'s object (b24restdocs api-reference/common/system/app-info.md). */
+  private appInfo(code: string): Record<string, unknown> {
+    return {
+      ID: 5,
+      CODE: code,
+      VERSION: this.appVersion,
+      STATUS: code.startsWith('local.') ? 'L' : 'F',
+      INSTALLED: true,
+      PAYMENT_EXPIRED: 'N',
+      DAYS: null,
+      LANGUAGE_ID: 'ru',
+      LICENSE: 'ru_pro100',
+      LICENSE_TYPE: 'pro100',
+      LICENSE_FAMILY: 'pro',
+    };
   }
 
   private eventMethod(method: string, params: Record<string, any>): RestAnswer {

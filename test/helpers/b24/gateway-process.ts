@@ -38,7 +38,8 @@ export class GatewayProcess {
   /** Starts the process and waits until the Bitrix24 app has started (its jobs resumed). */
   async start(): Promise<void> {
     const from = this.spawn();
-    const line = await this.waitForLog(/Bitrix24 app: ready|configuration error|Error/, 8000, from);
+    // `gateway: …` is main.ts's one-line start-up failure; a crash ends the process, which waitForLog reports.
+    const line = await this.waitForLog(/Bitrix24 app: ready|^gateway: /, 8000, from);
     if (!line.includes('Bitrix24 app: ready')) throw new Error(`the gateway did not start:\n${this.log()}`);
   }
 

@@ -133,6 +133,20 @@ export class B24Harness {
     return this.withStore(async (store) => (await store.get<T>(key)) ?? undefined);
   }
 
+  /**
+   * One stored value exactly as the store holds it (the serialised string): two reads are equal only
+   * if nothing wrote the key in between. Reads the SQLite adapter under keyv's `b24:` prefix.
+   */
+  storedSerialised(key: string): Promise<unknown> {
+    return this.withStore(async (store) => (store.store as { get(key: string): Promise<unknown> }).get(`b24:${key}`));
+  }
+
+  /** The app's stored signing key (signing-key.ts), opened, to build old-formula engine URLs. */
+  async signingKey(): Promise<Buffer> {
+    const sealed = (await this.rawStored<string>('signing-key')) as string;
+    return Buffer.from(this.secrets().open(sealed, 'b24 signing-key'), 'base64');
+  }
+
   /** Every key in the app's namespace. */
   storedKeys(): Promise<string[]> {
     return this.withStore(async (store) => {
@@ -150,8 +164,9 @@ export class B24Harness {
     portal: FakePortal,
     userId = 1,
     lang = 'en',
+    options: { clientId?: string } = {},
   ): Promise<{ status: number; html: string; session: string | undefined; headers: Headers }> {
-    const tokens = this.oauth.issue(portal, userId);
+    const tokens = this.oauth.issue(portal, userId, 3600, options.clientId);
     const query = new URLSearchParams({ DOMAIN: portal.domain, PROTOCOL: '1', LANG: lang, APP_SID: 'testappsid' });
     const body = new URLSearchParams({
       AUTH_ID: tokens.access_token,

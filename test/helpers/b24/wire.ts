@@ -6,6 +6,9 @@ import type { FakePortal } from './fake-portal.ts';
  * where each comes from). Tokens are the fake server's throwaway values.
  */
 
+/** The events the app binds on every portal, in the order it binds them. */
+export const APP_EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
+
 /** The frame install page POST: query DOMAIN/PROTOCOL/LANG/APP_SID, form AUTH_ID, REFRESH_ID… (bitrix24.md §3.2). */
 export function frameInstallRequest(
   portal: FakePortal,
@@ -32,8 +35,8 @@ export function frameInstallRequest(
   return { query: query.toString(), body };
 }
 
-/** The `auth[…]` block of ONAPPINSTALL and of the API-only install callback (bitrix24.md §3.1, §3.3). */
-function authFields(portal: FakePortal, tokens: OAuthAnswer): Record<string, string> {
+/** The `auth[…]` block of ONAPPINSTALL, ONAPPUPDATE and the API-only install callback (bitrix24.md §3.1, §3.3). */
+function authFields(portal: FakePortal, tokens: OAuthAnswer, applicationToken: string): Record<string, string> {
   return {
     'auth[access_token]': tokens.access_token,
     'auth[expires]': String(tokens.expires),
@@ -46,20 +49,43 @@ function authFields(portal: FakePortal, tokens: OAuthAnswer): Record<string, str
     'auth[member_id]': portal.memberId,
     'auth[user_id]': String(tokens.user_id),
     'auth[refresh_token]': tokens.refresh_token,
-    'auth[application_token]': portal.applicationToken,
+    'auth[application_token]': applicationToken,
   };
 }
 
 /** ONAPPINSTALL as the event queue posts it (also the API-only install callback's body). */
-export function installEvent(portal: FakePortal, tokens: OAuthAnswer): URLSearchParams {
+export function installEvent(
+  portal: FakePortal,
+  tokens: OAuthAnswer,
+  options: { applicationToken?: string } = {},
+): URLSearchParams {
   return new URLSearchParams({
     event: 'ONAPPINSTALL',
-    'data[VERSION]': '1',
+    'data[VERSION]': String(portal.appVersion),
     'data[ACTIVE]': 'Y',
     'data[INSTALLED]': 'Y',
     'data[LANGUAGE_ID]': 'ru',
     ts: String(Math.floor(Date.now() / 1000)),
-    ...authFields(portal, tokens),
+    ...authFields(portal, tokens, options.applicationToken ?? portal.applicationToken),
+  });
+}
+
+/**
+ * ONAPPUPDATE, after a new version is installed: the same form-encoded shape, with the previous
+ * version and the updated application_token (b24restdocs api-reference/common/events/on-app-update.md).
+ */
+export function updateEvent(
+  portal: FakePortal,
+  tokens: OAuthAnswer,
+  options: { applicationToken?: string } = {},
+): URLSearchParams {
+  return new URLSearchParams({
+    event: 'ONAPPUPDATE',
+    'data[VERSION]': String(portal.appVersion),
+    'data[PREVIOUS_VERSION]': String(portal.appVersion - 1),
+    'data[LANGUAGE_ID]': 'ru',
+    ts: String(Math.floor(Date.now() / 1000)),
+    ...authFields(portal, tokens, options.applicationToken ?? portal.applicationToken),
   });
 }
 
