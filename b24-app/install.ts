@@ -52,7 +52,7 @@ export async function installPortal(deps: B24Deps, claim: InstallClaim): Promise
       domain: new URL(answer.client_endpoint).host,
       clientEndpoint: answer.client_endpoint,
       serverEndpoint: trustedServerEndpoint(deps.config, answer.server_endpoint),
-      tokens: tokensFromAnswer(answer),
+      tokens: tokensFromAnswer(answer, deps.config),
       applicationToken: undefined,
       engines: [],
       installedAt: Date.now(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { B24Config } from './config.ts';
 import type { PortalTokens } from './portal-store.ts';
 
@@ -125,8 +126,21 @@ export async function confirmPortal(settings: OAuthSettings, claimed: ClaimedPor
   return answer;
 }
 
-/** The stored token set from an OAuth answer. */
-export function tokensFromAnswer(answer: OAuthTokenAnswer): PortalTokens {
+/**
+ * A digest naming our OAuth client (B24_CLIENT_ID and B24_CLIENT_SECRET) without revealing the
+ * secret: tokens remember which client they were issued to.
+ */
+export function oauthClientDigest(settings: OAuthSettings): string | undefined {
+  const { oauth } = settings;
+  if (oauth === undefined) return undefined;
+  return createHash('sha256')
+    .update(`gigagate b24 oauth client\n${oauth.clientId}\n${oauth.clientSecret}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The stored token set from an OAuth answer to our client. */
+export function tokensFromAnswer(answer: OAuthTokenAnswer, settings: OAuthSettings): PortalTokens {
   return {
     accessToken: answer.access_token,
     refreshToken: answer.refresh_token,
@@ -135,6 +149,7 @@ export function tokensFromAnswer(answer: OAuthTokenAnswer): PortalTokens {
     scope: answer.scope,
     userId: answer.user_id,
     status: answer.status,
+    issuedTo: oauthClientDigest(settings),
   };
 }
 

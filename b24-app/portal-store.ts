@@ -12,6 +12,11 @@ export interface PortalTokens {
   userId: number;
   /** `L` local, `F` free, `P` paid… (informational). */
   status: string;
+  /**
+   * Which OAuth client (client_id and secret, oauthClientDigest) the OAuth server issued them to;
+   * undefined in records from before it was kept.
+   */
+  issuedTo?: string;
 }
 
 /** An engine this app registered on the portal. */

@@ -88,6 +88,7 @@ export function portalClient(config: B24Config, portals: PortalStore, portal: Po
     await portals.update(portal.memberId, (record) => ({
       ...record,
       tokens: {
+        ...record.tokens,
         accessToken: b24OAuthParams.accessToken,
         refreshToken: b24OAuthParams.refreshToken,
         expires: b24OAuthParams.expires,
@@ -112,7 +113,7 @@ export function installerClient(config: B24Config, portal: PortalRecord & { toke
   b24.setCustomRefreshAuth(async () => {
     const answer = await refreshTokens(config, portal.tokens.refreshToken, portal.serverEndpoint);
     assertSamePortal(answer, portal);
-    portal.tokens = tokensFromAnswer(answer);
+    portal.tokens = tokensFromAnswer(answer, config);
     return sdkAnswer({
       ...answer,
       client_endpoint: restBase(answer.client_endpoint),
@@ -167,7 +168,7 @@ async function refreshPortal(
     const answer = await refreshTokens(config, tokens.refreshToken, portal.serverEndpoint);
     assertSamePortal(answer, portal);
     // The OAuth server took our refresh token: the app is installed, whatever an uninstall event claimed.
-    await portals.save({ ...portal, tokens: tokensFromAnswer(answer), uninstallPending: undefined });
+    await portals.save({ ...portal, tokens: tokensFromAnswer(answer, config), uninstallPending: undefined });
     return { ...answer, client_endpoint: restBase(answer.client_endpoint), server_endpoint: portal.serverEndpoint };
   });
 }

@@ -1,6 +1,6 @@
 import { SealedSecretError } from '../gateway/lib/secrets/secret-box.ts';
 import type { B24Deps } from './deps.ts';
-import { OAuthError, refreshTokens, tokensFromAnswer } from './oauth.ts';
+import { OAuthError, oauthClientDigest, refreshTokens, tokensFromAnswer } from './oauth.ts';
 import type { PortalRecord } from './portal-store.ts';
 import { assertSamePortal, RestError } from './rest-client.ts';
 
@@ -13,7 +13,10 @@ import { assertSamePortal, RestError } from './rest-client.ts';
  *
  * - The refresh succeeds: the app is installed and the event was forged. The rotated tokens are
  *   saved; nothing is deleted.
- * - `invalid_client`: the app is gone. Everything stored about the portal is deleted.
+ * - `invalid_client`: the app is gone. Everything stored about the portal is deleted. But a wrong
+ *   B24_CLIENT_SECRET is refused the same way, so this counts only when the stored tokens were issued
+ *   to the client now configured (or to an unknown one, in records older than that mark); after a
+ *   change of B24_CLIENT_ID/B24_CLIENT_SECRET it is inconclusive.
  * - Anything else is inconclusive and deletes nothing: `invalid_grant` (the refresh token lapsed
  *   after 180 days unused — the engines never need it — or was spent elsewhere), an unreachable OAuth
  *   server, an answer that makes no sense. The record keeps an `uninstallPending` mark and the
@@ -41,10 +44,19 @@ function askOAuthServer(deps: UninstallDeps, memberId: string): Promise<AppState
     try {
       const answer = await refreshTokens(deps.config, portal.tokens.refreshToken, portal.serverEndpoint);
       assertSamePortal(answer, portal);
-      await deps.portals.save({ ...portal, tokens: tokensFromAnswer(answer), uninstallPending: undefined });
+      await deps.portals.save({
+        ...portal,
+        tokens: tokensFromAnswer(answer, deps.config),
+        uninstallPending: undefined,
+      });
       return { kind: 'installed' };
     } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_client') return { kind: 'removed' };
+      if (error instanceof OAuthError && error.code === 'invalid_client') {
+        // A wrong B24_CLIENT_SECRET gets invalid_client too: only our own client's refusal proves the app is gone.
+        const issuedTo = portal.tokens.issuedTo;
+        if (issuedTo === undefined || issuedTo === oauthClientDigest(deps.config)) return { kind: 'removed' };
+        return { kind: 'unknown', reason: 'invalid_client_for_other_keys' };
+      }
       return {
         kind: 'unknown',
         reason: error instanceof OAuthError || error instanceof RestError ? error.code : 'failed',

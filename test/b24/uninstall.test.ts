@@ -128,6 +128,24 @@ describe('Bitrix24 app: ONAPPUNINSTALL, confirmed with the OAuth server', functi
     );
   });
 
+  it('a forged uninstall while B24_CLIENT_SECRET is wrong deletes nothing: invalid_client to another client than the tokens were issued to proves nothing', async () => {
+    const portal = await usedPortal();
+    const secret = harness.gateway.env.B24_CLIENT_SECRET as string;
+    harness.gateway.env.B24_CLIENT_SECRET = 'a-mistyped-client-secret';
+    await restart();
+    try {
+      const response = await uninstall(portal);
+      expect(response.status).to.equal(200);
+      expect(harness.oauth.refreshes.at(-1)).to.include({ ok: false, error: 'invalid_client' });
+      expect(await keysOf(portal)).to.have.length(3);
+      expect((await recordOf(portal))?.uninstallPending).to.include({ reason: 'invalid_client_for_other_keys' });
+      expect((await fetch(harness.engineUrl(portal))).status).to.equal(200);
+    } finally {
+      harness.gateway.env.B24_CLIENT_SECRET = secret;
+      await restart();
+    }
+  });
+
   it('the OAuth server unreachable: nothing deleted, the uninstall waits; an engine call shows the app is still there', async () => {
     const portal = await usedPortal();
     harness.oauth.down = true;

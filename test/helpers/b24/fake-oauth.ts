@@ -105,6 +105,7 @@ export class FakeOAuth {
 
   token(params: Record<string, string>): [number, unknown] {
     if (params.client_id !== TEST_CLIENT_ID || params.client_secret !== TEST_CLIENT_SECRET) {
+      this.refreshes.push({ refreshToken: params.refresh_token ?? '', ok: false, error: 'invalid_client' });
       return [401, { error: 'invalid_client', error_description: 'Invalid client' }];
     }
     if (params.grant_type !== 'refresh_token') {
