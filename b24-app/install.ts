@@ -61,7 +61,7 @@ export async function installPortal(deps: B24Deps, claim: InstallClaim): Promise
     const b24 = installerClient(deps.config, installing);
     if (!(await isAdministrator(b24))) throw new NotAdministratorError();
     const appCode = await appCodeOf(b24);
-    const keyNonce = claim.newEngineUrls || existing?.keyNonce === undefined ? newKeyNonce() : existing.keyNonce;
+    const keyNonce = rotatesEngineUrls(claim, existing) ? newKeyNonce() : (existing?.keyNonce as string);
     const sync = await withInstallNonce(deps.portals.store, memberId, keyNonce, async () => {
       await bindEvents(b24, publicUrl(deps.config, 'events'));
       return syncPortalEngines(deps, b24, memberId, keyNonce);
@@ -75,6 +75,7 @@ export async function installPortal(deps: B24Deps, claim: InstallClaim): Promise
         installedAt: current?.installedAt ?? installing.installedAt,
         appCode,
         keyNonce,
+        keyNonceSince: keyNonce === current?.keyNonce ? current.keyNonceSince : Date.now(),
       };
       await deps.portals.save(record);
       return record;
@@ -85,6 +86,21 @@ export async function installPortal(deps: B24Deps, claim: InstallClaim): Promise
     );
     return { portal: saved, sync };
   });
+}
+
+/** How long after an install its ONAPPINSTALL keeps the engine URLs that install just made. */
+const INSTALL_EVENT_WINDOW_MS = 15 * 60_000;
+
+/**
+ * An install gets new engine URLs, but not the ONAPPINSTALL Bitrix24 sends once the install page
+ * has finished (bitrix24.md §3.1): the URLs are minutes old, and new ones would register every
+ * engine a second time.
+ */
+function rotatesEngineUrls(claim: InstallClaim, existing: PortalRecord | undefined): boolean {
+  if (existing?.keyNonce === undefined) return true;
+  if (!claim.newEngineUrls) return false;
+  const since = existing.keyNonceSince;
+  return !(claim.via === 'event' && since !== undefined && Date.now() - since < INSTALL_EVENT_WINDOW_MS);
 }
 
 /** The application_token to keep: the claimed one on a fresh install or from an event, else the stored one. */
@@ -113,7 +129,12 @@ export async function registerEngines(
       await bindEvents(b24, publicUrl(deps.config, 'events'));
       return syncPortalEngines(deps, b24, memberId, keyNonce);
     });
-    const saved = await deps.portals.update(memberId, (record) => ({ ...record, engines: sync.engines, keyNonce }));
+    const saved = await deps.portals.update(memberId, (record) => ({
+      ...record,
+      engines: sync.engines,
+      keyNonce,
+      keyNonceSince: keyNonce === record.keyNonce ? record.keyNonceSince : Date.now(),
+    }));
     deps.logger.info(
       {
         memberId,

@@ -50,6 +50,8 @@ export interface PortalRecord {
   appCode?: string;
   /** Mixed into the engine URL secret; new on every install and rotation (portal-key.ts). Absent: the old formula. */
   keyNonce?: string;
+  /** Unix ms when keyNonce was made. */
+  keyNonceSince?: number;
   /** An ONAPPUNINSTALL that could not be confirmed yet (uninstall.ts); nothing was deleted. */
   uninstallPending?: UninstallPending;
 }

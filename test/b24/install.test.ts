@@ -91,6 +91,29 @@ describe('Bitrix24 app: install (real gateway process, fake portal over HTTPS)',
     expect(portal.calls('event.bind')).to.have.length(3); // bound once, found in place the second time
   });
 
+  it('the ONAPPINSTALL that follows the install page keeps the URLs it just made; a later one (a re-install) makes new ones', async () => {
+    const portal = await harness.installedPortal();
+    const ids = portal.engines.map((engine) => engine.id);
+    const url = harness.engineUrl(portal);
+    const onAppInstall = () =>
+      postForm(`${harness.gateway.url}/b24/events`, installEvent(portal, harness.oauth.issue(portal, 1)));
+    expect((await onAppInstall()).status).to.equal(200);
+    expect(harness.engineUrl(portal)).to.equal(url);
+    expect(portal.engines.map((engine) => engine.id)).to.deep.equal(ids);
+    expect(portal.calls('ai.engine.register')).to.have.length(2);
+
+    // Sixteen minutes later the event is a re-install of its own.
+    await harness.withStore(async (store) => {
+      const key = `portal:${portal.memberId}`;
+      const record = (await store.get<Record<string, unknown>>(key)) as Record<string, unknown>;
+      await store.set(key, { ...record, keyNonceSince: Date.now() - 16 * 60_000 });
+    });
+    expect((await onAppInstall()).status).to.equal(200);
+    expect(harness.engineUrl(portal)).not.to.equal(url);
+    expect((await fetch(url)).status).to.equal(403);
+    expect(portal.calls('ai.engine.register')).to.have.length(4);
+  });
+
   it('an app update (ONAPPUPDATE) keeps the engine URLs and changes nothing that is in place', async () => {
     const portal = await harness.installedPortal();
     const ids = portal.engines.map((engine) => engine.id);
