@@ -6,7 +6,7 @@ import { toGatewayError } from '../openai/errors.ts';
 import type { OpenAIUsage } from '../openai/types.ts';
 import type { ProviderCall } from '../providers/provider.ts';
 import { callWithFallbacks } from '../routing/call-with-fallbacks.ts';
-import type { ModelRouter, Route, Target } from '../routing/model-router.ts';
+import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
 import type { Exchange } from './state.ts';
 
 export interface DispatchDeps {
@@ -31,7 +31,10 @@ export interface Dispatched<T> {
  * retries and fallbacks (routing/), say which model answered, and count what it used.
  */
 export interface Dispatcher {
-  /** Routes `requested` for this client: 404/503 for unknown or unavailable models, 403/429 from the client's policy. */
+  /**
+   * Routes `requested` for this client: 400 for a name outside the grammar, 404/503 for unknown or
+   * unavailable models, 403/429 from the client's policy, which judges the canonical name (routeName).
+   */
   open(exchange: Exchange, requested: string): Promise<Route>;
   /** Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before any byte went out). */
   call<T>(
@@ -72,9 +75,10 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
     async open(exchange, requested) {
       const { state } = exchange;
       const route = router.route(requested);
-      state.model = requested;
+      const name = routeName(route);
+      state.model = name;
       state.provider = route.targets[0]?.provider.name;
-      await policy.admit(state.clientName, requested);
+      await policy.admit(state.clientName, name);
       return route;
     },
 
