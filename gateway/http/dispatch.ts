@@ -98,6 +98,7 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
           hooks,
         );
         state.provider = answered.target.provider.name;
+        state.answeredModel = answered.target.model;
         res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
         return { ...answered, call: last as ProviderCall };
       } finally {

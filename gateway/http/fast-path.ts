@@ -39,7 +39,7 @@ export function createFastPath(deps: RouterDeps): FastPath {
       if (clientName !== undefined) state.clientName = clientName;
       await chatCompletion(exchange, await readJsonBody(req, res, config.maxBodyBytes));
     } catch (error) {
-      const failure = answerForFailure(error, state, logger);
+      const failure = answerForFailure(error, exchange, logger);
       if (failure !== undefined && !res.headersSent) sendJson(res, failure.status, failure.toBody(), failure.headers);
     } finally {
       logRequest(exchange, CHAT_PATH, CHAT_PATH, started, res.statusCode);

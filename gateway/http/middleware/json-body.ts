@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { prematureClose } from '../../lib/http-request.ts';
 import { BadRequestError, PayloadTooLargeError } from '../../openai/errors.ts';
+import { checkJsonDepth } from '../../openai/json-depth.ts';
 import type { GatewayMiddleware } from '../state.ts';
 
 /**
  * Reads the body as JSON whatever the Content-Type says (curl -d sends a form type), in the
  * declared charset (UTF-8 by default; 1C may send windows-1251), with or without a UTF-8 BOM.
- * A body over `maxBytes` is a 413, and the connection closes after it.
+ * A body over `maxBytes` is a 413, and the connection closes after it. Nesting deeper than
+ * MAX_JSON_DEPTH is a 400.
  */
 export async function readJsonBody(request: IncomingMessage, response: ServerResponse, maxBytes: number) {
   const declared = Number(request.headers['content-length'] ?? 0);
@@ -22,13 +24,17 @@ export async function readJsonBody(request: IncomingMessage, response: ServerRes
   if (text.trim() === '') {
     throw new BadRequestError('The request body is empty; send a JSON object.', { code: 'invalid_json' });
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text);
   } catch (error) {
     throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`, {
       code: 'invalid_json',
     });
   }
+  // Before anything walks it recursively: ajv, the translators, JSON.stringify.
+  checkJsonDepth(body);
+  return body;
 }
 
 /** The Koa form of readJsonBody: the value lands in `ctx.request.body`. */
