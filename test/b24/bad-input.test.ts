@@ -1,12 +1,18 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { B24Harness } from '../helpers/b24/harness.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { sendJson } from '../helpers/gigachat-mock.ts';
+import type { UploadJob, UploadResult } from '../helpers/upload-client.ts';
 
+const UPLOAD_CLIENT = join(import.meta.dirname, '../helpers/upload-client.ts');
+const run = promisify(execFile);
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
 
-describe('Bitrix24 app: bad input gets a 4xx', function () {
+describe('Bitrix24 app: bad input gets a 4xx, a big body a readable 413', function () {
   this.timeout(60_000);
   let harness: B24Harness;
 
@@ -90,4 +96,30 @@ describe('Bitrix24 app: bad input gets a 4xx', function () {
     }
     expect((await fetch(`${harness.gateway.url}/b24/assets/app.js`)).status).to.equal(200);
   });
+
+  for (const chunked of [false, true]) {
+    it(`a 32 MiB body to the engine endpoint gets a 413 that curl and Node's http client read (${chunked ? 'chunked' : 'Content-Length'})`, async () => {
+      const portal = await harness.installedPortal();
+      const url = harness.engineUrl(portal);
+      const job: UploadJob = { client: 'node-http', url, authorization: 'none', chunked, bytes: 32 * 1024 * 1024 };
+      const { stdout } = await run(process.execPath, [UPLOAD_CLIENT, JSON.stringify(job)]);
+      const answer = JSON.parse(stdout) as UploadResult;
+      expect(answer.error).to.equal(undefined);
+      expect(answer.status).to.equal(413);
+      expect(JSON.parse(answer.body)).to.have.property('error', 'REQUEST_TOO_LARGE');
+
+      if ((await run('curl', ['--version']).catch(() => undefined)) === undefined) {
+        console.log('      curl is not installed: its case is skipped');
+        return;
+      }
+      const curl = await run('sh', [
+        '-c',
+        `head -c ${32 * 1024 * 1024} /dev/zero | curl --silent --show-error --write-out '\\n%{http_code}' ` +
+          `-H 'content-type: application/json' ${chunked ? "-H 'transfer-encoding: chunked'" : ''} --data-binary @- '${url}'`,
+      ]);
+      const lines = curl.stdout.split('\n');
+      expect(lines.pop()).to.equal('413');
+      expect(JSON.parse(lines.join('\n'))).to.have.property('error', 'REQUEST_TOO_LARGE');
+    });
+  }
 });
