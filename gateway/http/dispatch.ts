@@ -36,7 +36,10 @@ export interface Dispatcher {
    * unavailable models, 403/429 from the client's policy, which judges the canonical name (routeName).
    */
   open(exchange: Exchange, requested: string): Promise<Route>;
-  /** Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before any byte went out). */
+  /**
+   * Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before
+   * any byte went out). A failure has used the gateway's retries, so it says `x-should-retry: false`.
+   */
   call<T>(
     exchange: Exchange,
     route: Route,
@@ -48,6 +51,9 @@ export interface Dispatcher {
 
 /** The header that names the model that answered, as `provider/model`: with an alias it may be a fallback. */
 export const ANSWERED_BY_HEADER = 'x-gigagate-model';
+
+/** The header the OpenAI SDKs obey before their own retries (openai-node `shouldRetry`). */
+const SHOULD_RETRY_HEADER = 'x-should-retry';
 
 export function createDispatcher({ router, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
   const hooks = {
@@ -101,6 +107,11 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
         state.answeredModel = answered.target.model;
         res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
         return { ...answered, call: last as ProviderCall };
+      } catch (error) {
+        // Retries happen in one layer (README, "Retries"): a client that tried again would repeat
+        // the attempts this gateway has already made. Retry-After still goes along for later.
+        if (!signal.aborted && !res.headersSent) res.setHeader(SHOULD_RETRY_HEADER, 'false');
+        throw error;
       } finally {
         // The upstream's own id, so one failed call can be found on both sides.
         if (last?.upstreamRequestId !== undefined) res.setHeader('x-upstream-request-id', last.upstreamRequestId);

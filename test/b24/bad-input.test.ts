@@ -8,16 +8,17 @@ import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { sendJson } from '../helpers/gigachat-mock.ts';
 import type { UploadJob, UploadResult } from '../helpers/upload-client.ts';
 
+const RETRIES = 2;
 const UPLOAD_CLIENT = join(import.meta.dirname, '../helpers/upload-client.ts');
 const run = promisify(execFile);
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
 
-describe('Bitrix24 app: bad input gets a 4xx, a big body a readable 413', function () {
+describe('Bitrix24 app: bad input gets a 4xx, a big body a readable 413, and model calls one layer of retries', function () {
   this.timeout(60_000);
   let harness: B24Harness;
 
   before(async () => {
-    harness = await B24Harness.start();
+    harness = await B24Harness.start({ UPSTREAM_RETRIES: String(RETRIES), UPSTREAM_RETRY_BASE_MS: '1' });
   });
   after(async () => {
     await harness?.close();
@@ -122,4 +123,17 @@ describe('Bitrix24 app: bad input gets a 4xx, a big body a readable 413', functi
       expect(JSON.parse(lines.join('\n'))).to.have.property('error', 'REQUEST_TOO_LARGE');
     });
   }
+
+  it('an upstream 503 costs UPSTREAM_RETRIES + 1 model calls for one engine job, then its error callback', async () => {
+    const portal = await harness.installedPortal();
+    harness.gigachat.chat = (_body, response) =>
+      sendJson(response, 503, { status: 503, message: 'Service Unavailable' });
+    const before = harness.gigachat.requestsTo('/api/v1/chat/completions').length;
+    const answer = await portal.askEngine(harness.engineUrl(portal));
+    expect(answer.status).to.equal(202);
+    const callback = await portal.waitForCallback(answer.hash);
+    expect(callback.kind).to.equal('error');
+    expect(callback.body).to.include({ code: 502, api_request_completed: false });
+    expect(harness.gigachat.requestsTo('/api/v1/chat/completions').length - before).to.equal(RETRIES + 1);
+  });
 });
