@@ -38,7 +38,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 export function parseEngineRequest(body: unknown): EngineRequest {
   if (!isObject(body)) throw new BodyError(400, 'the body must be a JSON object');
   if (body.category !== undefined && body.category !== 'text') {
-    throw bad('category', `this engine answers text requests, not "${String(body.category)}"`);
+    // Only a string is echoed: String() of a client's array or object may recurse, or run its `toString` key.
+    if (typeof body.category !== 'string') throw bad('category', 'must be the string "text"');
+    throw bad('category', `this engine answers text requests, not "${body.category.slice(0, 40)}"`);
   }
   if (typeof body.prompt !== 'string' || body.prompt.trim() === '') throw bad('prompt', 'must be a non-empty string');
   const callbackUrl = requireString(body, 'callbackUrl');

@@ -8,8 +8,9 @@ export function createGatewayClient(baseUrl: string, apiKey: string | undefined)
   return new OpenAI({
     baseURL: `${baseUrl.replace(/\/+$/, '')}/v1`,
     apiKey: apiKey ?? 'no-key-needed',
-    // The SDK retries 408/409/429/5xx and connection errors with backoff, honouring Retry-After.
-    maxRetries: 2,
+    // Retries happen in one layer, the gateway's (README, "Retries"): an SDK retry here would
+    // repeat every upstream attempt the gateway already made. A failed job gets its error callback.
+    maxRetries: 0,
     timeout: 180_000,
   });
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 
 /** A body we refuse; the HTTP layer answers `status` with the message. */
@@ -12,23 +13,34 @@ export class BodyError extends Error {
   }
 }
 
-/** Reads the whole request body as UTF-8, refusing more than `limitBytes`. */
+/**
+ * Reads the whole request body as UTF-8, refusing more than `limitBytes`. Reading stops there; the
+ * gateway's server drops the rest after the answer, so the client can read the 413.
+ */
 export async function readText(ctx: Context, limitBytes: number): Promise<string> {
-  if (Number(ctx.get('content-length') || 0) > limitBytes) {
-    ctx.req.resume();
-    throw new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      ctx.req.resume();
-      throw new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return new TextDecoder('utf-8').decode(Buffer.concat(chunks));
+  const tooLarge = () => new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
+  if (Number(ctx.get('content-length') || 0) > limitBytes) throw tooLarge();
+  const bytes = await readUpTo(ctx.req, limitBytes);
+  if (bytes === undefined) throw tooLarge();
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+// Not `for await`: leaving that loop early destroys the request, and with it the connection.
+function readUpTo(request: IncomingMessage, limitBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limitBytes) return void chunks.push(chunk);
+      request.off('data', onData);
+      request.pause();
+      resolve(undefined);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks, size)));
+    request.once('error', reject);
+  });
 }
 
 export type FormValue = string | FormValue[] | { [key: string]: FormValue };

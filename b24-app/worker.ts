@@ -23,7 +23,7 @@ export interface WorkerOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
-/** Longer than a model call with the SDK's retries; a dead holder's lease runs out after it. */
+/** Longer than a model call (the gateway client's timeout); a dead holder's lease runs out after it. */
 const LEASE_MS = 10 * 60_000;
 /** How often the store is checked for jobs nobody works on (left by a dead instance) and old tombstones. */
 const SWEEP_MS = 5 * 60_000;

@@ -11,6 +11,7 @@ import { requestId } from './http/middleware/request-id.ts';
 import { createPromptSink } from './http/prompt-log.ts';
 import { createRouter } from './http/router.ts';
 import type { GatewayState } from './http/state.ts';
+import { unreadBody } from './http/unread-body.ts';
 import type { Logger } from './lib/logger.ts';
 import type { GatewayMetrics } from './lib/metrics.ts';
 import type { Store } from './lib/store.ts';
@@ -59,6 +60,7 @@ class GatewayApp extends Koa<GatewayState> {
 export function createApp(deps: AppDeps): Koa<GatewayState> {
   const app = new GatewayApp(createFastPath(deps));
   const router = createRouter(deps);
+  app.use(unreadBody);
   app.use(requestId(createPromptSink(deps.logger, deps.config.logPrompts)));
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

@@ -18,7 +18,9 @@ const cache = new Map<string, Buffer>();
 
 /** `GET /b24/assets/:name`. */
 export async function serveAsset(ctx: Context): Promise<void> {
-  const asset = ASSETS[String(ctx.params.name)];
+  const name = String(ctx.params.name);
+  // Own keys only: `constructor`, `__proto__` or `toString` would find Object.prototype's members.
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (asset === undefined) {
     ctx.status = 404;
     ctx.body = 'Not found';

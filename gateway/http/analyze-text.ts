@@ -1,8 +1,9 @@
 import type { Logger } from '../lib/logger.ts';
-import { BadRequestError, GatewayError, toGatewayError } from '../openai/errors.ts';
+import { BadRequestError } from '../openai/errors.ts';
 import type { OpenAIMessage } from '../openai/types.ts';
 import { compileValidator } from '../openai/validate.ts';
 import type { Dispatcher } from './dispatch.ts';
+import { answerForFailure } from './middleware/error-handler.ts';
 import { logPrompt } from './prompt-log.ts';
 import type { GatewayMiddleware } from './state.ts';
 
@@ -74,10 +75,12 @@ export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
     try {
       await next();
     } catch (error) {
-      if (error instanceof Error && error.name === 'AbortError') throw error; // the client left
-      const answer = toGatewayError(error);
-      if (!(error instanceof GatewayError)) {
-        logger.error({ err: error }, 'unexpected error');
+      const answer = answerForFailure(error, ctx, logger);
+      if (answer === undefined) return; // the client left
+      // Node has refused the body and answered 400 itself: the log says so, not 200.
+      if (ctx.req.socket?.destroyed === true) {
+        ctx.status = answer.status;
+        return;
       }
       ctx.status = 200;
       ctx.set(answer.headers);

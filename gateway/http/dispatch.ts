@@ -6,7 +6,7 @@ import { toGatewayError } from '../openai/errors.ts';
 import type { OpenAIUsage } from '../openai/types.ts';
 import type { ProviderCall } from '../providers/provider.ts';
 import { callWithFallbacks } from '../routing/call-with-fallbacks.ts';
-import type { ModelRouter, Route, Target } from '../routing/model-router.ts';
+import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
 import type { Exchange } from './state.ts';
 
 export interface DispatchDeps {
@@ -31,9 +31,15 @@ export interface Dispatched<T> {
  * retries and fallbacks (routing/), say which model answered, and count what it used.
  */
 export interface Dispatcher {
-  /** Routes `requested` for this client: 404/503 for unknown or unavailable models, 403/429 from the client's policy. */
+  /**
+   * Routes `requested` for this client: 400 for a name outside the grammar, 404/503 for unknown or
+   * unavailable models, 403/429 from the client's policy, which judges the canonical name (routeName).
+   */
   open(exchange: Exchange, requested: string): Promise<Route>;
-  /** Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before any byte went out). */
+  /**
+   * Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before
+   * any byte went out). A failure has used the gateway's retries, so it says `x-should-retry: false`.
+   */
   call<T>(
     exchange: Exchange,
     route: Route,
@@ -45,6 +51,9 @@ export interface Dispatcher {
 
 /** The header that names the model that answered, as `provider/model`: with an alias it may be a fallback. */
 export const ANSWERED_BY_HEADER = 'x-gigagate-model';
+
+/** The header the OpenAI SDKs obey before their own retries (openai-node `shouldRetry`). */
+const SHOULD_RETRY_HEADER = 'x-should-retry';
 
 export function createDispatcher({ router, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
   const hooks = {
@@ -72,9 +81,10 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
     async open(exchange, requested) {
       const { state } = exchange;
       const route = router.route(requested);
-      state.model = requested;
+      const name = routeName(route);
+      state.model = name;
       state.provider = route.targets[0]?.provider.name;
-      await policy.admit(state.clientName, requested);
+      await policy.admit(state.clientName, name);
       return route;
     },
 
@@ -94,8 +104,14 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
           hooks,
         );
         state.provider = answered.target.provider.name;
+        state.answeredModel = answered.target.model;
         res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
         return { ...answered, call: last as ProviderCall };
+      } catch (error) {
+        // Retries happen in one layer (README, "Retries"): a client that tried again would repeat
+        // the attempts this gateway has already made. Retry-After still goes along for later.
+        if (!signal.aborted && !res.headersSent) res.setHeader(SHOULD_RETRY_HEADER, 'false');
+        throw error;
       } finally {
         // The upstream's own id, so one failed call can be found on both sides.
         if (last?.upstreamRequestId !== undefined) res.setHeader('x-upstream-request-id', last.upstreamRequestId);

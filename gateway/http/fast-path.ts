@@ -10,6 +10,7 @@ import { createPromptSink } from './prompt-log.ts';
 import { dispatcherFor, type RouterDeps } from './router.ts';
 import { sendJson } from './send-json.ts';
 import type { Exchange } from './state.ts';
+import { dropUnreadBody } from './unread-body.ts';
 
 const CHAT_PATH = '/v1/chat/completions';
 
@@ -19,9 +20,9 @@ export type FastPath = (request: IncomingMessage, response: ServerResponse) => b
 /**
  * `POST /v1/chat/completions` without Koa: Koa's context, middleware chain and router cost more
  * CPU per request than the rest of the gateway's own work (README, Performance). The steps are
- * the Koa chain's, from the same functions and in the same order: request id, one access-log line,
- * API key, JSON body (413), the handler, OpenAI-shaped errors. Every other request, and this
- * path spelled any other way, goes through Koa.
+ * the Koa chain's, from the same functions and in the same order: an unread body dropped, request
+ * id, one access-log line, API key, JSON body (413), the handler, OpenAI-shaped errors. Every other
+ * request, and this path spelled any other way, goes through Koa.
  */
 export function createFastPath(deps: RouterDeps): FastPath {
   const { config, logger, metrics } = deps;
@@ -37,11 +38,12 @@ export function createFastPath(deps: RouterDeps): FastPath {
     try {
       const clientName = checkApiKey(req.headers.authorization);
       if (clientName !== undefined) state.clientName = clientName;
-      await chatCompletion(exchange, await readJsonBody(req, res, config.maxBodyBytes));
+      await chatCompletion(exchange, await readJsonBody(req, config.maxBodyBytes));
     } catch (error) {
-      const failure = answerForFailure(error, state, logger);
+      const failure = answerForFailure(error, exchange, logger);
       if (failure !== undefined && !res.headersSent) sendJson(res, failure.status, failure.toBody(), failure.headers);
     } finally {
+      dropUnreadBody(req);
       logRequest(exchange, CHAT_PATH, CHAT_PATH, started, res.statusCode);
     }
   }

@@ -1,6 +1,7 @@
 import type { ClientPolicy } from '../clients/policy.ts';
 import type { Logger } from '../lib/logger.ts';
 import { NotFoundError, toGatewayError } from '../openai/errors.ts';
+import { parseModelName } from '../openai/model-name.ts';
 import type { OpenAIModel, OpenAIModelList } from '../openai/types.ts';
 import type { ModelRouter } from '../routing/model-router.ts';
 import type { GatewayMiddleware, GatewayState } from './state.ts';
@@ -31,10 +32,12 @@ export function listModels(deps: ModelListDeps): GatewayMiddleware {
   };
 }
 
-/** `GET /v1/models/:model`: one model, or 404 `model_not_found`. */
+/** `GET /v1/models/:model`: one model, 400 for a name outside the grammar (model-name.ts), or 404 `model_not_found`. */
 export function retrieveModel(deps: ModelListDeps): GatewayMiddleware {
   return async function retrieveOneModel(ctx) {
     const id = String(ctx.params.model);
+    // Refused before the providers are asked for their lists.
+    if (!deps.models.aliasModels().some((alias) => alias.id === id)) parseModelName(id);
     const found = (await allModels(deps, ctx.state)).find((model) => model.id === id);
     if (found === undefined) {
       throw new NotFoundError(`The model '${id}' does not exist.`, { param: 'model', code: 'model_not_found' });

@@ -13,8 +13,11 @@ export interface GatewayState {
   requestId: string;
   /** The name of the client key that authenticated the request. */
   clientName?: string;
+  /** The model the request was routed to (routeName: an alias, or `provider/model`), once its name was valid. */
   model?: string;
   provider?: string;
+  /** The upstream model id that answered; the metrics' `model` label, so only real models become series. */
+  answeredModel?: string;
   /** The client closed the connection before the answer was complete. */
   clientGone?: boolean;
   /** When an event stream's first bytes were written (`performance.now()`, the access log's clock). */

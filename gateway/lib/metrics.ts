@@ -4,7 +4,10 @@ import { LabelledCounter, LabelledHistogram } from './metric-series.ts';
 /** The gateway's Prometheus metrics, served at `GET /metrics` (README, Metrics). */
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** One finished HTTP request (route = the route pattern, e.g. '/v1/chat/completions', never a raw unknown path). */
+  /**
+   * One finished HTTP request: route = the route pattern (e.g. '/v1/chat/completions', never a raw
+   * path), model = the model that answered. Methods beyond the common ones count as `other`.
+   */
   requestFinished(
     labels: { route: string; method: string; status: number; provider?: string; model?: string },
     seconds: number,
@@ -26,6 +29,9 @@ export interface GatewayMetrics {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 /** Finer at the low end: the gateway's own share of a first byte is a few milliseconds. */
 const FIRST_BYTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Node parses some 30 more methods (WebDAV's among them); each would be a series of its own. */
+const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 let processMetrics: Registry | undefined;
 
@@ -101,8 +107,9 @@ export function createMetrics(): GatewayMetrics {
   return {
     registry,
     requestFinished({ route, method, status, provider, model }, seconds) {
-      requests.inc(1, route, method, status, provider, model);
-      duration.observe(seconds, route, method, provider, model);
+      const methodLabel = METHOD_LABELS.has(method) ? method : 'other';
+      requests.inc(1, route, methodLabel, status, provider, model);
+      duration.observe(seconds, route, methodLabel, provider, model);
     },
     firstByte(provider, model, seconds) {
       firstByte.observe(seconds, provider, model);

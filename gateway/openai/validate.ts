@@ -38,6 +38,16 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+/**
+ * A client's value for a message: a string, number or boolean as it is (shortened), anything else
+ * by its kind. String() of an object runs the client's own `toString` key, which fails.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return describe(value);
+}
+
 function quote(values: readonly unknown[]): string {
   return values
     .filter((value) => value !== null)
@@ -73,7 +83,7 @@ function toBadRequest(error: ErrorObject | undefined, body: unknown): BadRequest
     case 'const': {
       const allowed = error.keyword === 'enum' ? error.params.allowedValues : [error.params.allowedValue];
       return new BadRequestError(
-        `Invalid value for ${where}: '${String(error.data)}'. Supported values are: ${quote(allowed)}.`,
+        `Invalid value for ${where}: '${showValue(error.data)}'. Supported values are: ${quote(allowed)}.`,
         { param },
       );
     }
@@ -85,7 +95,7 @@ function toBadRequest(error: ErrorObject | undefined, body: unknown): BadRequest
       const message =
         value === undefined
           ? `Missing required parameter: '${tag}'.`
-          : `Invalid value for '${tag}': '${String(value)}'. Supported values are: ${quote(allowed)}.`;
+          : `Invalid value for '${tag}': '${showValue(value)}'. Supported values are: ${quote(allowed)}.`;
       return new BadRequestError(message, { param: tag });
     }
     case 'minItems':
@@ -102,7 +112,7 @@ function toBadRequest(error: ErrorObject | undefined, body: unknown): BadRequest
     case 'maximum':
     case 'exclusiveMinimum':
       return new BadRequestError(
-        `Invalid ${where}: expected a value ${error.params.comparison} ${error.params.limit}, but got ${String(error.data)} instead.`,
+        `Invalid ${where}: expected a value ${error.params.comparison} ${error.params.limit}, but got ${showValue(error.data)} instead.`,
         { param },
       );
     default:

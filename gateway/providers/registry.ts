@@ -1,11 +1,12 @@
 import { NotFoundError, ServiceUnavailableError } from '../openai/errors.ts';
+import { parseModelName } from '../openai/model-name.ts';
 import type { OpenAIModel } from '../openai/types.ts';
 import type { Provider } from './provider.ts';
 
-/** Which provider serves a bare model name (the explicit `provider/model` form always works). */
+/** Which provider serves a model id without a `provider/` prefix (the explicit form always works). */
 const MODEL_ROUTES: ReadonlyArray<{ provider: string; pattern: RegExp }> = [
   { provider: 'gigachat', pattern: /^(gigachat|embeddings|gigaembeddings)/i },
-  { provider: 'gemini', pattern: /^(gemini-|gemma-|text-embedding-)/i },
+  { provider: 'gemini', pattern: /^(gemini-|gemma-|text-embedding-|tunedModels\/)/i },
 ];
 
 /** A provider that is known but not configured, and why. */
@@ -39,14 +40,15 @@ export class ProviderRegistry {
     return [...this.#disabled.values()];
   }
 
-  /** Finds the provider for a client's model name; throws 404 or 503 with the reason. */
+  /**
+   * Finds the provider for a client's model name and the upstream id to call (openai/model-name.ts):
+   * 400 for a name outside the grammar, 404 or 503 with the reason when nothing serves it.
+   */
   resolve(requested: string): ResolvedModel {
-    const slash = requested.indexOf('/');
-    const explicit = slash > 0 ? requested.slice(0, slash).toLowerCase() : undefined;
-    const name = explicit ?? MODEL_ROUTES.find((route) => route.pattern.test(requested))?.provider;
-    const model = explicit === undefined ? requested : requested.slice(slash + 1);
+    const { provider: explicit, model } = parseModelName(requested);
+    const name = explicit ?? MODEL_ROUTES.find((route) => route.pattern.test(model))?.provider;
     const provider = name === undefined ? undefined : this.#providers.get(name);
-    if (provider !== undefined && model !== '') return { provider, model };
+    if (provider !== undefined) return { provider, model };
     const disabled = name === undefined ? undefined : this.#disabled.get(name);
     if (disabled !== undefined) {
       throw new ServiceUnavailableError(

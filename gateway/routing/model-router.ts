@@ -1,5 +1,5 @@
 import type { AliasSettings } from '../config.ts';
-import { GatewayError, ServiceUnavailableError } from '../openai/errors.ts';
+import { BadRequestError, GatewayError, ServiceUnavailableError } from '../openai/errors.ts';
 import type { OpenAIModel } from '../openai/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -16,6 +16,16 @@ export interface Route {
   /** The alias the client asked for, when it asked for one. */
   alias?: string;
   targets: readonly Target[];
+}
+
+/**
+ * The name a route is judged by (a client key's allowed models, the logs): the alias as configured,
+ * or `provider/model` with the upstream id that will be called, whatever spelling the client used.
+ */
+export function routeName(route: Route): string {
+  if (route.alias !== undefined) return route.alias;
+  const [target] = route.targets as [Target];
+  return `${target.provider.name}/${target.model}`;
 }
 
 /** An alias names a model no provider serves; start-up stops (main.ts reports it as GATEWAY_CONFIG). */
@@ -39,6 +49,7 @@ export class ModelRouter {
         try {
           targets.push(registry.resolve(model));
         } catch (error) {
+          if (error instanceof BadRequestError) throw new AliasError(`alias "${settings.name}": ${error.message}`);
           if (!(error instanceof ServiceUnavailableError)) {
             throw new AliasError(`alias "${settings.name}": no provider serves the model "${model}"`);
           }
@@ -54,7 +65,7 @@ export class ModelRouter {
     return this.#registry;
   }
 
-  /** Throws the registry's 404 or 503 for a name nothing serves. */
+  /** Throws the registry's 400 for a name outside the grammar, its 404 or 503 for a name nothing serves. */
   route(requested: string): Route {
     const alias = this.#aliases.get(requested.toLowerCase());
     if (alias === undefined) return { targets: [this.#registry.resolve(requested)] };

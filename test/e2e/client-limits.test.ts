@@ -63,7 +63,7 @@ describe('e2e: per-client-key models, limits and usage (GATEWAY_CONFIG keys, GET
     expect(error).to.be.instanceOf(OpenAI.PermissionDeniedError);
     expect(error.code).to.equal('model_not_allowed');
     expect(error.param).to.equal('model');
-    expect(error.message).to.include('"GigaChat"');
+    expect(error.message).to.include('"gigachat/GigaChat"');
     expect(mock.requestsTo('/api/v1/chat/completions')).to.have.length(0);
     // The same key may use what its patterns allow.
     expect((await ask(clientFor('key-1c-accounting'), 'gigachat/GigaChat-2-Pro')).model).to.equal(

@@ -38,7 +38,7 @@ export async function writeGeminiStream(
 
 export interface GeminiRequest {
   method: string;
-  /** e.g. `/v1beta/models/gemini-2.5-flash:generateContent` */
+  /** e.g. `/v1beta/models/gemini-2.5-flash:generateContent` (or `tunedModels/…`), as the server resolved it */
   path: string;
   model: string | undefined;
   /** `generateContent`, `streamGenerateContent`, `batchEmbedContents`, or `list` for GET /models. */
@@ -116,7 +116,7 @@ export class GeminiMock {
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const url = new URL(incoming.url ?? '/', this.url);
-    const match = /^\/v1beta\/models(?:\/([^:]+):(\w+))?$/.exec(url.pathname);
+    const match = /^\/v1beta\/(?:models|tunedModels)(?:\/([^:]+):(\w+))?$/.exec(url.pathname);
     const request: GeminiRequest = {
       method: incoming.method ?? '',
       path: url.pathname,

@@ -41,7 +41,7 @@ export function accessLogWriter(logger: Logger, metrics: GatewayMetrics): Access
     const answered = state.clientGone === true ? 499 : res.headersSent ? res.statusCode : status;
     const level = answered >= 500 ? 'error' : answered >= 400 ? 'warn' : 'info';
     const elapsedMs = performance.now() - started;
-    const { model, provider, firstByteAt } = state;
+    const { model, answeredModel, provider, firstByteAt } = state;
     const method = req.method ?? 'GET';
     writeLine(level, {
       requestId: state.requestId,
@@ -53,9 +53,10 @@ export function accessLogWriter(logger: Logger, metrics: GatewayMetrics): Access
       model,
       provider,
     });
-    metrics.requestFinished({ route, method, status: answered, provider, model }, elapsedMs / 1000);
-    if (firstByteAt !== undefined && provider !== undefined && model !== undefined) {
-      metrics.firstByte(provider, model, (firstByteAt - started) / 1000);
+    // Series are labelled with the model that answered, never a name a client made up.
+    metrics.requestFinished({ route, method, status: answered, provider, model: answeredModel }, elapsedMs / 1000);
+    if (firstByteAt !== undefined && provider !== undefined && answeredModel !== undefined) {
+      metrics.firstByte(provider, answeredModel, (firstByteAt - started) / 1000);
     }
   };
 }

@@ -1,15 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/logger.ts';
-import { GatewayError, MethodNotAllowedError, NotFoundError, toGatewayError } from '../../openai/errors.ts';
-import type { GatewayMiddleware, GatewayState } from '../state.ts';
+import {
+  BadRequestError,
+  GatewayError,
+  MethodNotAllowedError,
+  NotFoundError,
+  toGatewayError,
+} from '../../openai/errors.ts';
+import type { Exchange, GatewayMiddleware } from '../state.ts';
+
+/**
+ * Why a request's body stopped arriving, if it did: Node refused its framing (a broken chunk size,
+ * say; Node has answered 400 itself and closed the connection), or the client left mid-body.
+ */
+function brokenBody(request: IncomingMessage): 'malformed' | 'gone' | undefined {
+  const socket = request.socket as Socket | null;
+  if (request.complete || socket === null || !socket.destroyed) return undefined;
+  const code = (socket.errored as NodeJS.ErrnoException | null)?.code;
+  // llhttp's end-of-input error is a client that closed the connection before its body was complete.
+  return code?.startsWith('HPE_') === true && code !== 'HPE_INVALID_EOF_STATE' ? 'malformed' : 'gone';
+}
 
 /**
  * The OpenAI-shaped answer to a failure, or undefined when the client left (our only abort
- * source): there is nobody to answer. A 500 is logged with its stack, never shown.
+ * source): there is nobody to answer. A 500 is logged with its stack, never shown. A body Node
+ * refused is the client's 400, whatever the reader made of it.
  */
-export function answerForFailure(error: unknown, state: GatewayState, logger: Logger): GatewayError | undefined {
-  if (error instanceof Error && error.name === 'AbortError') {
+export function answerForFailure(error: unknown, exchange: Exchange, logger: Logger): GatewayError | undefined {
+  const { state } = exchange;
+  const broken = brokenBody(exchange.req);
+  if ((error instanceof Error && error.name === 'AbortError') || broken === 'gone') {
     state.clientGone = true;
     return undefined;
+  }
+  if (broken === 'malformed') {
+    return new BadRequestError('The request body is malformed: its framing could not be read.', {
+      code: 'invalid_body',
+    });
   }
   const answer = toGatewayError(error);
   if (!(error instanceof GatewayError) && answer.status >= 500) {
@@ -24,7 +52,7 @@ export function errorHandler(logger: Logger): GatewayMiddleware {
     try {
       await next();
     } catch (error) {
-      const answer = answerForFailure(error, ctx.state, logger);
+      const answer = answerForFailure(error, ctx, logger);
       if (answer === undefined || ctx.res.headersSent) return; // a stream that already began reports its own errors
       ctx.status = answer.status;
       ctx.set(answer.headers);

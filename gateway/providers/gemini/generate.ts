@@ -98,10 +98,15 @@ export function geminiApiRoot(baseUrl: URL): RequestTarget {
   return { origin: baseUrl.origin, path: `${baseUrl.pathname.replace(/\/+$/, '')}/v1beta/` };
 }
 
-/** `v1beta/models/{model}:{action}`; a name already qualified (`models/…`, `tunedModels/…`) is kept, as the SDK does. */
+const TUNED = 'tunedModels/';
+
+/**
+ * `v1beta/models/{id}:{action}`, or `v1beta/tunedModels/{id}:{action}` for a tuned model. The
+ * registry has checked the id against the model-name grammar; it goes in as one encoded segment.
+ */
 function actionTarget(root: RequestTarget, model: string, action: string): RequestTarget {
-  const name = model.includes('/')
-    ? model.split('/').map(encodeURIComponent).join('/')
+  const name = model.startsWith(TUNED)
+    ? `${TUNED}${encodeURIComponent(model.slice(TUNED.length))}`
     : `models/${encodeURIComponent(model)}`;
   return { origin: root.origin, path: `${root.path}${name}:${action}` };
 }

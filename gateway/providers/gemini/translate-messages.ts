@@ -1,4 +1,5 @@
 import { BadRequestError } from '../../openai/errors.ts';
+import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
 import type { OpenAIAssistantMessage, OpenAIContentPart, OpenAIMessage } from '../../openai/types.ts';
 import { decodeGeminiToolCallId } from './tool-call-id.ts';
@@ -122,7 +123,7 @@ export function translateGeminiMessages(
           });
         }
         unanswered = unanswered.filter((entry) => entry.id !== message.tool_call_id);
-        const response = { output: toolOutput(joinText(message.content, `${param}.content`)) };
+        const response = { output: toolOutput(joinText(message.content, `${param}.content`), `${param}.content`) };
         push('user', [
           {
             functionResponse: {
@@ -136,7 +137,12 @@ export function translateGeminiMessages(
       }
       case 'function':
         push('user', [
-          { functionResponse: { name: message.name, response: { output: toolOutput(message.content ?? '') } } },
+          {
+            functionResponse: {
+              name: message.name,
+              response: { output: toolOutput(message.content ?? '', `${param}.content`) },
+            },
+          },
         ]);
         break;
     }
@@ -151,12 +157,15 @@ export function translateGeminiMessages(
 }
 
 /** A tool result as Gemini's `response.output`: parsed JSON when it is JSON, the text otherwise. */
-function toolOutput(text: string): unknown {
+function toolOutput(text: string, param: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return text;
   }
+  checkJsonDepth(parsed, param);
+  return parsed;
 }
 
 function joinText(content: string | readonly TextPart[] | null | undefined, param: string): string {

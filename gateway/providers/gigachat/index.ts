@@ -33,6 +33,32 @@ export interface GigaChatProviderOptions {
 /** How long GigaChat's model list is reused. */
 const MODELS_TTL_MS = 5 * 60_000;
 
+/**
+ * Texts and characters per /embeddings call, as GigaChat's own LangChain integration sends them
+ * (langchain-gigachat `MAX_BATCH_SIZE_PARTS`, `MAX_BATCH_SIZE_CHARS`). Also what keeps each answer
+ * within the size the gateway reads: 90 vectors of 2,560 numbers (EmbeddingsGigaR) are about 6 MB.
+ */
+const EMBED_BATCH_TEXTS = 90;
+const EMBED_BATCH_CHARACTERS = 1_000_000;
+
+/** The inputs in order, cut into batches of at most EMBED_BATCH_TEXTS texts and EMBED_BATCH_CHARACTERS characters (a longer text goes alone). */
+function embeddingBatches(input: readonly string[]): string[][] {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let characters = 0;
+  for (const text of input) {
+    if (batch.length === EMBED_BATCH_TEXTS || (batch.length > 0 && characters + text.length > EMBED_BATCH_CHARACTERS)) {
+      batches.push(batch);
+      batch = [];
+      characters = 0;
+    }
+    batch.push(text);
+    characters += text.length;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 /** GigaChat's model types that OpenAI-style clients can use. */
 const LISTED_MODEL_TYPES = new Set(['chat', 'embedder']);
 
@@ -119,18 +145,23 @@ export function createGigaChatProvider({
         code: 'unsupported_parameter',
       });
     }
-    const body: GigaChatEmbeddingsRequest = { model: request.model, input: request.input };
-    const answer = await client.json<GigaChatEmbeddings>('POST', '/embeddings', body, call);
-    if (!Array.isArray(answer.data) || answer.data.length !== request.input.length) {
-      throw new UpstreamError(
-        `GigaChat answered /embeddings with ${answer.data?.length ?? 'no'} vectors for ${request.input.length} inputs.`,
-      );
+    // One batch after the other (a personal key may run one request at a time). A failed batch
+    // fails the whole call: an answer never mixes vectors of two attempts, or leaves inputs out.
+    const result: EmbeddingResult = { vectors: [], promptTokens: 0 };
+    for (const input of embeddingBatches(request.input)) {
+      const body: GigaChatEmbeddingsRequest = { model: request.model, input };
+      const answer = await client.json<GigaChatEmbeddings>('POST', '/embeddings', body, call);
+      if (!Array.isArray(answer.data) || answer.data.length !== input.length) {
+        throw new UpstreamError(
+          `GigaChat answered /embeddings with ${answer.data?.length ?? 'no'} vectors for ${input.length} inputs.`,
+        );
+      }
+      for (const item of [...answer.data].sort((left, right) => left.index - right.index)) {
+        result.vectors.push(item.embedding);
+        result.promptTokens += item.usage?.prompt_tokens ?? 0;
+      }
     }
-    const ordered = [...answer.data].sort((left, right) => left.index - right.index);
-    return {
-      vectors: ordered.map((item) => item.embedding),
-      promptTokens: ordered.reduce((sum, item) => sum + (item.usage?.prompt_tokens ?? 0), 0),
-    };
+    return result;
   }
 
   async function close() {

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../../openai/errors.ts';
+import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
 import type { OpenAIMessage } from '../../openai/types.ts';
 import type { GigaChatMessage } from './wire-types.ts';
@@ -24,14 +25,16 @@ function contentText(content: string | readonly ContentPart[] | null | undefined
 }
 
 /** GigaChat wants function results as a JSON object string; anything else is wrapped as {"result": …}. */
-function functionResult(text: string): string {
+function functionResult(text: string, param: string): string {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return text;
-    return JSON.stringify({ result: parsed });
+    parsed = JSON.parse(text);
   } catch {
     return JSON.stringify({ result: text });
   }
+  checkJsonDepth(parsed, param);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return text;
+  return JSON.stringify({ result: parsed });
 }
 
 /**
@@ -70,7 +73,11 @@ export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): G
         push({ role: 'user', content: contentText(message.content, `${param}.content`) });
         break;
       case 'function':
-        push({ role: 'function', name: message.name, content: functionResult(message.content ?? '') });
+        push({
+          role: 'function',
+          name: message.name,
+          content: functionResult(message.content ?? '', `${param}.content`),
+        });
         break;
       case 'tool':
         // Results directly after their assistant message are taken by translateAssistant; one
@@ -148,7 +155,10 @@ function translateAssistant(
     push({
       role: 'function',
       name: call.function.name,
-      content: functionResult(contentText(resultContent, `messages[${result.index}].content`)),
+      content: functionResult(
+        contentText(resultContent, `messages[${result.index}].content`),
+        `messages[${result.index}].content`,
+      ),
     });
   }
   const stray = results.values().next().value;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIFunctionTool } from '../../openai/types.ts';
+import { showValue } from '../../openai/validate.ts';
 import { normalizeGigaChatSchema } from './function-schema.ts';
 import { translateGigaChatMessages } from './translate-messages.ts';
 import type { GigaChatChatRequest, GigaChatFunction } from './wire-types.ts';
@@ -89,7 +90,7 @@ function rejectUnsupported(request: OpenAIChatRequest): void {
 /** GigaChat wants an object schema at the root of parameters and structured output, as OpenAI does. */
 function objectSchema(schema: Record<string, unknown> | undefined, param: string): Record<string, unknown> {
   if (schema?.type !== undefined && schema.type !== 'object') {
-    throw new BadRequestError(`The schema must describe an object (type 'object'), not '${String(schema.type)}'.`, {
+    throw new BadRequestError(`The schema must describe an object (type 'object'), not '${showValue(schema.type)}'.`, {
       param,
     });
   }

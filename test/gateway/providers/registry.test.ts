@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NotFoundError, ServiceUnavailableError } from '../../../gateway/openai/errors.ts';
+import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../../../gateway/openai/errors.ts';
 import type { Provider } from '../../../gateway/providers/provider.ts';
 import { ProviderRegistry } from '../../../gateway/providers/registry.ts';
 
@@ -53,8 +53,52 @@ describe('ProviderRegistry', () => {
     expect(registry.resolve('GigaChat/some-new-model').model).to.equal('some-new-model');
   });
 
+  it('takes real model ids and the qualified forms the Gemini SDK accepts, and calls the id', () => {
+    const gemini = fakeProvider('gemini', []);
+    const both = new ProviderRegistry([gigachat, gemini], []);
+    const cases: Array<[string, Provider, string]> = [
+      ['GigaChat-2-Max', gigachat, 'GigaChat-2-Max'],
+      ['EmbeddingsGigaR', gigachat, 'EmbeddingsGigaR'],
+      ['GigaEmbeddings-3B-2025-09', gigachat, 'GigaEmbeddings-3B-2025-09'],
+      ['gemini-2.5-flash-preview-09-2025', gemini, 'gemini-2.5-flash-preview-09-2025'],
+      ['gemma-3-27b-it', gemini, 'gemma-3-27b-it'],
+      ['text-embedding-004', gemini, 'text-embedding-004'],
+      ['models/gemini-2.5-flash', gemini, 'gemini-2.5-flash'],
+      ['gemini/models/gemini-2.5-pro', gemini, 'gemini-2.5-pro'],
+      ['tunedModels/my-tuned-model-x7', gemini, 'tunedModels/my-tuned-model-x7'],
+      ['Gemini/tunedModels/abc_1', gemini, 'tunedModels/abc_1'],
+    ];
+    for (const [name, provider, model] of cases) {
+      expect(both.resolve(name), name).to.deep.equal({ provider, model });
+    }
+  });
+
+  it('400 invalid_model_name naming model for a name outside the grammar, before any provider is chosen', () => {
+    for (const model of [
+      'gemini/gemini-2.5-flash/../../../v1beta/models/gemini-2.5-pro',
+      'gemini/../../x',
+      'gigachat/',
+      '/GigaChat',
+      'gemini-2.5-flash%2F..%2Fgemini-2.5-pro',
+      'gemini-2.5-flash?key=x',
+      'gemini-2.5-flash#x',
+      'gemini-2.5-flash:countTokens',
+      'GigaChat\r\nX-Injected: 1',
+      'GigaChat\u0000',
+      'GigaChat\ud800',
+      'GigaChat Max',
+      'models/models/gemini-2.5-flash',
+      `GigaChat-${'x'.repeat(128)}`,
+      '',
+    ]) {
+      expect(() => registry.resolve(model), JSON.stringify(model))
+        .to.throw(BadRequestError)
+        .that.includes({ param: 'model', code: 'invalid_model_name' });
+    }
+  });
+
   it('404 model_not_found for names no provider serves', () => {
-    for (const model of ['gpt-4o', 'openai/gpt-4o', 'gigachat/', 'llama']) {
+    for (const model of ['gpt-4o', 'openai/gpt-4o', 'llama', 'tunedModels/my-model']) {
       expect(() => registry.resolve(model), model)
         .to.throw(NotFoundError)
         .with.property('code', 'model_not_found');

@@ -238,7 +238,7 @@ describe('createGeminiProvider', () => {
     });
 
     it('keeps a qualified model name and escapes the rest of it in the path', async () => {
-      await failure(() => provider.complete(ask({ model: 'tunedModels/my-model' }), newCall()));
+      await provider.complete(ask({ model: 'tunedModels/my-model' }), newCall());
       await provider.complete(ask({ model: 'gemini-x:streamGenerateContent?alt=json#' }), newCall());
       expect(mock.requests.map((request) => request.path)).to.deep.equal([
         '/v1beta/tunedModels/my-model:generateContent',
