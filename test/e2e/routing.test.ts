@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import OpenAI, { type APIError } from 'openai';
@@ -125,15 +126,19 @@ describe('e2e: retries, aliases and fallbacks', () => {
 
     it('never retries once the first chunk went out: a stream cut midway ends with an error event', async () => {
       const { client } = await start(FAST_RETRIES);
+      let upstream: ServerResponse | undefined;
       gigachat.chat = (_body, response) => {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         response.write(`data: ${JSON.stringify(gigaChatChunks(['Нача'])[0])}\n\n`);
-        setTimeout(() => response.destroy(), 20);
+        upstream = response;
       };
       const stream = await client.chat.completions.create({ ...ask, stream: true });
       const received: string[] = [];
       const error = await (async () => {
-        for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? '');
+        for await (const chunk of stream) {
+          received.push(chunk.choices[0]?.delta.content ?? '');
+          upstream?.destroy(); // cut once the first chunk has reached the client
+        }
       })().then(
         () => undefined,
         (caught: unknown) => caught,
@@ -181,7 +186,7 @@ describe('e2e: retries, aliases and fallbacks', () => {
     });
 
     it('falls back on a timeout and on 429, in either direction', async () => {
-      const { client } = await start({ GATEWAY_CONFIG: configFile(ALIASES), UPSTREAM_TIMEOUT_MS: '200' });
+      const { client } = await start({ GATEWAY_CONFIG: configFile(ALIASES), UPSTREAM_TIMEOUT_MS: '1000' }); // the fallback's calls race it too
       gemini.generate = () => {}; // never answers
       const late = await client.chat.completions.create({ ...ask, model: 'gemini-first' });
       expect(late.model).to.equal('GigaChat-2-Max');

@@ -1,31 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { tempDir } from '../helpers/gateway.ts';
+import { spawnGateway, waitFor } from '../helpers/gateway-process.ts';
 
-const MAIN = join(import.meta.dirname, '../../gateway/main.ts');
-
-function run(env: Record<string, string>): { child: ChildProcess; stdout: string[]; stderr: string[] } {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (data: Buffer) => stdout.push(String(data)));
-  child.stderr?.on('data', (data: Buffer) => stderr.push(String(data)));
-  return { child, stdout, stderr };
-}
-
-async function waitFor(lines: string[], pattern: RegExp): Promise<RegExpMatchArray> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const match = lines.join('').match(pattern);
-    if (match !== null) return match;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`never saw ${pattern} in: ${lines.join('')}`);
-}
-
-describe('start-up (gateway/main.ts, what npm start runs)', () => {
+describe('start-up (gateway/main.ts, what npm start runs)', function () {
+  this.timeout(60_000); // each test starts a gateway process, which takes seconds on a busy machine
   let dir: string;
   beforeEach(() => {
     dir = tempDir();
@@ -33,8 +12,8 @@ describe('start-up (gateway/main.ts, what npm start runs)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stops on a bad value with one line naming the variable, and exit code 1', async () => {
-    const { child, stderr } = run({ GIGACHAT_SCOPE: 'EVERYTHING', STORE_URL: `sqlite://${dir}/s.sqlite` });
-    const [code] = await once(child, 'exit');
+    const { stderr, exited } = spawnGateway({ GIGACHAT_SCOPE: 'EVERYTHING', STORE_URL: `sqlite://${dir}/s.sqlite` });
+    const { code } = await exited;
     expect(code).to.equal(1);
     const output = stderr.join('');
     expect(output.trim().split('\n')).to.have.length(1);
@@ -42,7 +21,7 @@ describe('start-up (gateway/main.ts, what npm start runs)', () => {
   });
 
   it('starts without provider credentials, says which are disabled and why, and stops on SIGTERM', async () => {
-    const { child, stdout } = run({ PORT: '0', STORE_URL: `sqlite://${dir}/nested/s.sqlite` });
+    const { child, stdout, exited } = spawnGateway({ PORT: '0', STORE_URL: `sqlite://${dir}/nested/s.sqlite` });
     try {
       const [, url] = await waitFor(stdout, /listening on (http:\/\/[^"]+)/);
       const log = stdout.join('');
@@ -59,7 +38,7 @@ describe('start-up (gateway/main.ts, what npm start runs)', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    const [code] = await once(child, 'exit');
+    const { code } = await exited;
     expect(code).to.equal(0);
   });
 });

@@ -8,7 +8,7 @@ import type { KeyFile } from '../../gateway/lib/secrets/key-file.ts';
 import { keyIdOf } from '../../gateway/lib/secrets/secret-box.ts';
 import { tempDir } from '../helpers/gateway.ts';
 import {
-  collect,
+  collectOutput,
   type GatewayProcess,
   spawnGateway,
   startGatewayProcess,
@@ -88,9 +88,7 @@ describe('GATEWAY_SECRET_KEY: the key that seals secrets at rest (gateway/main.t
     // Eight processes wait at a barrier, so their checks and creations overlap.
     const racers = Array.from({ length: 8 }, () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
-      const output: string[] = [];
-      collect(child.stdout, output);
-      return { child, output };
+      return { child, output: collectOutput(child.stdout) };
     });
     await Promise.all(racers.map(({ output }) => waitFor(output, /ready\n/)));
     for (const { child } of racers) child.stdin.write('go\n');

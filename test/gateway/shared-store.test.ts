@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { GigaChatMock } from '../helpers/gigachat-mock.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 
 describe('several gateway processes sharing one Redis store (STORE_URL=redis://â€¦)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000); // two processes start, which takes seconds on a busy machine
   let redis: RedisServer;
   let gigachat: GigaChatMock;
   const gateways: GatewayProcess[] = [];
@@ -30,11 +29,24 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     await gigachat.close();
   });
 
+  /** Two processes on one store; both are stopped after the test, even when one of them failed to start. */
+  async function startTwo(env: Record<string, string>) {
+    const start = async () => {
+      const gateway = await startGatewayProcess(env);
+      gateways.push(gateway);
+      return gateway;
+    };
+    // Both settle before the test goes on: one still starting when afterEach has run would outlive the suite.
+    const [first, second] = await Promise.allSettled([start(), start()]);
+    if (first.status === 'rejected') throw first.reason;
+    if (second.status === 'rejected') throw second.reason;
+    return [first.value, second.value] as const;
+  }
+
   it('share one GigaChat token: exactly one OAuth call between two cold processes under concurrent load', async () => {
     gigachat.oauthDelayMs = 200; // both processes ask while the first OAuth call is still out
     const env = { ...gigachat.env(), STORE_URL: redis.url, GATEWAY_SECRET_KEY, LOG_LEVEL: 'info' };
-    const [first, second] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-    gateways.push(first, second);
+    const [first, second] = await startTwo(env);
     const ask = (url: string) =>
       fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
@@ -61,8 +73,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
         GATEWAY_CONFIG: join(dir, 'gateway.json'),
         GATEWAY_ADMIN_KEY: adminKey,
       };
-      const [first, second] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-      gateways.push(first, second);
+      const [first, second] = await startTwo(env);
       const ask = (url: string) =>
         fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
@@ -112,15 +123,19 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     const [line] = await waitFor(gateway.stderr, /gateway: .*\n/);
     expect(line).to.match(/STORE_URL/);
     // It exits by itself just after that line; a SIGTERM sent in between would end it by signal instead.
-    const code = gateway.child.exitCode ?? (await once(gateway.child, 'exit'))[0];
+    const { code } = await gateway.exited;
     expect(code).to.equal(1);
   });
 });
 
-/** Polls until `read` resolves to `expected` (deep-equal), or gives up after a while with the last value. */
-async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
+/**
+ * Polls until `read` resolves to `expected` (deep-equal), or gives up after `timeoutMs` with the last
+ * value. The usage reaches Redis on a timer in another process: there is no event to wait on here.
+ */
+async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   let value = await read();
-  for (let attempt = 0; attempt < 100 && JSON.stringify(value) !== JSON.stringify(expected); attempt++) {
+  while (JSON.stringify(value) !== JSON.stringify(expected) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     value = await read();
   }

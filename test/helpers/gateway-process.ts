@@ -1,69 +1,87 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 const MAIN = join(import.meta.dirname, '../../gateway/main.ts');
 
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface GatewayProcess {
   child: ChildProcess;
   stdout: string[];
   stderr: string[];
+  /** Resolves once the process has exited and all it wrote is in `stdout` and `stderr` ('exit' may come before). */
+  exited: Promise<ProcessExit>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Emits `output` whenever a collected stream writes, so waitFor looks again at once. */
-const output = new EventEmitter().setMaxListeners(0);
+// The stream each collected output comes from, so `waitFor` can wait on its next piece.
+const sources = new WeakMap<string[], Readable>();
 
-/** Collects a child's stream into `lines`, for waitFor. */
-export function collect(stream: Readable | null, lines: string[]): void {
-  stream?.on('data', (data: Buffer) => {
-    lines.push(String(data));
-    output.emit('output');
-  });
+/** Collects what a child process writes to one of its streams, as it comes; `waitFor` waits on it. */
+export function collectOutput(stream: Readable | null): string[] {
+  const pieces: string[] = [];
+  if (stream === null) return pieces;
+  stream.setEncoding('utf8');
+  stream.on('data', (text: string) => pieces.push(text));
+  sources.set(pieces, stream);
+  return pieces;
 }
 
 /** Runs `node gateway/main.ts` (what `npm start` runs) with only the given environment. */
 export function spawnGateway(env: Record<string, string>): GatewayProcess {
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  collect(child.stdout, stdout);
-  collect(child.stderr, stderr);
+  const stdout = collectOutput(child.stdout);
+  const stderr = collectOutput(child.stderr);
+  const exited = once(child, 'close').then(([code, signal]) => ({ code, signal }) as ProcessExit);
   return {
     child,
     stdout,
     stderr,
+    exited,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      return code as number | null;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return (await exited).code;
     },
   };
 }
 
-/** Resolves as soon as the collected output matches; fails with the output so far after `timeoutMs`. */
-export function waitFor(lines: string[], pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+/**
+ * Resolves once the output collected by `collectOutput` matches, checking again on each piece that
+ * arrives; fails with the output so far when the stream ends first, or after `timeoutMs` (a bound
+ * for a process that hangs, far above what a busy machine needs).
+ */
+export function waitFor(output: string[], pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const source = sources.get(output);
+  if (source === undefined) throw new Error('waitFor needs output gathered by collectOutput');
   return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = lines.join('').match(pattern);
-      if (match === null) return;
+    const check = (): boolean => {
+      const match = output.join('').match(pattern);
+      if (match === null) return false;
       stop();
       resolve(match);
+      return true;
     };
-    const timer = setTimeout(() => {
+    const fail = (why: string) => () => {
       stop();
-      reject(new Error(`never saw ${pattern} in: ${lines.join('')}`));
-    }, timeoutMs);
+      reject(new Error(`never saw ${pattern} (${why}) in: ${output.join('')}`));
+    };
+    const ended = fail('the output ended');
+    const timer = setTimeout(fail(`not within ${timeoutMs} ms`), timeoutMs);
     const stop = () => {
       clearTimeout(timer);
-      output.off('output', check);
+      source.off('data', check);
+      source.off('end', ended);
     };
-    output.on('output', check);
-    check();
+    // Registered after collectOutput's own listener, so each piece is in `output` when this runs.
+    source.on('data', check);
+    source.once('end', ended);
+    if (!check() && source.readableEnded) ended();
   });
 }
 

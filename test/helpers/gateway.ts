@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,11 @@ export interface TestGateway extends RunningGateway {
   client: OpenAI;
   /** Every log line the gateway wrote. */
   logs: string[];
+  /**
+   * Resolves with the first line in `logs`, from index `from` on, that `matches`, as soon as it is
+   * written; fails with the lines so far after `timeoutMs` (a bound far above what a busy machine needs).
+   */
+  waitForLog(matches: (line: string) => boolean, from?: number, timeoutMs?: number): Promise<string>;
   /** Folder of the SQLite store; removed by `close` unless `keepDir`. */
   dir: string;
 }
@@ -27,12 +33,26 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const dir = options.dir ?? tempDir();
   const logs: string[] = [];
+  const written = new EventEmitter();
   const logDestination = new Writable({
     write(chunk, _encoding, callback) {
       logs.push(String(chunk));
+      written.emit('line');
       callback();
     },
   });
+  async function waitForLog(matches: (line: string) => boolean, from = 0, timeoutMs = 30_000): Promise<string> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    let checked = from;
+    for (;;) {
+      for (; checked < logs.length; checked++) if (matches(logs[checked] as string)) return logs[checked] as string;
+      try {
+        await once(written, 'line', { signal });
+      } catch {
+        throw new Error(`no matching log line within ${timeoutMs} ms:\n${logs.slice(from).join('')}`);
+      }
+    }
+  }
   const gateway = await startGateway(
     {
       PORT: '0',
@@ -51,6 +71,7 @@ export async function startTestGateway(
     ...gateway,
     client,
     logs,
+    waitForLog,
     dir,
     async close() {
       await gateway.close();

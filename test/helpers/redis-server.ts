@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collect, waitFor } from './gateway-process.ts';
+import { collectOutput, waitFor } from './gateway-process.ts';
 
 const installed = () => spawnSync('redis-server', ['--version']).status === 0;
 
@@ -50,9 +50,7 @@ export class RedisServer {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdio: 'pipe' },
     );
-    const output: string[] = [];
-    collect(child.stdout, output);
-    await waitFor(output, /Ready to accept connections/);
+    await waitFor(collectOutput(child.stdout), /Ready to accept connections/);
     return new RedisServer(`redis://127.0.0.1:${port}`, child, dir);
   }
 

@@ -41,14 +41,7 @@ describe('the fast path for POST /v1/chat/completions', () => {
     const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers, body });
     const text = await response.text();
     // The line is written once the answer is out; wait for it rather than for a fixed time.
-    for (
-      let attempt = 0;
-      attempt < 100 && !gateway.logs.slice(logged).some((line) => line.includes('"path"'));
-      attempt++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const line = gateway.logs.slice(logged).find((entry) => entry.includes('"path"')) ?? '{}';
+    const line = await gateway.waitForLog((entry) => entry.includes('"path"'), logged);
     const { time: _time, ms, requestId, ...log } = JSON.parse(line);
     expect(ms).to.be.a('number');
     expect(requestId).to.equal(response.headers.get('x-request-id'));

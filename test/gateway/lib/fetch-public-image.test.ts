@@ -309,7 +309,7 @@ describe('fetchPublicImage', () => {
       const started = Date.now();
       const error = await refusal(`${origin}/slow.png`, local({ timeoutMs: 300 }));
       expect(error.message).to.equal('the image took longer than 300 ms to download');
-      expect(Date.now() - started).to.be.below(2000);
+      expect(Date.now() - started).to.be.below(8000); // at the limit, not at a later one: room for a busy machine
     });
 
     it('gives up on a body that stops half way', async () => {
@@ -320,13 +320,12 @@ describe('fetchPublicImage', () => {
       const started = Date.now();
       const error = await refusal(`${origin}/stalled.png`, local({ timeoutMs: 300 }));
       expect(error.message).to.equal('the image took longer than 300 ms to download');
-      expect(Date.now() - started).to.be.below(2000);
+      expect(Date.now() - started).to.be.below(8000); // at the limit, not at a later one: room for a busy machine
     });
 
     it("the caller's abort is passed through as it is, not as a refusal", async () => {
-      handler = () => {};
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 50);
+      handler = () => controller.abort(); // the download is out, unanswered
       const error = await failure(`${origin}/slow.png`, local({ signal: controller.signal }));
       expect(error).to.not.be.instanceOf(ImageFetchError);
       expect(error.name).to.equal('AbortError');

@@ -7,6 +7,8 @@ describe('createOutboundFetch', () => {
   let server: http.Server;
   let base: string;
   const seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }> = [];
+  /** Called once a request has reached the server, with the answer to finish it (/stream and /slow). */
+  let arrived: (finish: () => void) => void = () => {};
 
   before(async () => {
     server = http.createServer((request, response) => {
@@ -20,9 +22,9 @@ describe('createOutboundFetch', () => {
         } else if (request.url?.startsWith('/stream')) {
           response.writeHead(200, { 'content-type': 'text/event-stream' });
           response.write('data: {"n":1}\r\n\r\n');
-          setTimeout(() => response.end('data: {"n":2}\r\n\r\n'), 20);
+          arrived(() => response.end('data: {"n":2}\r\n\r\n'));
         } else if (request.url === '/slow') {
-          setTimeout(() => response.end('late'), 2000);
+          arrived(() => response.end('late'));
         } else {
           response.setHeader('set-cookie', ['a=1', 'b=2']);
           response.writeHead(201, { 'content-type': 'application/json', 'x-answer': 'yes' });
@@ -58,10 +60,15 @@ describe('createOutboundFetch', () => {
   });
 
   it('hands a streamed body over piece by piece', async () => {
+    let finish: () => void = () => {};
+    arrived = (answer) => {
+      finish = answer;
+    };
     const response = await fetch(`${base}/stream?alt=sse`, { method: 'POST', body: '{}' });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const first = await reader.read();
     expect(Buffer.from(first.value as Uint8Array).toString()).to.equal('data: {"n":1}\r\n\r\n');
+    finish(); // the second piece goes out only now, so it cannot arrive together with the first
     let rest = '';
     for (let step = await reader.read(); step.done !== true; step = await reader.read()) {
       rest += Buffer.from(step.value).toString();
@@ -77,10 +84,15 @@ describe('createOutboundFetch', () => {
 
   it("rejects with the signal's reason when aborted", async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 20);
+    let finish: () => void = () => {};
+    arrived = (answer) => {
+      finish = answer;
+      controller.abort(); // the request is out, unanswered
+    };
     const error = await fetch(`${base}/slow`, { signal: controller.signal }).catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).name).to.equal('AbortError');
+    finish();
   });
 
   it("rejects a connection failure as fetch does: TypeError('fetch failed') with the cause", async () => {
