@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # gigagate: the gateway and the Bitrix24 app in one process (what `npm start` runs).
-# UNTESTED: written where no Docker engine was available; README, "Docker", says what was checked.
+# UNTESTED: written where no Docker engine was available; docs/operations.md, "Docker", says what was checked.
 
 # Build stage: production dependencies only. sqlite3 (under @keyv/sqlite) compiles its native
 # module when no prebuilt binary fits (package.json "allowScripts"), which needs python3, make and g++.

@@ -3,7 +3,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
-// The import directions of style.md: providers never import the HTTP layer, Koa or each other;
+// The import directions: providers never import the HTTP layer, Koa or each other;
 // gateway/openai and config.ts (with config-file.ts) import nothing internal; b24-app reaches the gateway only over HTTP.
 // The one shared code is gateway/lib/secrets (the key that seals secrets at rest, which the gateway,
 // the Bitrix24 app and its CLI must load alike): it imports only Node's built-ins, so it brings no
@@ -109,7 +109,7 @@ function sources(folder: string): Map<string, string> {
   return found;
 }
 
-describe('architecture: import directions (style.md)', () => {
+describe('architecture: import directions', () => {
   it('holds for the whole code base', () => {
     const files = new Map([...sources('gateway'), ...sources('b24-app')]);
     expect(files.size).to.be.greaterThan(20);

@@ -3,7 +3,7 @@ import { type EngineRequest, parseEngineRequest } from '../../b24-app/engine-req
 import { buildMessages } from '../../b24-app/messages.ts';
 import { field, parseForm } from '../../b24-app/request-body.ts';
 
-/** A body as Engine\ThirdParty::completions() sends it (bitrix24.md §2.2). */
+/** A body as the `ai` module's Engine\ThirdParty::completions() sends it (fields as test/fixtures/bitrix24/SOURCES.md lists). */
 const body = (fields: Record<string, unknown> = {}) => ({
   prompt: 'Сократи текст',
   payload_raw: 'shorten',

@@ -11,7 +11,7 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
  * `npm run bench`: what the gateway adds on top of the upstream, measured against a bare Node
- * pass-through proxy in the same run. See the README's Performance section for what it means.
+ * pass-through proxy in the same run. docs/performance.md says what it means.
  *   BENCH_DURATION  seconds per measured load run (default 5)
  *   BENCH_ROUNDS    rounds per target; the report shows medians (default 3)
  *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
@@ -34,7 +34,7 @@ const STREAM_WRITES =
   process.env.BENCH_STREAM_WRITES === 'whole'
     ? 'written by the mock in one piece (BENCH_STREAM_WRITES=whole)'
     : 'each written by the mock on its own, one turn of its event loop apart';
-// The gateway runs with the Node flags `npm start` gives it (the young generation's cap, README, Performance).
+// The gateway runs with the Node flags `npm start` gives it (the young generation's cap, docs/performance.md).
 const START_FLAGS = startFlags();
 const PROFILE_FLAGS =
   process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];

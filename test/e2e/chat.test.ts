@@ -137,8 +137,8 @@ describe('e2e: the openai SDK against the gateway in front of GigaChat', () => {
   });
 
   it('streams a tool call as one tool_calls delta with index 0', async () => {
-    // No public recording of a streamed GigaChat function call exists (gigachat.md §3); the chunk
-    // reuses the recorded stream chunk's shape with the function_call the docs describe.
+    // No public recording of a streamed GigaChat function call exists; the chunk reuses the recorded
+    // stream chunk's shape with the function_call of https://developers.sber.ru/docs/ru/gigachat/api/reference/rest/post-chat.
     mock.chat = (_body, response) => {
       const [chunk, finish] = gigaChatChunks(['']);
       chunk.choices[0].delta = {

@@ -105,7 +105,7 @@ describe('e2e: every error path surfaces as the SDK exception for its status', (
     });
   });
 
-  describe('GigaChat answers mapped as gigachat.md recommends', () => {
+  describe('GigaChat answers mapped to OpenAI errors (docs/api.md, Errors)', () => {
     it("400/422 → 400 with GigaChat's message", async () => {
       upstream(422, { status: 422, message: 'Invalid params: repetition_penalty must be in range (0, +inf)' });
       const error = await expectApiError(client.chat.completions.create(ask), OpenAI.BadRequestError, { status: 400 });

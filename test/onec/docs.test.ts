@@ -47,7 +47,8 @@ describe('onec: README and build scripts', () => {
     }
   });
 
-  it('the main README links to it', () => {
+  it('the main README and docs/1c.md link to it', () => {
     expect(readFileSync(join(ONEC, '../README.md'), 'utf8')).to.contain('(onec/README.md)');
+    expect(readFileSync(join(ONEC, '../docs/1c.md'), 'utf8')).to.contain('(../onec/README.md)');
   });
 });

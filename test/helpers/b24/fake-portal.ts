@@ -4,7 +4,7 @@ import { TEST_CLIENT_ID } from './fake-oauth.ts';
 import { fakeParentPage } from './fake-parent-page.ts';
 import { closeServer, parseBody, sendJson, startHttpsServer } from './https-server.ts';
 
-/** An `ai.engine.list` item (bitrix24.md §1.2). */
+/** An `ai.engine.list` item (https://apidocs.bitrix24.com/api-reference/ai/ai-engine-list.html). */
 export interface PortalEngine {
   id: number;
   app_code: string | null;
@@ -345,7 +345,7 @@ export class FakePortal {
     return [200, { count: 1 }];
   }
 
-  /** ai.engine.register's checks in the `ai` module's order (bitrix24.md §1.1), then the GET ping. */
+  /** ai.engine.register's checks in the order of the `ai` module's `ThirdParty\Manager::register`, then the GET ping. */
   private async register(params: Record<string, any>, appCode: string | null): Promise<RestAnswer> {
     const lower = Object.fromEntries(Object.entries(params).map(([key, value]) => [key.toLowerCase(), value]));
     for (const field of ['name', 'code', 'category', 'completions_url']) {

@@ -109,9 +109,8 @@ describe('translateGigaChatStream', () => {
   });
 
   describe('a streamed function call', () => {
-    // No real recording of a streamed function call exists (gigachat.md §8-9, SOURCES.md), so these
-    // chunks clone the recorded chat-stream shape and carry the fields of the recorded
-    // chat-function-call response instead.
+    // No real recording of a streamed function call exists, so these chunks clone the recorded
+    // chat-stream shape and carry the fields of the recorded chat-function-call response instead.
     const functionCall = { name: 'weather_forecast', arguments: { location: 'Манжерок', num_days: 10 } };
     const stateId = '0199e210-2f13-744c-8fe5-c9a19fe27db7';
 
