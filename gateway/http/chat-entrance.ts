@@ -67,15 +67,17 @@ export function createChatEntrance(deps: ChatEntranceDeps): ChatEntrance {
   return function chatEntrance(req, res) {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '';
-    const path = url.charCodeAt(0) === 0x2f && !UNUSUAL_URL.test(url) ? beforeQuery(url) : koaPath(req, res);
-    if (!CHAT_COMPLETIONS.test(path)) return false;
+    const path = url === CHAT_COMPLETIONS_PATH ? url : pathOf(url, req, res, koaPath);
+    if (path !== CHAT_COMPLETIONS_PATH && !CHAT_COMPLETIONS.test(path)) return false;
     const requestId = requestIdFor(req.headers['x-request-id'] as string | undefined);
     void runInRequest({ requestId, logPrompt }, () => answer({ req, res, state: { requestId } }, path));
     return true;
   };
 }
 
-function beforeQuery(url: string): string {
+/** A request's path as Koa reads it: the usual `/path?query` is cut at `?` here, any other target by Koa. */
+function pathOf(url: string, request: IncomingMessage, response: ServerResponse, koaPath: ChatEntranceDeps['koaPath']) {
+  if (url.charCodeAt(0) !== 0x2f || UNUSUAL_URL.test(url)) return koaPath(request, response);
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
 }
