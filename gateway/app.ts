@@ -1,74 +1,54 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
-import type { ClientPolicy } from './clients/policy.ts';
-import type { Config } from './config.ts';
-import type { ShutdownState } from './http/drain.ts';
-import { createFastPath, type FastPath } from './http/fast-path.ts';
-import type { StartingPart } from './http/health.ts';
-import { accessLog } from './http/middleware/access-log.ts';
+import type { AppDeps, RouteDeps } from './http/app-deps.ts';
+import { createChatEntrance } from './http/chat-entrance.ts';
+import { createDispatcher } from './http/dispatch.ts';
+import { accessLog, accessLogWriter } from './http/middleware/access-log.ts';
+import { apiKeyCheck } from './http/middleware/auth.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { createPromptSink } from './http/prompt-log.ts';
 import { createRouter } from './http/router.ts';
 import type { GatewayState } from './http/state.ts';
 import { unreadBody } from './http/unread-body.ts';
-import type { Logger } from './lib/logger.ts';
-import type { GatewayMetrics } from './lib/metrics.ts';
-import type { Store } from './lib/store.ts';
-import type { ProviderRegistry } from './providers/registry.ts';
-import type { ModelRouter } from './routing/model-router.ts';
 
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  registry: ProviderRegistry;
-  /** Model names and aliases → providers (wraps the registry). */
-  models: ModelRouter;
-  /** Each client key's allowed models, limits and usage. */
-  policy: ClientPolicy;
-  metrics: GatewayMetrics;
-  /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
-  shutdown?: ShutdownState;
-  /** Another app served on the same server (the Bitrix24 app, composed by main.ts). */
-  mounted?: MountedApp;
-}
+export type { AppDeps, MountedApp } from './http/app-deps.ts';
 
-/** An app whose routes follow the gateway's, and whose start `/readyz` waits for. */
-export interface MountedApp extends StartingPart {
-  middleware: Koa.Middleware;
-}
+/**
+ * The gateway's request listener, without listening: tests and main.ts start it on their own
+ * server. The chat entrance answers `POST /v1/chat/completions`; Koa answers everything else.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const { config, logger, metrics } = deps;
+  const routeDeps: RouteDeps = {
+    ...deps,
+    dispatcher: createDispatcher({ router: deps.models, policy: deps.policy, metrics, logger, retry: config.retry }),
+    checkApiKey: apiKeyCheck(config.apiKeys),
+  };
+  const logRequest = accessLogWriter(logger, metrics);
+  const logPrompt = createPromptSink(logger, config.logPrompts);
 
-/** Koa, whose request listener lets the fast path answer the hot route first (http/fast-path.ts). */
-class GatewayApp extends Koa<GatewayState> {
-  readonly #fastPath: FastPath;
-
-  constructor(fastPath: FastPath) {
-    super();
-    this.#fastPath = fastPath;
-  }
-
-  override callback(): ReturnType<Koa['callback']> {
-    const koa = super.callback();
-    const fastPath = this.#fastPath;
-    return (request, response) =>
-      fastPath(request as IncomingMessage, response as ServerResponse) ? Promise.resolve() : koa(request, response);
-  }
-}
-
-/** The Koa application, without listening: tests and main.ts start it on their own server. */
-export function createApp(deps: AppDeps): Koa<GatewayState> {
-  const app = new GatewayApp(createFastPath(deps));
-  const router = createRouter(deps);
-  app.use(unreadBody);
-  app.use(requestId(createPromptSink(deps.logger, deps.config.logPrompts)));
-  app.use(accessLog(deps.logger, deps.metrics));
-  app.use(errorHandler(deps.logger));
-  app.use(rejectUnrouted);
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  if (deps.mounted !== undefined) app.use(deps.mounted.middleware);
+  const koa = new Koa<GatewayState>();
+  const router = createRouter(routeDeps);
+  koa.use(unreadBody);
+  koa.use(requestId(logPrompt));
+  koa.use(accessLog(logRequest));
+  koa.use(errorHandler(logger));
+  koa.use(rejectUnrouted);
+  koa.use(router.routes());
+  koa.use(router.allowedMethods());
+  if (deps.mounted !== undefined) koa.use(deps.mounted.middleware);
   // Errors Koa itself sees after a response began (a socket error mid-body, say).
-  app.on('error', (error: unknown) => deps.logger.warn({ err: error }, 'response error'));
-  return app;
+  koa.on('error', (error: unknown) => logger.warn({ err: error }, 'response error'));
+
+  const answerChat = createChatEntrance({
+    ...routeDeps,
+    logRequest,
+    logPrompt,
+    koaPath: (request, response) => koa.createContext(request, response).path,
+  });
+  const answerWithKoa = koa.callback();
+  return function gateway(request, response) {
+    if (!answerChat(request, response)) void answerWithKoa(request, response);
+  };
 }

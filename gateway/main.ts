@@ -136,7 +136,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       : { name: 'b24', displayName: 'the Bitrix24 app', middleware: b24.middleware, state: b24.state };
   const shutdown: ShutdownState = { draining: false };
   const app = createApp({ config, logger, store, registry, models, policy, metrics, mounted, shutdown });
-  const server = createServer(app.callback());
+  const server = createServer(app);
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -165,3 +165,20 @@ describe('architecture: import directions', () => {
     expect(violations(good)).to.deep.equal([]);
   });
 });
+
+describe('architecture: one entrance for chat', () => {
+  // The chat handler runs in one chain (http/chat-entrance.ts), which owes nothing to the Koa router.
+  const importers = (target: string) =>
+    [...sources('gateway')]
+      .filter(([file, source]) => importsOf(file, source).some((edge) => edge.target === target))
+      .map(([file]) => file);
+
+  it('only the chat entrance runs the chat handler', () => {
+    expect(importers('gateway/http/chat-completions.ts')).to.deep.equal(['gateway/http/chat-entrance.ts']);
+  });
+
+  it('the chat entrance does not import the router', () => {
+    expect(importers('gateway/http/router.ts')).to.not.include('gateway/http/chat-entrance.ts');
+    expect(importers('gateway/http/chat-entrance.ts')).to.include('gateway/app.ts');
+  });
+});

@@ -1,9 +1,8 @@
-import type { Logger } from '../lib/logger.ts';
 import { BadRequestError } from '../openai/errors.ts';
 import type { OpenAIMessage } from '../openai/types.ts';
 import { compileValidator } from '../openai/validate.ts';
 import type { Dispatcher } from './dispatch.ts';
-import { answerForFailure } from './middleware/error-handler.ts';
+import type { FailureShape } from './middleware/error-handler.ts';
 import { logPrompt } from './prompt-log.ts';
 import type { GatewayMiddleware } from './state.ts';
 
@@ -66,35 +65,21 @@ export function analyzeTextHtml(answer: string): string {
 }
 
 /**
- * Answers every failure on the compatibility routes as the tutorial's server did: HTTP 200 with
- * `{success: false, error}`. Its form shows `error` only on a 200 (on any other status it shows
- * just the number), so the status an OpenAI client would get goes into the body as `status`.
+ * A failure as the tutorial's server answered it: HTTP 200 with `{success: false, error}`. Its form
+ * shows `error` only on a 200 (on any other status it shows just the number), so the status an
+ * OpenAI client would get goes into the body as `status`.
  */
-export function analyzeTextErrors(logger: Logger): GatewayMiddleware {
-  return async function answerInTutorialShape(ctx, next) {
-    try {
-      await next();
-    } catch (error) {
-      const answer = answerForFailure(error, ctx, logger);
-      if (answer === undefined) return; // the client left
-      // Node has refused the body and answered 400 itself: the log says so, not 200.
-      if (ctx.req.socket?.destroyed === true) {
-        ctx.status = answer.status;
-        return;
-      }
-      ctx.status = 200;
-      ctx.set(answer.headers);
-      const body: AnalyzeTextAnswer = {
-        success: false,
-        result: '',
-        error: answer.message,
-        code: answer.code,
-        status: answer.status,
-      };
-      ctx.body = body;
-    }
+export const analyzeTextFailure: FailureShape = (answer, { req }) => {
+  const body: AnalyzeTextAnswer = {
+    success: false,
+    result: '',
+    error: answer.message,
+    code: answer.code,
+    status: answer.status,
   };
-}
+  // Node has refused the body and answered 400 itself: the log says so, not 200.
+  return { status: req.socket?.destroyed === true ? answer.status : 200, body };
+};
 
 /** `POST /analyze/text`: one question (and a system prompt) to a model, the answer as text or HTML. */
 export function analyzeText(dispatcher: Dispatcher): GatewayMiddleware {

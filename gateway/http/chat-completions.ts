@@ -5,14 +5,14 @@ import { answeredModel, type Dispatcher } from './dispatch.ts';
 import { sendEventStream } from './event-stream.ts';
 import { logPrompt } from './prompt-log.ts';
 import { sendJson } from './send-json.ts';
-import type { Exchange, GatewayMiddleware } from './state.ts';
+import type { Exchange } from './state.ts';
 
 /** Answers one exchange from its parsed body; throws, with nothing written yet, when it cannot. */
 export type ChatCompletionHandler = (exchange: Exchange, body: unknown) => Promise<void>;
 
 /**
  * `POST /v1/chat/completions`: validate, route by model (dispatch.ts), answer as JSON or as an
- * event stream. Writes the answer itself, so the Koa route and the fast path (fast-path.ts) share it.
+ * event stream. Writes the answer itself: the chat entrance (chat-entrance.ts) runs it without Koa.
  */
 export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): ChatCompletionHandler {
   return async function answerChatCompletion(exchange, body) {
@@ -43,15 +43,6 @@ export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): Ch
     if (first.done !== true) first.value.model = name;
     await sendEventStream(exchange, first, echoed, logger);
     dispatcher.record(exchange, target, call.usage);
-  };
-}
-
-/** The Koa route: the body comes from the json-body middleware, and Koa leaves the written answer alone. */
-export function chatCompletions(dispatcher: Dispatcher, logger: Logger): GatewayMiddleware {
-  const handle = createChatCompletion(dispatcher, logger);
-  return async function chatCompletionRoute(ctx) {
-    await handle(ctx, ctx.request.body);
-    ctx.respond = false;
   };
 }
 

@@ -1,12 +1,21 @@
 import { isStoreReachable, type Store } from '../lib/store.ts';
+import { ServiceUnavailableError } from '../openai/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { ShutdownState } from './drain.ts';
-import type { GatewayMiddleware } from './state.ts';
+import type { GatewayContext, GatewayMiddleware } from './state.ts';
 
 /** `GET /healthz`: the process answers. */
 export const healthz: GatewayMiddleware = async function healthz(ctx) {
   ctx.body = { status: 'ok' };
 };
+
+/** Each known provider's state: `enabled`, or `disabled: <reason>`. */
+export function providerStates(registry: ProviderRegistry): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const provider of registry.providers) states[provider.name] = 'enabled';
+  for (const disabled of registry.disabled) states[disabled.name] = `disabled: ${disabled.reason}`;
+  return states;
+}
 
 /** A part of the process that starts after the gateway listens (the Bitrix24 app resumes its jobs). */
 export interface StartingPart {
@@ -31,22 +40,11 @@ export function readyz(
 ): GatewayMiddleware {
   return async function readiness(ctx) {
     if (shutdown?.draining === true) {
-      ctx.status = 503;
-      ctx.body = {
-        error: {
-          message: 'Not ready: the gateway is shutting down.',
-          type: 'api_error',
-          param: null,
-          code: 'shutting_down',
-        },
-        status: 'shutting_down',
-      };
+      notReady(ctx, 'the gateway is shutting down', 'shutting_down');
       return;
     }
     const storeOk = await isStoreReachable(store);
-    const providers: Record<string, string> = {};
-    for (const provider of registry.providers) providers[provider.name] = 'enabled';
-    for (const disabled of registry.disabled) providers[disabled.name] = `disabled: ${disabled.reason}`;
+    const providers = providerStates(registry);
     const partState = part?.state();
     const ready = storeOk && registry.providers.length > 0 && partState !== 'starting';
     const checks = {
@@ -63,11 +61,13 @@ export function readyz(
       : registry.providers.length === 0
         ? 'no provider is configured'
         : `${part?.displayName} is starting`;
-    ctx.status = 503;
-    ctx.body = {
-      error: { message: `Not ready: ${problem}.`, type: 'api_error', param: null, code: 'not_ready' },
-      status: 'not_ready',
-      checks,
-    };
+    notReady(ctx, problem, 'not_ready', checks);
   };
+}
+
+/** A 503 in OpenAI's shape, with the state (and the checks) beside the error for readers of /readyz. */
+function notReady(ctx: GatewayContext, problem: string, code: string, checks?: Record<string, unknown>): void {
+  const failure = new ServiceUnavailableError(`Not ready: ${problem}.`, { code });
+  ctx.status = failure.status;
+  ctx.body = { ...failure.toBody(), status: code, ...(checks === undefined ? {} : { checks }) };
 }

@@ -1,55 +1,27 @@
 import Router from '@koa/router';
-import type { ClientPolicy } from '../clients/policy.ts';
-import type { Config } from '../config.ts';
-import type { Logger } from '../lib/logger.ts';
-import type { GatewayMetrics } from '../lib/metrics.ts';
-import type { Store } from '../lib/store.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
-import type { ModelRouter } from '../routing/model-router.ts';
 import { adminUsage } from './admin-usage.ts';
-import { analyzeText, analyzeTextErrors } from './analyze-text.ts';
-import { chatCompletions } from './chat-completions.ts';
-import { createDispatcher, type Dispatcher } from './dispatch.ts';
-import type { ShutdownState } from './drain.ts';
+import { analyzeText, analyzeTextFailure } from './analyze-text.ts';
+import type { RouteDeps } from './app-deps.ts';
+import { CHAT_COMPLETIONS_PATH } from './chat-entrance.ts';
 import { embeddings } from './embeddings.ts';
-import { healthz, readyz, type StartingPart } from './health.ts';
+import { healthz, readyz } from './health.ts';
 import { metricsEndpoint } from './metrics.ts';
 import { authenticateAdmin } from './middleware/admin-auth.ts';
 import { authenticate } from './middleware/auth.ts';
+import { errorHandler } from './middleware/error-handler.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type { GatewayState } from './state.ts';
 import { tutorialHealth } from './tutorial-health.ts';
 
-export interface RouterDeps {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  registry: ProviderRegistry;
-  /** Model names and aliases → providers. */
-  models: ModelRouter;
-  policy: ClientPolicy;
-  metrics: GatewayMetrics;
-  /** Set once a shutdown begins; `/readyz` then answers 503. */
-  shutdown?: ShutdownState;
-  /** The app mounted beside the gateway, whose start `/readyz` waits for. */
-  mounted?: StartingPart;
-}
-
-/** The dispatcher of the model-bound routes (dispatch.ts), from the router's deps. */
-export function dispatcherFor(deps: RouterDeps): Dispatcher {
-  const { models, policy, metrics, logger, config } = deps;
-  return createDispatcher({ router: models, policy, metrics, logger, retry: config.retry });
-}
-
-/** Every route of the gateway (design.md, "HTTP routes"), each with its middleware chain inline. */
-export function createRouter(deps: RouterDeps): Router<GatewayState> {
-  const { config, logger, store, registry } = deps;
-  const dispatcher = dispatcherFor(deps);
+/** Every route Koa answers, each with its middleware chain inline. */
+export function createRouter(deps: RouteDeps): Router<GatewayState> {
+  const { config, logger, store, registry, dispatcher } = deps;
   const router = new Router<GatewayState>();
-  const auth = authenticate(config.apiKeys);
+  const auth = authenticate(deps.checkApiKey);
   const body = jsonBody(config.maxBodyBytes);
-  router.post('/v1/chat/completions', auth, body, chatCompletions(dispatcher, logger));
+  // Listed so other methods get 405 with Allow: POST; the chat entrance answers every POST it matches.
+  router.post(CHAT_COMPLETIONS_PATH, answeredByChatEntrance);
   router.post('/v1/embeddings', auth, body, embeddings(dispatcher));
   router.get('/v1/models', auth, listModels(deps));
   router.get('/v1/models/:model', auth, retrieveModel(deps));
@@ -57,8 +29,14 @@ export function createRouter(deps: RouterDeps): Router<GatewayState> {
   router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));
   router.get('/metrics', metricsEndpoint(deps.metrics.registry));
   router.get('/admin/usage', authenticateAdmin(config.adminKey), adminUsage(deps.policy));
-  // The older 1C + GigaChat tutorial's protocol (onec/README.md).
-  router.post('/analyze/text', analyzeTextErrors(logger), auth, body, analyzeText(dispatcher));
+  // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape.
+  router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), auth, body, analyzeText(dispatcher));
   router.get('/health', tutorialHealth(registry));
   return router;
+}
+
+async function answeredByChatEntrance(): Promise<never> {
+  throw new Error(
+    'POST /v1/chat/completions reached Koa: the chat entrance (chat-entrance.ts) should have answered it',
+  );
 }

@@ -27,7 +27,7 @@ export interface GatewayState {
 export type GatewayContext = Context & { state: GatewayState };
 export type GatewayMiddleware = Middleware<GatewayState>;
 
-/** One HTTP exchange as the handlers see it. A Koa context is one; so is the fast path's (fast-path.ts). */
+/** One HTTP exchange as the handlers see it. A Koa context is one; so is the chat entrance's (chat-entrance.ts). */
 export interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;

@@ -1,4 +1,5 @@
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { providerStates } from './health.ts';
 import type { GatewayMiddleware } from './state.ts';
 
 /** `GET /health` body, as the older 1C tutorial's server answered it, plus every provider. */
@@ -18,14 +19,11 @@ export interface TutorialHealth {
  */
 export function tutorialHealth(registry: ProviderRegistry): GatewayMiddleware {
   return async function reportTutorialHealth(ctx) {
-    const providers: Record<string, string> = {};
-    for (const provider of registry.providers) providers[provider.name] = 'enabled';
-    for (const disabled of registry.disabled) providers[disabled.name] = `disabled: ${disabled.reason}`;
     const enabled = registry.providers.length > 0;
     const body: TutorialHealth = {
       status: enabled ? 'ok' : 'degraded',
       gigachat: registry.providers.some((provider) => provider.name === 'gigachat'),
-      providers,
+      providers: providerStates(registry),
     };
     if (!enabled) body.error = 'No provider is configured: set GIGACHAT_CREDENTIALS or GEMINI_API_KEY.';
     ctx.body = body;

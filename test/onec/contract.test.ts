@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createApp } from '../../gateway/app.ts';
@@ -251,7 +252,7 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
       policy: createClientPolicy({ config, store, logger }),
       metrics: createMetrics(),
     });
-    const server = app.listen(0, '127.0.0.1');
+    const server = createServer(app).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const { port } = server.address() as { port: number };

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { CHAT_COMPLETIONS_PATH } from '../../gateway/http/chat-entrance.ts';
+import { apiKeyCheck } from '../../gateway/http/middleware/auth.ts';
 import { createRouter } from '../../gateway/http/router.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
 import { createMetrics } from '../../gateway/lib/metrics.ts';
@@ -40,7 +42,8 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
   let jsonRoutes: string[];
 
   before(() => {
-    // The routes whose chain reads a JSON body, from the router itself, so new routes are covered too.
+    // The routes whose chain reads a JSON body, from the router itself, so new routes are covered too;
+    // the chat route's POST is the chat entrance's, which reads JSON before Koa.
     const registry = new ProviderRegistry([], []);
     const router = createRouter({
       config: { apiKeys: [], maxBodyBytes: 1024 } as any,
@@ -50,11 +53,14 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
       models: new ModelRouter(registry, []),
       policy: {} as any,
       metrics: createMetrics(),
+      dispatcher: {} as any,
+      checkApiKey: apiKeyCheck([]),
     });
-    jsonRoutes = router.stack
+    const koaJsonRoutes = router.stack
       .filter((layer) => layer.methods.includes('POST'))
       .filter((layer) => layer.stack.some((middleware) => middleware.name === 'readBody'))
       .map((layer) => String(layer.path));
+    jsonRoutes = [CHAT_COMPLETIONS_PATH, ...koaJsonRoutes];
   });
   beforeEach(async () => {
     mock = await GigaChatMock.start();

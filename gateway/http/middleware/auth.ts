@@ -42,9 +42,8 @@ export function apiKeyCheck(keys: readonly ClientKey[]): ApiKeyCheck {
   };
 }
 
-/** The Koa form of apiKeyCheck. */
-export function authenticate(keys: readonly ClientKey[]): GatewayMiddleware {
-  const check = apiKeyCheck(keys);
+/** The Koa form of an apiKeyCheck (createApp builds the one check both entrances use). */
+export function authenticate(check: ApiKeyCheck): GatewayMiddleware {
   return async function checkApiKey(ctx, next) {
     const name = check(ctx.get('authorization'));
     if (name !== undefined) ctx.state.clientName = name;

@@ -46,17 +46,23 @@ export function answerForFailure(error: unknown, exchange: Exchange, logger: Log
   return answer;
 }
 
-/** Answers every failure in OpenAI's error shape (answerForFailure). */
-export function errorHandler(logger: Logger): GatewayMiddleware {
+/** A failure's status and body on the wire, from its OpenAI-shaped answer. */
+export type FailureShape = (answer: GatewayError, exchange: Exchange) => { status: number; body: unknown };
+
+const openAIShape: FailureShape = (answer) => ({ status: answer.status, body: answer.toBody() });
+
+/** Answers every failure (answerForFailure) in OpenAI's error shape, or in a route's own `shape`. */
+export function errorHandler(logger: Logger, shape: FailureShape = openAIShape): GatewayMiddleware {
   return async function handleErrors(ctx, next) {
     try {
       await next();
     } catch (error) {
       const answer = answerForFailure(error, ctx, logger);
       if (answer === undefined || ctx.res.headersSent) return; // a stream that already began reports its own errors
-      ctx.status = answer.status;
+      const { status, body } = shape(answer, ctx);
+      ctx.status = status;
       ctx.set(answer.headers);
-      ctx.body = answer.toBody();
+      ctx.body = body;
     }
   };
 }

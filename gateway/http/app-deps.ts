@@ -1,0 +1,40 @@
+import type { Middleware } from 'koa';
+import type { ClientPolicy } from '../clients/policy.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { GatewayMetrics } from '../lib/metrics.ts';
+import type { Store } from '../lib/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { ModelRouter } from '../routing/model-router.ts';
+import type { Dispatcher } from './dispatch.ts';
+import type { ShutdownState } from './drain.ts';
+import type { StartingPart } from './health.ts';
+import type { ApiKeyCheck } from './middleware/auth.ts';
+
+/** What the gateway's HTTP app is made of (main.ts builds it; tests build their own). */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  registry: ProviderRegistry;
+  /** Model names and aliases → providers (wraps the registry). */
+  models: ModelRouter;
+  /** Each client key's allowed models, limits and usage. */
+  policy: ClientPolicy;
+  metrics: GatewayMetrics;
+  /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
+  shutdown?: ShutdownState;
+  /** Another app served on the same server (the Bitrix24 app, composed by main.ts). */
+  mounted?: MountedApp;
+}
+
+/** An app whose routes follow the gateway's, and whose start `/readyz` waits for. */
+export interface MountedApp extends StartingPart {
+  middleware: Middleware;
+}
+
+/** AppDeps plus the parts createApp builds once from them, which the chat entrance and the router share. */
+export interface RouteDeps extends AppDeps {
+  dispatcher: Dispatcher;
+  checkApiKey: ApiKeyCheck;
+}
