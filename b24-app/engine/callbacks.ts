@@ -1,9 +1,9 @@
-/** The success callback body: Bitrix24 reads `result` (bitrix24.md §2.4). */
+/** The success callback body: Bitrix24 reads `result`, a string (`ThirdParty::getResultFromRaw`). */
 export interface SuccessCallback {
   result: string;
 }
 
-/** The error callback body `QueueJob::fail()` reads (bitrix24.md §2.5). */
+/** The error callback body `QueueJob::fail()` reads. */
 export interface ErrorCallback {
   message: string;
   error: string;
@@ -18,7 +18,7 @@ export type CallbackOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'retry'; reason: string };
 
-/** Bitrix24's callback controller actions (`QueueJob::getCallbackUrl()`, bitrix24.md §2.2). */
+/** Bitrix24's callback controller actions (`QueueJob::getCallbackUrl()`). */
 export const CALLBACK_ACTIONS = {
   success: 'ai.controller.integration.thirdparty.callbackSuccess',
   error: 'ai.controller.integration.thirdparty.callbackError',

@@ -36,7 +36,7 @@ async function checkPortalKey(deps: B24Deps, portalKey: string): Promise<KeyChec
 }
 
 /**
- * `completions_url` (bitrix24.md §2): GET/HEAD → 200 for a known portal (Bitrix24 checks this at
+ * `completions_url` (https://apidocs.bitrix24.com/api-reference/ai/ai-engine-register.html): GET/HEAD → 200 for a known portal (Bitrix24 checks this at
  * registration); POST → check the portal key, parse and store the job, answer 202 at once — the
  * portal waits only 5 s and takes nothing but 202 — and let the worker answer by callback. The
  * gateway's access log hides the key's secret part (gateway/http/middleware/access-log.ts).

@@ -6,7 +6,7 @@ export interface ContextMessage {
   content: string;
 }
 
-/** What the worker needs from a Bitrix24 engine request (bitrix24.md §2.2), checked. */
+/** What the worker needs from a Bitrix24 engine request (the JSON `Engine\ThirdParty::completions()` posts), checked. */
 export interface EngineRequest {
   prompt: string;
   payloadRole: string | null;

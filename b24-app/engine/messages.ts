@@ -28,7 +28,7 @@ const LANGUAGES: Readonly<Record<string, string>> = {
   ar: 'Arabic',
 };
 
-/** The system line about language and format; Bitrix24 converts Markdown to BBCode itself (bitrix24.md §2.7). */
+/** The system line about language and format; Bitrix24 converts Markdown to BBCode itself for its chat. */
 function answerRules(language: string | undefined): string {
   const name = language === undefined ? undefined : (LANGUAGES[language.slice(0, 2)] ?? language);
   const languageRule =

@@ -1,6 +1,6 @@
 /**
  * A token bucket per portal: `perMinute` requests a minute, with bursts up to the same number.
- * Bitrix24 applies no quota to third-party engines (bitrix24.md §1.4), so this is what keeps one
+ * Bitrix24 applies no quota to third-party engines, so this is what keeps one
  * portal from spending the whole upstream quota. Kept in memory: per instance, reset on restart.
  */
 export class PortalRateLimit {

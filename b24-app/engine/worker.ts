@@ -183,7 +183,7 @@ export class JobWorker {
         prompt: usage?.prompt_tokens ?? 0,
         completion: usage?.completion_tokens ?? 0,
       });
-      // An empty result silently stops some Bitrix24 chains (bitrix24.md §5.2): report it as an error.
+      // An empty result silently stops some Bitrix24 chains (CRM call transcription): report it as an error.
       if (text.trim() === '') {
         return {
           ...job,

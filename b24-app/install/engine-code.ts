@@ -3,7 +3,7 @@ export const ENGINE_CODE_PREFIX = 'gigagate_';
 
 /**
  * The engine code for a model: stable per model, in the alphabet `ai.engine.register` accepts
- * (`^[A-Za-z0-9-_]+$`, bitrix24.md §1.1). CoPilot stores the admin's choice by code, so it must
+ * (`^[A-Za-z0-9-_]+$`). CoPilot stores the admin's choice by code, so it must
  * not change between installs.
  */
 export function engineCodeFor(model: string): string {

@@ -1,10 +1,11 @@
 import type { TypeB24 } from '@bitrix24/b24jssdk';
 import type { EngineRecord } from '../portal/portal-store.ts';
 import { ENGINE_CODE_PREFIX, engineCodeFor } from './engine-code.ts';
+import { type EngineModel, productOf } from './engine-models.ts';
 import { modelContextLimit } from './model-windows.ts';
 import { callRest, RestError } from './rest-client.ts';
 
-/** The parameters of `ai.engine.register` for one engine (bitrix24.md §1.1). */
+/** The parameters of `ai.engine.register` for one engine (https://apidocs.bitrix24.com/api-reference/ai/ai-engine-register.html). */
 export interface EngineSpec {
   name: string;
   code: string;
@@ -13,7 +14,7 @@ export interface EngineSpec {
   settings: { code_alias: 'ChatGPT'; model_context_type: 'token'; model_context_limit: number };
 }
 
-/** An item of `ai.engine.list` (bitrix24.md §1.2). */
+/** An item of `ai.engine.list`. */
 export interface ListedEngine {
   id: number | string;
   app_code: string | null;
@@ -32,22 +33,15 @@ export interface SyncResult {
   engines: EngineRecord[];
 }
 
-/** The product name shown after the model: which upstream answers. */
-function productOf(model: string): string {
-  if (/^(gigachat\/)?gigachat/i.test(model)) return 'Sber GigaChat';
-  if (/^(gemini\/)?(gemini|gemma)-/i.test(model)) return 'Google Gemini';
-  return 'gigagate';
-}
-
 /** The engine for one model; `engineUrlBase` is `<PUBLIC_URL>/b24/engine/<portal key>`. */
-export function engineSpec(model: string, engineUrlBase: string): EngineSpec {
-  const code = engineCodeFor(model);
+export function engineSpec(model: EngineModel, engineUrlBase: string): EngineSpec {
+  const code = engineCodeFor(model.id);
   return {
-    name: `${model} (${productOf(model)} via gigagate)`,
+    name: `${model.id} (${productOf(model.ownedBy)} via gigagate)`,
     code,
     category: 'text',
     completions_url: `${engineUrlBase}/${code}`,
-    settings: { code_alias: 'ChatGPT', model_context_type: 'token', model_context_limit: modelContextLimit(model) },
+    settings: { code_alias: 'ChatGPT', model_context_type: 'token', model_context_limit: modelContextLimit(model.id) },
   };
 }
 
@@ -71,7 +65,7 @@ export type EngineOwner = 'app' | 'webhook';
 
 /**
  * Our engines on the portal. In the app's OAuth context the portal lists only the app's own; a
- * webhook sees every engine, and owns those without an app_code (bitrix24.md §1.2).
+ * webhook sees every engine, and owns those without an app_code.
  */
 export async function listOurEngines(b24: TypeB24, owner: EngineOwner): Promise<ListedEngine[]> {
   const listed = await callRest<ListedEngine[]>(b24, 'ai.engine.list', {});
@@ -83,7 +77,7 @@ export async function listOurEngines(b24: TypeB24, owner: EngineOwner): Promise<
 /**
  * Makes the portal's engines match `specs`: list → unregister what is stale or changed → register
  * what is missing. Running it again changes nothing. Re-registering an existing code fails with
- * ENGINE_REGISTER_ERROR_CODE_UNIQUE instead of updating (bitrix24.md §1.1), hence unregister first.
+ * ENGINE_REGISTER_ERROR_CODE_UNIQUE instead of updating, hence unregister first.
  */
 export async function syncEngines(
   b24: TypeB24,

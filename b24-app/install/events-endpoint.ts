@@ -10,7 +10,7 @@ const MAX_EVENT_BODY_BYTES = 256 * 1024;
 
 /**
  * `POST /b24/events`: ONAPPINSTALL, ONAPPUPDATE and ONAPPUNINSTALL, form-encoded with bracket
- * nesting (bitrix24.md §3.3). An install or update is trusted only for an administrator's tokens
+ * nesting. An install or update is trusted only for an administrator's tokens
  * (install.ts), an uninstall only with the portal's `application_token` and the OAuth server's
  * word (uninstall.ts). Any other event is answered 200 and ignored: Bitrix24 does not retry.
  */

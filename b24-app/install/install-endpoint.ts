@@ -9,8 +9,8 @@ import { installPortal } from './install.ts';
 import { installFailure } from './install-failure.ts';
 
 /**
- * `POST /b24/install`, the initial installation path, in both forms Bitrix24 uses (bitrix24.md
- * §3.1): the frame install page (`AUTH_ID`, `REFRESH_ID`, `member_id`, `DOMAIN`…; answers a page
+ * `POST /b24/install`, the initial installation path, in both forms Bitrix24 uses: the frame
+ * install page (`AUTH_ID`, `REFRESH_ID`, `member_id`, `DOMAIN`…; answers a page
  * whose script calls installFinish) and the API-only install callback (`auth[…]`; answers JSON).
  */
 export function installEndpoint(deps: B24Deps) {

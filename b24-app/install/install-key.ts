@@ -3,7 +3,7 @@ import type { B24Store } from '../store.ts';
 
 /*
  * ai.engine.register pings the new completions_url with a GET and takes nothing but a 200
- * (bitrix24.md §1.1), yet an install saves the portal record, and with it the new engine URL
+ * (https://apidocs.bitrix24.com/api-reference/ai/ai-engine-register.html), yet an install saves the portal record, and with it the new engine URL
  * nonce, only once the engines are registered. So while an install runs its nonce waits here,
  * where the engine endpoint looks too (instances sharing a Redis store included). It holds no
  * token and ends by itself if the process dies mid-install.

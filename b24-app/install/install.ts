@@ -1,15 +1,15 @@
 import type { TypeB24 } from '@bitrix24/b24jssdk';
 import { type B24Deps, publicUrl } from '../deps.ts';
-import { engineModels } from '../gateway-client.ts';
 import { newKeyNonce, portalKeyFor } from '../portal/portal-key.ts';
 import type { PortalRecord, PortalTokens } from '../portal/portal-store.ts';
 import { appCodeOf, isAdministrator, NotAdministratorError } from './app-identity.ts';
+import { engineModels } from './engine-models.ts';
 import { engineSpec, type SyncResult, syncEngines } from './engines.ts';
 import { withInstallNonce } from './install-key.ts';
 import { type ClaimedPortal, confirmPortal, tokensFromAnswer, trustedServerEndpoint } from './oauth.ts';
 import { callRest, installerClient, portalClient, viewerClient } from './rest-client.ts';
 
-/** The events the app binds, all to /b24/events. Bitrix24 drops them on every app update (event-bind.md). */
+/** The events the app binds, all to /b24/events. Bitrix24 drops them on every app update. */
 const APP_EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'] as const;
 
 export interface InstallResult {
@@ -93,7 +93,7 @@ const INSTALL_EVENT_WINDOW_MS = 15 * 60_000;
 
 /**
  * An install gets new engine URLs, but not the ONAPPINSTALL Bitrix24 sends once the install page
- * has finished (bitrix24.md §3.1): the URLs are minutes old, and new ones would register every
+ * has finished: the URLs are minutes old, and new ones would register every
  * engine a second time.
  */
 function rotatesEngineUrls(claim: InstallClaim, existing: PortalRecord | undefined): boolean {
@@ -165,7 +165,7 @@ async function syncPortalEngines(deps: B24Deps, b24: TypeB24, memberId: string, 
     b24,
     'app',
     models.map((model) => engineSpec(model, base)),
-    models,
+    models.map((model) => model.id),
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * Context windows (input + output tokens) of the models we register as CoPilot engines. Bitrix24
- * trims an engine's `context` to `model_context_limit` with a GPT tokenizer (bitrix24.md §5.6), so
+ * trims an engine's `context` to `model_context_limit` with a GPT tokenizer, so
  * the limit is the real window minus room for the answer.
  *
  * Sources: GigaChat 2 family 131,072 (developers.sber.ru model pages; polza.ai catalogue for

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { B24Config } from '../config.ts';
 import type { PortalTokens } from '../portal/portal-store.ts';
 
-/** What Bitrix24's OAuth server answers to a refresh (bitrix24.md §3.4). */
+/** What Bitrix24's OAuth server answers to a refresh (https://apidocs.bitrix24.com/settings/oauth/index.html). */
 export interface OAuthTokenAnswer {
   access_token: string;
   refresh_token: string;

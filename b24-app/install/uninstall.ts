@@ -5,7 +5,7 @@ import { OAuthError, oauthClientDigest, refreshTokens, tokensFromAnswer } from '
 import { assertSamePortal, RestError } from './rest-client.ts';
 
 /*
- * ONAPPUNINSTALL carries no usable token, only the application_token (bitrix24.md §3.3), and every
+ * ONAPPUNINSTALL carries no usable token, only the application_token, and every
  * frame POST hands that token to whichever employee opens the app. So a matching token alone
  * deletes nothing: the portal's stored refresh token goes to the trusted OAuth server too, which
  * refuses the tokens of an app that is no longer installed with `invalid_client` ("the application

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /*
  * Bitrix24 sends engine requests with no auth header and, for webhook-registered engines, no auth
- * at all (bitrix24.md §2.1): the URL is the only thing we control. So each portal's engine URL
+ * at all: the URL is the only thing we control. So each portal's engine URL
  * carries `<member_id>.<HMAC-SHA256(signing key, member_id + nonce)>`, the nonce a random value kept
  * on the portal record and replaced on every install and by the administrator's "new engine URLs"
  * button. One leaked URL is then valid only until the next rotation, and rotating one portal's

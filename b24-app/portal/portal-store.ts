@@ -39,7 +39,7 @@ export interface PortalRecord {
   /** The portal's OAuth server, always one of the trusted hosts. */
   serverEndpoint: string;
   tokens: PortalTokens | undefined;
-  /** Proves ONAPPUNINSTALL comes from the portal (bitrix24.md §3.3). */
+  /** Proves ONAPPUNINSTALL comes from the portal: Bitrix24 sends it as `auth[application_token]`. */
   applicationToken: string | undefined;
   engines: EngineRecord[];
   installedAt: number;

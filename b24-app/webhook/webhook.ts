@@ -3,7 +3,7 @@ import type { B24Hook } from '@bitrix24/b24jssdk';
 import type OpenAI from 'openai';
 import type { B24Config } from '../config.ts';
 import { publicUrl } from '../deps.ts';
-import { engineModels } from '../gateway-client.ts';
+import { engineModels } from '../install/engine-models.ts';
 import { engineSpec, type ListedEngine, type SyncResult, syncEngines, unregisterAll } from '../install/engines.ts';
 import { callRest } from '../install/rest-client.ts';
 import { newKeyNonce, portalKeyFor } from '../portal/portal-key.ts';
@@ -12,7 +12,7 @@ import type { PortalRecord, PortalStore } from '../portal/portal-store.ts';
 /*
  * Webhook mode, for portals that cannot install an app (how the older Bitrix24↔Gemini tutorial
  * worked): engines registered through an incoming webhook with ai_admin. Bitrix24 then sends the
- * engine no auth at all (bitrix24.md §2.2), so the portal key in the URL is the only check.
+ * engine `auth: null`, so the portal key in the URL is the only check.
  */
 
 export interface WebhookDeps {
@@ -63,7 +63,7 @@ export async function registerWithWebhook(deps: WebhookDeps, hook: B24Hook): Pro
     hook,
     'webhook',
     models.map((model) => engineSpec(model, base)),
-    models,
+    models.map((model) => model.id),
   );
   await deps.portals.update(memberId, (record) => ({ ...record, engines: sync.engines }));
   return sync;

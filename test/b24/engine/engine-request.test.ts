@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type EngineRequest, parseEngineRequest } from '../../../b24-app/engine/engine-request.ts';
 import { buildMessages } from '../../../b24-app/engine/messages.ts';
 
-/** A body as Engine\ThirdParty::completions() sends it (bitrix24.md §2.2). */
+/** A body as Engine\ThirdParty::completions() sends it. */
 const body = (fields: Record<string, unknown> = {}) => ({
   prompt: 'Сократи текст',
   payload_raw: 'shorten',

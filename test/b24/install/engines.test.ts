@@ -24,7 +24,9 @@ describe('Bitrix24 engines: codes, names, context limits', () => {
   });
 
   it('an engine names its model and product, category text, ChatGPT-style prompts, token limits', () => {
-    expect(engineSpec('gemini-2.5-flash', 'https://gate.example.ru/b24/engine/m.k')).to.deep.equal({
+    expect(
+      engineSpec({ id: 'gemini-2.5-flash', ownedBy: 'google' }, 'https://gate.example.ru/b24/engine/m.k'),
+    ).to.deep.equal({
       name: 'gemini-2.5-flash (Google Gemini via gigagate)',
       code: 'gigagate_gemini-2_5-flash',
       category: 'text',

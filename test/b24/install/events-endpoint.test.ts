@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { B24Harness } from '../../helpers/b24/harness.ts';
 import { APP_EVENTS, postForm, uninstallEvent, updateEvent } from '../../helpers/b24/wire.ts';
 
-describe('Bitrix24 app: app updates and event bindings (issue 16, point 2)', function () {
+describe('Bitrix24 app: app updates and event bindings', function () {
   this.timeout(30_000);
   let harness: B24Harness;
 

@@ -5,7 +5,7 @@ import { frameInstallRequest, installEvent, postForm, uninstallEvent, updateEven
 
 const EMPLOYEE = 7;
 
-describe('Bitrix24 app: only an administrator installs (issue 16, point 1)', function () {
+describe('Bitrix24 app: only an administrator installs', function () {
   this.timeout(30_000);
   let harness: B24Harness;
 

@@ -34,6 +34,8 @@ describe('Bitrix24 webhook mode: npm run b24 -- engines register|list|unregister
         STORE_URL: env.STORE_URL as string,
         PUBLIC_URL: env.PUBLIC_URL as string,
         B24_ENGINE_MODELS: 'GigaChat-2-Pro',
+        // The gateway's PORT, as the .env the server reads gives it: engine names come from its GET /v1/models.
+        PORT: new URL(harness.gateway.url).port,
         NODE_EXTRA_CA_CERTS: harness.ca.caPemFile,
       },
       stdio: 'pipe',
