@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { B24Deps } from '../deps.ts';
 import { answerBitrixError } from '../http/http-answers.ts';
-import { BodyError, readJson } from '../http/request-body.ts';
+import { BodyError, jsonReader } from '../http/request-body.ts';
 import { installNonce } from '../install/install-key.ts';
 import { dropPendingUninstall } from '../install/uninstall.ts';
 import { claimedMemberId, portalKeyMatches } from '../portal/portal-key.ts';
@@ -11,7 +11,7 @@ import { parseEngineRequest } from './engine-request.ts';
 import type { Job } from './jobs.ts';
 
 /** Bitrix24 sends the whole trimmed context; leave room for long chats. */
-const MAX_ENGINE_BODY_BYTES = 8 * 1024 * 1024;
+const readEngineBody = jsonReader(8 * 1024 * 1024);
 
 /** What a portal key opens: the portal, or why not. */
 type KeyCheck = { kind: 'portal'; portal: PortalRecord } | { kind: 'installing' } | { kind: 'forged' | 'unknown' };
@@ -97,7 +97,7 @@ async function acceptJob(deps: B24Deps, ctx: Context, portal: PortalRecord, code
     deps.logger.warn({ memberId: portal.memberId, engine: code }, 'Bitrix24: portal over its rate limit');
     return answerBitrixError(ctx, 429, 'RATE_LIMITED', `Too many requests from this portal; retry in ${wait} s.`);
   }
-  const request = parseEngineRequest(await readJson(ctx, MAX_ENGINE_BODY_BYTES));
+  const request = parseEngineRequest(await readEngineBody(ctx));
   if (request.authMemberId !== undefined && request.authMemberId !== portal.memberId) {
     return answerBitrixError(ctx, 403, 'PORTAL_MISMATCH', 'auth.member_id is not the portal this URL belongs to.');
   }

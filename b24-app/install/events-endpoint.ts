@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
 import type { B24Deps } from '../deps.ts';
 import { answerBitrixError } from '../http/http-answers.ts';
-import { BodyError, type Form, field, readForm } from '../http/request-body.ts';
+import { BodyError, type Form, field, formReader } from '../http/request-body.ts';
 import { safeEqual } from '../portal/portal-key.ts';
 import { installFromAuthForm } from './auth-form-install.ts';
 import { confirmUninstall } from './uninstall.ts';
 
-const MAX_EVENT_BODY_BYTES = 256 * 1024;
+const readEventForm = formReader(256 * 1024);
 
 /**
  * `POST /b24/events`: ONAPPINSTALL, ONAPPUPDATE and ONAPPUNINSTALL, form-encoded with bracket
@@ -18,7 +18,7 @@ export function eventsEndpoint(deps: B24Deps) {
   return async function handleEvent(ctx: Context): Promise<void> {
     let form: Form;
     try {
-      form = await readForm(ctx, MAX_EVENT_BODY_BYTES);
+      form = await readEventForm(ctx);
     } catch (error) {
       if (!(error instanceof BodyError)) throw error;
       return answerBitrixError(ctx, error.status, 'INVALID_REQUEST', error.message);

@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import OpenAI from 'openai';
 import type { B24Deps } from '../deps.ts';
 import { answerOpenAIError } from '../http/http-answers.ts';
-import { BodyError, readJson } from '../http/request-body.ts';
+import { BodyError, jsonReader } from '../http/request-body.ts';
 import { registerEngines } from '../install/install.ts';
 import { installFailure } from '../install/install-failure.ts';
 import type { PortalRecord } from '../portal/portal-store.ts';
@@ -91,13 +91,15 @@ function engineAction(deps: B24Deps, newEngineUrls: boolean) {
   };
 }
 
+const readTryBody = jsonReader(64 * 1024);
+
 /** `POST /b24/app/api/try` `{engine, prompt}`: one prompt through the engine's model, answered at once. */
 export function tryPrompt(deps: B24Deps) {
   return async function tryOnePrompt(ctx: Context): Promise<void> {
     const { portal } = pageState(ctx);
     let body: { engine?: unknown; prompt?: unknown };
     try {
-      body = (await readJson(ctx, 64 * 1024)) as typeof body;
+      body = (await readTryBody(ctx)) as typeof body;
     } catch (error) {
       const status = error instanceof BodyError ? error.status : 400;
       return answerOpenAIError(

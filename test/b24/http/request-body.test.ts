@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
-import { BodyError, field, readForm, readFrameForm, readJson } from '../../../b24-app/http/request-body.ts';
+import { BodyError, field, formReader, jsonReader, readFrameForm } from '../../../b24-app/http/request-body.ts';
 
 /** A Koa server that answers what the reader made of the body: `{body}` or `{status, message}`. */
 async function startReader(read: (ctx: Koa.Context) => Promise<unknown>): Promise<{ url: string; server: Server }> {
@@ -41,7 +41,7 @@ describe('Bitrix24 request bodies (request-body.ts, koa-body and qs)', () => {
   });
 
   it('parses PHP bracket nesting as Bitrix24 posts events', async () => {
-    const url = await reader((ctx) => readForm(ctx, 1024));
+    const url = await reader(formReader(1024));
     const { body: form } = await post(
       url,
       'event=ONAPPUNINSTALL&data%5BCLEAN%5D=1&auth%5Bmember_id%5D=m1&auth%5Bapplication_token%5D=t&list%5B%5D=a&list%5B%5D=b',
@@ -58,16 +58,19 @@ describe('Bitrix24 request bodies (request-body.ts, koa-body and qs)', () => {
   });
 
   it('keeps a repeated key’s last value, dots as text, and nesting five levels deep', async () => {
-    const url = await reader((ctx) => readForm(ctx, 1024));
+    const url = await reader(formReader(1024));
     const { body: form } = await post(url, 'event=A&event=B&a.b=1&d[a][b][c][d][e]=deep&x[0]=i');
     expect(form.event).to.equal('B');
     expect(form['a.b']).to.equal('1');
     expect(field(form, 'd', 'a', 'b', 'c', 'd', 'e')).to.equal('deep');
     expect(form.x).to.deep.equal(['i']);
+    expect((await post(url, 'auth%5Bmember_id%5D=m', { 'content-type': 'text/plain' })).body).to.deep.equal({
+      auth: { member_id: 'm' },
+    });
   });
 
   it('ignores keys that would reach an object prototype', async () => {
-    const url = await reader((ctx) => readForm(ctx, 1024));
+    const url = await reader(formReader(1024));
     const { body: form } = await post(
       url,
       '__proto__%5Bpolluted%5D=1&auth%5Bconstructor%5D%5Bprototype%5D=1&toString=1&constructor=2&ok=1',
@@ -79,7 +82,7 @@ describe('Bitrix24 request bodies (request-body.ts, koa-body and qs)', () => {
   });
 
   it('refuses a form over the limit with a 413, by Content-Length or as it streams', async () => {
-    const url = await reader((ctx) => readForm(ctx, 64));
+    const url = await reader(formReader(64));
     expect(await post(url, `a=${'x'.repeat(100)}`)).to.deep.equal({
       status: 413,
       message: 'the request body is larger than 64 bytes',
@@ -95,13 +98,13 @@ describe('Bitrix24 request bodies (request-body.ts, koa-body and qs)', () => {
   });
 
   it('a frame form takes the query beneath the body', async () => {
-    const url = await reader((ctx) => readFrameForm(ctx));
+    const url = await reader(readFrameForm);
     const { body: form } = await post(`${url}/?DOMAIN=q.example&LANG=de&toString=q`, 'LANG=ru&member_id=m');
     expect(form).to.deep.equal({ LANG: 'ru', member_id: 'm', DOMAIN: 'q.example', toString: 'q' });
   });
 
   it('reads JSON whatever content type it declares; text that is not JSON is a 400', async () => {
-    const url = await reader((ctx) => readJson(ctx, 1024));
+    const url = await reader(jsonReader(1024));
     expect((await post(url, '{"a":[1,{"b":null}]}', { 'content-type': 'application/json' })).body).to.deep.equal({
       a: [1, { b: null }],
     });
