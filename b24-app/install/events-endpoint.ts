@@ -10,9 +10,8 @@ const readEventForm = formReader(256 * 1024);
 
 /**
  * `POST /b24/events`: ONAPPINSTALL, ONAPPUPDATE and ONAPPUNINSTALL, form-encoded with bracket
- * nesting. An install or update is trusted only for an administrator's tokens
- * (install.ts), an uninstall only with the portal's `application_token` and the OAuth server's
- * word (uninstall.ts). Any other event is answered 200 and ignored: Bitrix24 does not retry.
+ * nesting. An install or update is trusted only for an administrator's tokens (install.ts), an
+ * uninstall only with the portal's `application_token` and the OAuth server's word (uninstall.ts). Any other event is answered 200 and ignored: Bitrix24 does not retry.
  */
 export function eventsEndpoint(deps: B24Deps) {
   return async function handleEvent(ctx: Context): Promise<void> {

@@ -10,8 +10,8 @@ import { installFailure } from './install-failure.ts';
 
 /**
  * `POST /b24/install`, the initial installation path, in both forms Bitrix24 uses: the frame
- * install page (`AUTH_ID`, `REFRESH_ID`, `member_id`, `DOMAIN`…; answers a page
- * whose script calls installFinish) and the API-only install callback (`auth[…]`; answers JSON).
+ * install page (`AUTH_ID`, `REFRESH_ID`, `member_id`, `DOMAIN`…; answers a page whose script calls
+ * installFinish) and the API-only install callback (`auth[…]`; answers JSON).
  */
 export function installEndpoint(deps: B24Deps) {
   return async function handleInstall(ctx: Context): Promise<void> {
