@@ -3,11 +3,11 @@ import { SealedSecretError } from '../gateway/lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from '../gateway/lib/secrets/secret-keys.ts';
 import { B24ConfigError, type Env, loadB24Config } from './config.ts';
 import { createGatewayClient } from './gateway-client.ts';
-import { PortalStore } from './portal-store.ts';
-import { RestError } from './rest-client.ts';
-import { loadSigningKey } from './signing-key.ts';
+import { RestError } from './install/rest-client.ts';
+import { PortalStore } from './portal/portal-store.ts';
+import { loadSigningKey } from './portal/signing-key.ts';
 import { openB24Store } from './store.ts';
-import { hideKey, listWithWebhook, registerWithWebhook, unregisterWithWebhook } from './webhook.ts';
+import { hideKey, listWithWebhook, registerWithWebhook, unregisterWithWebhook } from './webhook/webhook.ts';
 
 const USAGE = 'usage: npm run b24 -- engines register|list|unregister --webhook <incoming webhook URL>';
 

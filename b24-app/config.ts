@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { decodeKey } from '../gateway/lib/secrets/secret-keys.ts';
-import { engineCodeFor } from './engine-code.ts';
+import { engineCodeFor } from './install/engine-code.ts';
 
 /*
  * The Bitrix24 app's configuration, read once at start-up. Like the gateway's, a bad value stops

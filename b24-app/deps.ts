@@ -1,11 +1,11 @@
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { B24Config } from './config.ts';
-import type { CountJob } from './job-metrics.ts';
-import type { JobStore } from './jobs.ts';
-import type { PortalStore } from './portal-store.ts';
-import type { PortalRateLimit } from './rate-limit.ts';
-import type { JobWorker } from './worker.ts';
+import type { CountJob } from './engine/job-metrics.ts';
+import type { JobStore } from './engine/jobs.ts';
+import type { PortalRateLimit } from './engine/rate-limit.ts';
+import type { JobWorker } from './engine/worker.ts';
+import type { PortalStore } from './portal/portal-store.ts';
 
 /** What the app's request handlers share; built once by startB24App. */
 export interface B24Deps {

@@ -15,28 +15,38 @@ export function createGatewayClient(baseUrl: string, apiKey: string | undefined)
   });
 }
 
-const NOT_CHAT = /^(embeddings|gigaembeddings|text-embedding|embedding-|gigafilter|gigacheck)/i;
+/** What a model is for, as the gateway's `GET /v1/models` says in each model's `kind`. */
+export type ModelKind = 'chat' | 'embeddings' | 'image' | 'audio' | 'other';
 
-/** Which provider a model id belongs to, by the gateway's routing rules (design.md). */
-export function providerOf(model: string): string | undefined {
-  if (/^gigachat/i.test(model)) return 'gigachat';
-  if (/^(gemini|gemma)-/i.test(model)) return 'gemini';
-  return undefined;
+/** A model `GET /v1/models` lists. */
+export interface GatewayModel {
+  id: string;
+  /** Undefined when the server does not say: an older gigagate, or another OpenAI-compatible server. */
+  kind: ModelKind | undefined;
+  /** Who serves it: `salutedevices` (GigaChat), `google` (Gemini), `gigagate` (an alias of the gateway's). */
+  ownedBy: string;
+}
+
+const KINDS: ReadonlySet<string> = new Set<ModelKind>(['chat', 'embeddings', 'image', 'audio', 'other']);
+
+/** Every model the gateway lists, in its order; a kind outside the known ones counts as `other`. */
+export async function listGatewayModels(gateway: OpenAI): Promise<GatewayModel[]> {
+  const models: GatewayModel[] = [];
+  for await (const model of gateway.models.list()) {
+    const kind = (model as { kind?: unknown }).kind;
+    models.push({
+      id: model.id,
+      kind: kind === undefined || kind === null ? undefined : KINDS.has(String(kind)) ? (kind as ModelKind) : 'other',
+      ownedBy: model.owned_by,
+    });
+  }
+  return models;
 }
 
 /**
- * The models to register as engines: B24_ENGINE_MODELS, or else the first chat model of each
- * provider the gateway has enabled (in the order GET /v1/models lists them).
+ * A model to chat with: one the gateway calls `chat`. A model listed without a kind counts too: a
+ * server that does not say lists the models it serves, and OpenAI's own list has no kind.
  */
-export async function engineModels(configured: readonly string[] | undefined, gateway: OpenAI): Promise<string[]> {
-  if (configured !== undefined) return [...configured];
-  const first = new Map<string, string>();
-  for await (const model of gateway.models.list()) {
-    const provider = providerOf(model.id);
-    if (provider !== undefined && !NOT_CHAT.test(model.id) && !first.has(provider)) first.set(provider, model.id);
-  }
-  if (first.size === 0) {
-    throw new Error('the gateway lists no chat model: configure a provider, or set B24_ENGINE_MODELS');
-  }
-  return [...first.values()];
+export function isChatModel(model: GatewayModel): boolean {
+  return model.kind === 'chat' || model.kind === undefined;
 }

@@ -124,10 +124,10 @@ describe('architecture: import directions', () => {
       ['gateway/openai/errors.ts', "export { x } from '../lib/logger.ts';"],
       ['gateway/config.ts', "import { createLogger } from './lib/logger.ts';"],
       ['gateway/http/router.ts', "const provider = await import('../providers/gigachat/index.ts');"],
-      ['b24-app/worker.ts', "import { loadConfig } from '../gateway/config.ts';"],
+      ['b24-app/engine/worker.ts', "import { loadConfig } from '../../gateway/config.ts';"],
       ['gateway/app.ts', "import { createB24App } from '../b24-app/app.ts';"],
       ['gateway/providers/gigachat/token.ts', "import { loadConfig } from '../../config.ts';"],
-      ['b24-app/portal-store.ts', "import { openStore } from '../gateway/lib/store.ts';"],
+      ['b24-app/portal/portal-store.ts', "import { openStore } from '../../gateway/lib/store.ts';"],
       ['gateway/lib/secrets/secret-box.ts', "import { createLogger } from '../logger.ts';"],
       ['gateway/lib/secrets/key-file.ts', "import Keyv from 'keyv';"],
     ]);
@@ -152,13 +152,13 @@ describe('architecture: import directions', () => {
       ],
       ['gateway/http/chat-completions.ts', "import type { ProviderRegistry } from '../providers/registry.ts';"],
       [
-        'b24-app/worker.ts',
-        "import type { OpenAIChatRequest } from '../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
+        'b24-app/engine/worker.ts',
+        "import type { OpenAIChatRequest } from '../../gateway/openai/types.ts';\nimport OpenAI from 'openai';",
       ],
       ['gateway/main.ts', "import { createB24App } from '../b24-app/app.ts';"],
       [
-        'b24-app/portal-store.ts',
-        "import { SecretBox } from '../gateway/lib/secrets/secret-box.ts';\nimport { readFileSync } from 'node:fs';",
+        'b24-app/portal/portal-store.ts',
+        "import { SecretBox } from '../../gateway/lib/secrets/secret-box.ts';\nimport { readFileSync } from 'node:fs';",
       ],
       ['gateway/lib/secrets/secret-keys.ts', "import { SecretBox } from './secret-box.ts';"],
     ]);
@@ -180,5 +180,70 @@ describe('architecture: one entrance for chat', () => {
   it('the chat entrance does not import the router', () => {
     expect(importers('gateway/http/router.ts')).to.not.include('gateway/http/chat-entrance.ts');
     expect(importers('gateway/http/chat-entrance.ts')).to.include('gateway/app.ts');
+  });
+});
+
+// Bitrix24 app: a handler answers a route and lives in a *-endpoint.ts file; handlers are siblings
+// over services, so only the composition (b24-app/app.ts) imports one.
+const isB24Handler = (path: string) => path.startsWith('b24-app/') && path.endsWith('-endpoint.ts');
+
+function b24HandlerViolations(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, source] of files) {
+    if (!file.startsWith('b24-app/') || file === 'b24-app/app.ts') continue;
+    for (const edge of importsOf(file, source)) {
+      if (edge.target !== undefined && isB24Handler(edge.target)) {
+        problems.push(`${file} imports ${edge.specifier}: only b24-app/app.ts imports a handler`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The routes of createB24Router whose handler (the last argument) is not imported from a handler file. */
+function b24RoutesOutsideHandlers(appSource: string): string[] {
+  const origin = new Map<string, string>();
+  for (const match of appSource.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)) {
+    for (const name of (match[1] as string).split(',')) {
+      const local = name
+        .trim()
+        .split(/\s+as\s+/)
+        .at(-1)
+        ?.replace(/^type\s+/, '');
+      if (local) origin.set(local, normalize(join('b24-app', match[2] as string)));
+    }
+  }
+  const routes = [...appSource.matchAll(/router\.(?:get|post|put|patch|delete|head|all)\(\s*'([^']+)',([^;]*)\);/g)];
+  return routes
+    .map((route) => ({ path: route[1] as string, handler: /(\w+)\s*(?:\([^)]*\))?\s*$/.exec(route[2] as string)?.[1] }))
+    .filter(({ handler }) => !isB24Handler(origin.get(handler ?? '') ?? ''))
+    .map(({ path, handler }) => `${path}: ${handler}`);
+}
+
+describe('architecture: Bitrix24 app handlers are siblings over services', () => {
+  it('holds for b24-app: no handler is imported but by app.ts, and every route is answered by one', () => {
+    const files = sources('b24-app');
+    expect([...files.keys()].filter(isB24Handler)).to.have.length.greaterThan(4);
+    expect(b24HandlerViolations(files)).to.deep.equal([]);
+    const app = files.get('b24-app/app.ts') as string;
+    expect(app.match(/router\.(get|post)\(/g)).to.have.length.greaterThan(8);
+    expect(b24RoutesOutsideHandlers(app)).to.deep.equal([]);
+  });
+
+  it('catches a handler importing a handler, a service importing one, and a route answered elsewhere', () => {
+    const bad = new Map([
+      ['b24-app/install/events-endpoint.ts', "import { apiOnlyInstall } from './install-endpoint.ts';"],
+      ['b24-app/install/install.ts', "import { claimedOrigin } from '../page/app-page-endpoint.ts';"],
+    ]);
+    expect(b24HandlerViolations(bad)).to.have.length(2);
+    const good = new Map([['b24-app/install/events-endpoint.ts', "import { installPortal } from './install.ts';"]]);
+    expect(b24HandlerViolations(good)).to.deep.equal([]);
+    const app = [
+      "import { installEndpoint } from './install/install-endpoint.ts';",
+      "import { installPortal } from './install/install.ts';",
+      "  router.post('/b24/install', installEndpoint(deps));",
+      "  router.post('/b24/events', session, installPortal);",
+    ].join('\n');
+    expect(b24RoutesOutsideHandlers(app)).to.deep.equal(['/b24/events: installPortal']);
   });
 });

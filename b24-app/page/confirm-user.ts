@@ -1,7 +1,7 @@
-import { appCodeOf } from '../app-identity.ts';
 import type { B24Config } from '../config.ts';
-import type { PortalRecord } from '../portal-store.ts';
-import { callRest, RestError, viewerClient } from '../rest-client.ts';
+import { appCodeOf } from '../install/app-identity.ts';
+import { callRest, RestError, viewerClient } from '../install/rest-client.ts';
+import type { PortalRecord } from '../portal/portal-store.ts';
 
 /** The page's viewer, as the portal describes them. */
 export interface PortalUser {

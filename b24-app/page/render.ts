@@ -1,10 +1,17 @@
 import type { Context } from 'koa';
-import type { EngineRecord, PortalUsage } from '../portal-store.ts';
+import { normaliseHost } from '../install/oauth.ts';
+import type { EngineRecord, PortalUsage } from '../portal/portal-store.ts';
 import { type PageLanguage, texts } from './i18n.ts';
 
 /** HTML-escapes text for element content and quoted attributes. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** `https://<DOMAIN>` for a frame-ancestors source, from a claimed (unverified) DOMAIN; undefined if unusable. */
+export function claimedOrigin(domain: string | undefined): string | undefined {
+  if (domain === undefined || !/^[\w.-]+(:\d+)?$/.test(domain)) return undefined;
+  return `https://${normaliseHost(domain)}`;
 }
 
 /**

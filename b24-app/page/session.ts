@@ -1,4 +1,4 @@
-import { safeEqual, sign } from '../portal-key.ts';
+import { safeEqual, sign } from '../portal/portal-key.ts';
 
 /** Who opened the app page: proven by Bitrix24 accepting their AUTH_ID, then signed by us. */
 export interface PageSession {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { B24Harness } from '../helpers/b24/harness.ts';
 
-describe('Bitrix24 app: the access log never prints an engine URL’s secret (issue 16, point 5)', function () {
+describe('Bitrix24 app: the access log never prints an engine URL’s secret', function () {
   this.timeout(30_000);
   let harness: B24Harness;
 

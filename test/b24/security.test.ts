@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { isPortalCallbackUrl } from '../../b24-app/callbacks.ts';
 import { loadB24Config } from '../../b24-app/config.ts';
-import { normaliseHost, tokenEndpoint, trustedServerEndpoint } from '../../b24-app/oauth.ts';
+import { isPortalCallbackUrl } from '../../b24-app/engine/callbacks.ts';
+import { normaliseHost, tokenEndpoint, trustedServerEndpoint } from '../../b24-app/install/oauth.ts';
 import { createPageSession, readPageSession } from '../../b24-app/page/session.ts';
-import { claimedMemberId, newKeyNonce, portalKeyFor, portalKeyMatches, safeEqual } from '../../b24-app/portal-key.ts';
+import {
+  claimedMemberId,
+  newKeyNonce,
+  portalKeyFor,
+  portalKeyMatches,
+  safeEqual,
+} from '../../b24-app/portal/portal-key.ts';
 
 const key = randomBytes(32);
 

@@ -139,6 +139,8 @@ describe('onec: the BSL modules', () => {
       );
       expect(api('ОтправитьСообщения')).to.equal('Знач Сообщения, Знач ДопПараметры = Неопределено');
       expect(api('СписокМоделей')).to.equal('');
+      expect(api('ОписанияМоделей')).to.equal('');
+      expect(method(objectModule, 'СписокМоделей').code).to.contain('Для Каждого Описание Из ОписанияМоделей() Цикл');
       expect(api('МаркдаунВHTML')).to.equal('Знач Текст');
     });
 
@@ -300,8 +302,15 @@ describe('onec: the BSL modules', () => {
     });
 
     it('fills the model list from the gateway, the conversation through МаркдаунВHTML', () => {
-      expect(codeOf(formModule, 'ОбновитьМоделиНаСервере')).to.contain('Обработка.СписокМоделей()');
+      expect(codeOf(formModule, 'ОбновитьМоделиНаСервере')).to.contain(
+        'Модели = МоделиДляЧата(Обработка.ОписанияМоделей());',
+      );
+      // The kind the gateway sends decides, not the name: no "embed" filter is left.
+      expect(method(formModule, 'МоделиДляЧата').source).to.contain(
+        'Если Описание.Вид = "chat" Или Описание.Вид = "" Тогда',
+      );
       expect(codeOf(formModule, 'ЗаполнитьСписокМоделей')).to.contain('Элементы.Модель.СписокВыбора');
+      expect(formModule.strings.map((literal) => literal.value)).not.to.include('embed');
       const page = method(formModule, 'ОбновитьДиалогHTML');
       expect(page.code).to.contain('Обработка.МаркдаунВHTML(Реплика.Содержание)');
       expect(stringsIn(formModule, page).join('')).not.to.match(/<script/i);

@@ -70,10 +70,18 @@ function bslErrorText(answer: any): unknown {
   return answer[error as string][message as string];
 }
 
-/** What СписокМоделей returns: data[].id. */
+/** What СписокМоделей returns, through ОписанияМоделей: data[].id. */
 function bslModelIds(answer: any): unknown[] {
-  const [data, id] = readKeys('СписокМоделей');
+  const [data, id] = readKeys('ОписанияМоделей');
   return (answer[data as string] as any[]).map((model) => model[id as string]);
+}
+
+/** The models the form offers for chat: ОписанияМоделей's data[].kind is "chat", or missing. */
+function bslChatModelIds(answer: any): unknown[] {
+  const [data, id, kind] = readKeys('ОписанияМоделей');
+  return (answer[data as string] as any[])
+    .filter((model) => model[kind as string] === 'chat' || model[kind as string] === undefined)
+    .map((model) => model[id as string]);
 }
 
 describe('onec: the JSON contract between the BSL and the gateway', () => {
@@ -112,14 +120,21 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
     it('the BSL writes the body compact and reads answers the way the fixtures have them', () => {
       expect(method(objectModule, 'ЗаписатьВJSON').code).to.contain('Новый ПараметрыЗаписиJSON(ПереносСтрокJSON.Нет)');
       expect(bslAnswerText(fixture('chat-completions.response.json'))).to.match(/^Оплата по счёту/);
-      expect(bslModelIds(fixture('models.response.json'))).to.include('GigaChat-2-Max');
+      expect(bslModelIds(fixture('models.response.json')))
+        .to.include('GigaChat-2-Max')
+        .and.include('Embeddings');
+      expect(readKeys('ОписанияМоделей')[2]).to.equal('kind');
+      expect(bslChatModelIds(fixture('models.response.json')))
+        .to.include('GigaChat-2-Max')
+        .and.not.include('Embeddings')
+        .and.not.include('GigaEmbeddings-3B-2025-09');
       for (const status of [401, 404, 429, 500, 502]) {
         expect(bslErrorText(fixture(`error-${status}.response.json`)), String(status))
           .to.be.a('string')
           .and.not.equal('');
       }
       expect(requestPath('ОтправитьСообщения')).to.equal('/v1/chat/completions');
-      expect(requestPath('СписокМоделей')).to.equal('/v1/models');
+      expect(requestPath('ОписанияМоделей')).to.equal('/v1/models');
     });
   });
 
@@ -185,7 +200,7 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
     });
 
     it('lists models for СписокМоделей with the same key', async () => {
-      const answer = await send(requestPath('СписокМоделей'));
+      const answer = await send(requestPath('ОписанияМоделей'));
       expect(answer.status).to.equal(200);
       const ids = bslModelIds(answer.body);
       expect(ids.length).to.be.greaterThan(3);
@@ -211,7 +226,7 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
       const wrong = await send(path, body, { ...bslHeaders(true), Authorization: 'Bearer not-the-key' });
       expect(wrong.status).to.equal(401);
       expect(bslErrorText(wrong.body)).to.equal('Incorrect API key provided.');
-      expect((await send(requestPath('СписокМоделей'), undefined, {})).status).to.equal(401);
+      expect((await send(requestPath('ОписанияМоделей'), undefined, {})).status).to.equal(401);
     });
 
     it('answers 404 for a model the gateway does not serve', async () => {

@@ -7,7 +7,7 @@ import { closeServer, parseBody, sendJson, startHttpsServer } from './https-serv
 export const TEST_CLIENT_ID = 'local.0000test000000.00000000';
 export const TEST_CLIENT_SECRET = 'test-client-secret-not-real';
 
-/** A token set as Bitrix24's OAuth server answers it (b24restdocs settings/oauth/index.md; SOURCES.md). */
+/** A token set as Bitrix24's OAuth server answers it (https://apidocs.bitrix24.com/settings/oauth/index.html; SOURCES.md). */
 export interface OAuthAnswer {
   access_token: string;
   refresh_token: string;

@@ -134,8 +134,8 @@ export class FakePortal {
   }
 
   /**
-   * A new version of the app is installed: Bitrix24 drops its event handlers (event-bind.md: "they
-   * must be set from scratch in the installer of each version") and issues a new application_token.
+   * A new version of the app is installed: Bitrix24 drops its event handlers (they
+   * must be bound again by the installer of each version) and issues a new application_token.
    */
   updateApp(): void {
     this.appVersion += 1;
@@ -345,7 +345,7 @@ export class FakePortal {
     return [200, { count: 1 }];
   }
 
-  /** ai.engine.register's checks in the order of the `ai` module's `ThirdParty\Manager::register`, then the GET ping. */
+  /** ai.engine.register's checks in the `ai` module's order (https://apidocs.bitrix24.com/api-reference/ai/ai-engine-register.html), then the GET ping. */
   private async register(params: Record<string, any>, appCode: string | null): Promise<RestAnswer> {
     const lower = Object.fromEntries(Object.entries(params).map(([key, value]) => [key.toLowerCase(), value]));
     for (const field of ['name', 'code', 'category', 'completions_url']) {

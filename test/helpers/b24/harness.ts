@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import { PortalStore } from '../../../b24-app/portal-store.ts';
+import { PortalStore } from '../../../b24-app/portal/portal-store.ts';
 import type { SecretBox } from '../../../gateway/lib/secrets/secret-box.ts';
 import { loadSecretKeys } from '../../../gateway/lib/secrets/secret-keys.ts';
 import { tempDir } from '../gateway.ts';

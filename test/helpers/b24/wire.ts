@@ -9,7 +9,7 @@ import type { FakePortal } from './fake-portal.ts';
 /** The events the app binds on every portal, in the order it binds them. */
 export const APP_EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
 
-/** The frame install page POST: query DOMAIN/PROTOCOL/LANG/APP_SID, form AUTH_ID, REFRESH_ID… (b24restdocs settings/oauth/simple-way.md). */
+/** The frame install page POST: query DOMAIN/PROTOCOL/LANG/APP_SID, form AUTH_ID, REFRESH_ID… (https://apidocs.bitrix24.com/settings/oauth/simple-way.html). */
 export function frameInstallRequest(
   portal: FakePortal,
   tokens: OAuthAnswer,
@@ -35,10 +35,7 @@ export function frameInstallRequest(
   return { query: query.toString(), body };
 }
 
-/**
- * The `auth[…]` block of ONAPPINSTALL, ONAPPUPDATE and the API-only install callback
- * (b24restdocs api-reference/common/events/on-app-install.md).
- */
+/** The `auth[…]` block of ONAPPINSTALL, ONAPPUPDATE and the API-only install callback (https://apidocs.bitrix24.com/api-reference/common/events/on-app-install.html). */
 function authFields(portal: FakePortal, tokens: OAuthAnswer, applicationToken: string): Record<string, string> {
   return {
     'auth[access_token]': tokens.access_token,
@@ -92,10 +89,7 @@ export function updateEvent(
   });
 }
 
-/**
- * ONAPPUNINSTALL: no usable tokens, only the application_token to check
- * (b24restdocs api-reference/common/events/on-app-uninstall.md).
- */
+/** ONAPPUNINSTALL: no usable tokens, only the application_token to check. */
 export function uninstallEvent(portal: FakePortal, applicationToken: string): URLSearchParams {
   return new URLSearchParams({
     event: 'ONAPPUNINSTALL',
