@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import type { B24StoreTarget } from './config.ts';
+import type { StoreSettings as B24StoreTarget } from './config.ts';
 
 /** The keyv store holding portals, jobs, usage and the signing key, under the `b24` namespace. */
 export type B24Store = Keyv;

@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import type { DestinationStream } from 'pino';
 import type { B24App } from '../b24-app/app.ts';
-import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
+import { loadB24Config } from '../b24-app/config.ts';
 import { createApp, type MountedApp } from './app.ts';
 import { createClientPolicy } from './clients/policy.ts';
-import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
+import { type Config, ConfigError, type Env, IMAGE_LIMITS, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
+import { readEnv } from './lib/env.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
@@ -28,9 +29,6 @@ export interface RunningGateway {
   /** The graceful shutdown SIGTERM runs (drain.ts): no new connections, answers in flight finish, then the store closes. */
   close(): Promise<void>;
 }
-
-/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
-const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 };
 
 /** A URL without its user and password, for logs. */
 function redactUrl(raw: string): string {
@@ -92,7 +90,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const config = loadConfig(env);
   const b24Config = loadB24Config(env);
   // Before the store opens: a Redis store without GATEWAY_SECRET_KEY stops here.
-  const secrets = loadSecretKeys(env.GATEWAY_SECRET_KEY, config.store);
+  const secrets = loadSecretKeys(readEnv(env, 'GATEWAY_SECRET_KEY'), config.store);
   const logger = createLogger(config.logLevel, options.logDestination);
   for (const notice of secrets.notices) logger[notice.level](notice.message);
   if (config.apiKeys.length === 0) {
@@ -181,8 +179,7 @@ async function main(): Promise<void> {
     gateway = await startGateway(process.env);
   } catch (error) {
     // One line naming the variable; no stack trace for a configuration mistake.
-    const configuration =
-      error instanceof ConfigError || error instanceof B24ConfigError || error instanceof SecretKeyError;
+    const configuration = error instanceof ConfigError || error instanceof SecretKeyError;
     const message = configuration
       ? `configuration error: ${error.message}`
       : error instanceof StoreUnavailableError || error instanceof SealedSecretError
