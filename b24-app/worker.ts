@@ -6,7 +6,7 @@ import type { CountJob } from './job-metrics.ts';
 import type { Job, JobStore } from './jobs.ts';
 import { buildMessages } from './messages.ts';
 import type { PortalStore } from './portal-store.ts';
-import { tryLease } from './store.ts';
+import type { Lease } from './store.ts';
 
 export interface WorkerOptions {
   jobs: JobStore;
@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** First callback retry delay; doubles per attempt up to 5 minutes. */
   retryBaseMs: number;
   countJob: CountJob;
+  /** A lease on a job for every instance sharing the store; undefined while another instance holds it. */
+  lease(name: string, ttlMs: number): Promise<Lease | undefined>;
   /** Portal housekeeping run with each sweep of the store (uninstall.ts's pending uninstalls). */
   sweepPortals?: () => Promise<void>;
 }
@@ -131,7 +133,7 @@ export class JobWorker {
 
   async #run(scheduled: Job): Promise<void> {
     const key = keyOf(scheduled);
-    const lease = await tryLease(this.#options.portals.store, key, LEASE_MS);
+    const lease = await this.#options.lease(key, LEASE_MS);
     if (lease === undefined) {
       this.#known.delete(key); // the sweep looks again later
       this.#options.logger.debug(
@@ -185,7 +187,7 @@ export class JobWorker {
         prompt: usage?.prompt_tokens ?? 0,
         completion: usage?.completion_tokens ?? 0,
       });
-      // An empty result silently stops some Bitrix24 chains (bitrix24.md §5.2): report it as an error.
+      // An empty result silently stops some Bitrix24 chains: report it as an error.
       if (text.trim() === '') {
         return {
           ...job,

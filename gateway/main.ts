@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
-import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
+import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
 import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
@@ -116,17 +116,30 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   let b24: B24App | undefined;
   if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
   else {
-    // Loaded only when enabled: the app and its SDKs hold ~20 MB that an API-only gateway never uses.
+    // Loaded only when enabled: an API-only gateway never needs the app's SDKs in memory.
     // Created before the server listens, so its routes answer from the first connection on.
     const { createB24App } = await import('../b24-app/app.ts');
-    b24 = await createB24App({
-      config: b24Config,
-      logger,
-      secrets: secrets.box,
-      localGatewayUrl: gatewayUrl,
-      localGatewayApiKey: config.apiKeys[0]?.key,
-      metricsRegistry: metrics.registry,
-    });
+    // The app's namespace of the one store connection, which closes with the gateway's.
+    const b24Store = storeNamespace(store, 'b24', { throwOnErrors: true });
+    try {
+      b24 = await createB24App({
+        config: b24Config,
+        logger,
+        secrets: secrets.box,
+        store: {
+          keyv: b24Store,
+          lease: (name, ttlMs) => tryLease(b24Store, name, ttlMs),
+          compact: () => compactStore(store),
+        },
+        localGatewayUrl: gatewayUrl,
+        localGatewayApiKey: config.apiKeys[0]?.key,
+        metricsRegistry: metrics.registry,
+      });
+    } catch (error) {
+      await policy.close();
+      await store.disconnect();
+      throw error;
+    }
   }
   const mounted: MountedApp | undefined =
     b24 === undefined
