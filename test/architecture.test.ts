@@ -3,7 +3,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
-// The import directions of style.md: providers never import the HTTP layer, Koa or each other;
+// The house's import directions: providers never import the HTTP layer, Koa or each other;
 // gateway/openai and config.ts (with config-file.ts) import nothing internal; b24-app reaches the gateway only over HTTP.
 // The one shared code is gateway/lib/secrets (the key that seals secrets at rest, which the gateway,
 // the Bitrix24 app and its CLI must load alike): it imports only Node's built-ins, so it brings no
@@ -117,7 +117,7 @@ function sources(folder: string): Map<string, string> {
   return found;
 }
 
-describe('architecture: import directions (style.md)', () => {
+describe('architecture: import directions', () => {
   it('holds for the whole code base', () => {
     const files = new Map([...sources('gateway'), ...sources('b24-app')]);
     expect(files.size).to.be.greaterThan(20);
@@ -177,5 +177,29 @@ describe('architecture: import directions (style.md)', () => {
       ['b24-app/cli.ts', "import { readEnv } from '../gateway/lib/env.ts';"],
     ]);
     expect(violations(good)).to.deep.equal([]);
+  });
+});
+
+describe('architecture: one store helper knows SQLite from Redis', () => {
+  // Only these open STORE_URL: the gateway's helper, and b24-app's opener for the CLI, which runs without the gateway.
+  const OPENERS = ['gateway/lib/store.ts', 'b24-app/store.ts'];
+  const backends = (files: ReadonlyMap<string, string>) =>
+    [...files].flatMap(([file, source]) =>
+      importsOf(file, source)
+        .filter((edge) => /^@keyv\/(redis|sqlite)$/.test(edge.specifier) && !edge.typeOnly && !OPENERS.includes(file))
+        .map((edge) => `${file} imports ${edge.specifier}: only the store helper tells the backends apart`),
+    );
+
+  it('holds for the whole code base', () => {
+    expect(backends(new Map([...sources('gateway'), ...sources('b24-app')]))).to.deep.equal([]);
+  });
+
+  it('catches a backend check elsewhere, and allows the Redis client type', () => {
+    const bad = new Map([['gateway/clients/policy.ts', "import KeyvRedis from '@keyv/redis';"]]);
+    expect(backends(bad)).to.have.length(1);
+    const good = new Map([
+      ['gateway/clients/usage-store.ts', "import type { RedisClientConnectionType } from '@keyv/redis';"],
+    ]);
+    expect(backends(good)).to.deep.equal([]);
   });
 });
