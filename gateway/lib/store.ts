@@ -58,12 +58,7 @@ export function storeNamespace(store: Store, namespace: string, options: { throw
   return keyv;
 }
 
-/** True when several instances may share the store (Redis); a SQLite file serves one. */
-export function isSharedStore(store: Store): boolean {
-  return store.store instanceof KeyvRedis;
-}
-
-/** The Redis client of a shared store, for atomic counters; undefined for SQLite. */
+/** The Redis client when several instances share the store, for atomic counters; undefined for a SQLite file. */
 export function redisClientOf(store: Store): (() => Promise<RedisClientConnectionType>) | undefined {
   const backend = store.store;
   return backend instanceof KeyvRedis ? () => backend.getClient() : undefined;
