@@ -21,13 +21,15 @@ import { serveAsset } from './page/assets-endpoint.ts';
 import { pageSession, readState, reregister, rotateEngineUrls, tryPrompt } from './page/page-api-endpoint.ts';
 import { PortalStore } from './portal/portal-store.ts';
 import { loadSigningKey } from './portal/signing-key.ts';
-import { compactSqliteStore, openB24Store } from './store.ts';
+import type { B24StoreAccess } from './store.ts';
 
 export interface B24AppOptions {
   config: B24Config;
   logger: Logger;
   /** Seals the portals' tokens and the stored signing key (GATEWAY_SECRET_KEY). */
   secrets: SecretBox;
+  /** The process's store connection (STORE_URL); its owner closes it after close(). */
+  store: B24StoreAccess;
   /**
    * Where the gateway answers when B24_GATEWAY_URL is not set: this same process. Asked when the
    * app first calls the gateway, which is after the gateway listens (with PORT=0 its URL is known
@@ -55,11 +57,11 @@ export interface B24App {
   start(): Promise<void>;
   /** Stops the worker, aborting model calls (their jobs resume on the next start); routes keep answering. */
   stop(): Promise<void>;
-  /** Stops the worker and closes the store. */
+  /** Stops the worker; the store stays open for its owner to close. */
   close(): Promise<void>;
 }
 
-/** The app's routes (design.md, "HTTP routes"). */
+/** The app's routes, all under /b24/. */
 export function createB24Router(deps: B24Deps): Router {
   const router = new Router();
   const session = pageSession(deps);
@@ -78,13 +80,13 @@ export function createB24Router(deps: B24Deps): Router {
 }
 
 /**
- * Creates the Bitrix24 app: opens its store, loads the signing key and builds its routes, which
- * answer at once. It reaches the gateway only through the OpenAI SDK; start() then resumes the
- * unfinished jobs.
+ * Creates the Bitrix24 app on the store it is handed: loads the signing key and builds its routes,
+ * which answer at once. It reaches the gateway only through the OpenAI SDK; start() then resumes
+ * the unfinished jobs.
  */
 export async function createB24App(options: B24AppOptions): Promise<B24App> {
   const { config, logger, secrets } = options;
-  const store = await openB24Store(config.store);
+  const store = options.store.keyv;
   const portals = new PortalStore(store, secrets);
   const jobs = new JobStore(portals);
   const countJob = createJobCounter(options.metricsRegistry);
@@ -106,6 +108,7 @@ export async function createB24App(options: B24AppOptions): Promise<B24App> {
     concurrency: 4,
     retryBaseMs: options.retryBaseMs ?? 2_000,
     countJob,
+    lease: options.store.lease,
     sweepPortals: () => sweepPendingUninstalls(deps),
   });
   const deps: B24Deps = {
@@ -143,18 +146,20 @@ export async function createB24App(options: B24AppOptions): Promise<B24App> {
       );
       if (resealed > 0) {
         logger.info({ portals: resealed }, `Bitrix24: sealed the portals' secrets with key ${secrets.keyIds[0]}`);
-        await compactSqliteStore(store).catch((error: unknown) =>
-          logger.warn({ err: error }, 'Bitrix24: could not compact the store file; replaced values stay in it a while'),
-        );
+        await options.store
+          .compact()
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error },
+              'Bitrix24: could not compact the store file; replaced values stay in it a while',
+            ),
+          );
       }
       await worker.resume();
       state = 'ready';
       logger.info('Bitrix24 app: ready');
     },
     stop: () => worker.stop(),
-    async close() {
-      await worker.stop();
-      await store.disconnect();
-    },
+    close: () => worker.stop(),
   };
 }

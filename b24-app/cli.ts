@@ -1,7 +1,8 @@
 import { B24Hook, SdkError } from '@bitrix24/b24jssdk';
+import { readClientKeys, readEnv } from '../gateway/lib/env.ts';
 import { SealedSecretError } from '../gateway/lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from '../gateway/lib/secrets/secret-keys.ts';
-import { B24ConfigError, type Env, loadB24Config } from './config.ts';
+import { ConfigError, type Env, loadB24Config } from './config.ts';
 import { createGatewayClient } from './gateway-client.ts';
 import { RestError } from './install/rest-client.ts';
 import { PortalStore } from './portal/portal-store.ts';
@@ -27,7 +28,7 @@ interface Command {
 
 function parseArguments(args: readonly string[], env: Env): Command {
   const [group, action, ...rest] = args;
-  let webhook = env.B24_WEBHOOK_URL;
+  let webhook = readEnv(env, 'B24_WEBHOOK_URL');
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index] as string;
     if (arg === '--webhook') webhook = rest[++index];
@@ -39,12 +40,6 @@ function parseArguments(args: readonly string[], env: Env): Command {
   }
   if (webhook === undefined || webhook === '') throw new CliError(`--webhook is required\n${USAGE}`, 2);
   return { action, webhook };
-}
-
-/** The local gateway's first client key, when the gateway has keys (GATEWAY_API_KEYS: `name:key,…`). */
-function localGatewayKey(env: Env): string | undefined {
-  const first = env.GATEWAY_API_KEYS?.split(',')[0]?.trim();
-  return first === undefined || first === '' ? undefined : first.slice(first.indexOf(':') + 1).trim();
 }
 
 /**
@@ -75,7 +70,7 @@ export async function runCli(
   const config = loadB24Config(env);
   if (config === undefined) throw new CliError('PUBLIC_URL is not set: engine URLs are built from it');
   // The server's keys, loaded as the server loads them: the CLI reads and writes the same records.
-  const secrets = loadSecretKeys(env.GATEWAY_SECRET_KEY, config.store);
+  const secrets = loadSecretKeys(readEnv(env, 'GATEWAY_SECRET_KEY'), config.store);
   for (const notice of secrets.notices) if (notice.level === 'warn') warn(notice.message);
   const store = await openB24Store(config.store);
   try {
@@ -84,8 +79,9 @@ export async function runCli(
       const removed = await unregisterWithWebhook({ portals }, hook);
       return [removed.length === 0 ? 'no engines of ours to remove' : `removed: ${removed.join(', ')}`];
     }
-    const gatewayUrl = config.gatewayUrl?.toString() ?? `http://127.0.0.1:${env.PORT ?? '8080'}`;
-    const gateway = createGatewayClient(gatewayUrl, config.gatewayApiKey ?? localGatewayKey(env));
+    // Without B24_GATEWAY_URL, the gateway on this machine, asked as the server asks it: with its first client key.
+    const gatewayUrl = config.gatewayUrl?.toString() ?? `http://127.0.0.1:${readEnv(env, 'PORT')}`;
+    const gateway = createGatewayClient(gatewayUrl, config.gatewayApiKey ?? readClientKeys(env)[0]?.key);
     const sync = await registerWithWebhook(
       { config, portals, signingKey: await loadSigningKey(store, secrets.box, config.signingKey), gateway },
       hook,
@@ -101,7 +97,7 @@ export async function runCli(
 
 /** One line for any failure; never a stack trace, never the webhook URL. */
 function describeFailure(error: unknown): string {
-  const ours = [CliError, B24ConfigError, SecretKeyError, SealedSecretError];
+  const ours = [CliError, ConfigError, SecretKeyError, SealedSecretError];
   if (ours.some((kind) => error instanceof kind)) return (error as Error).message;
   if (error instanceof RestError) return `Bitrix24 refused ${error.method}: ${error.code}`;
   if (error instanceof SdkError) return `Bitrix24: ${error.code}`;

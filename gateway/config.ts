@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type AliasSettings,
   type ClientLimits,
@@ -10,22 +9,30 @@ import {
   type GatewayFile,
   loadConfigFile,
 } from './config-file.ts';
+import {
+  type ClientKey,
+  ConfigError,
+  type Env,
+  type GIGACHAT_SCOPES,
+  isLoopback,
+  type LOG_LEVELS,
+  readClientKeys,
+  readEnv,
+  readStoreUrl,
+  type StoreSettings,
+} from './lib/env.ts';
 
-export type { AliasSettings, ClientLimits, ClientSettings };
+export type { AliasSettings, ClientKey, ClientLimits, ClientSettings, Env, StoreSettings };
+export { ConfigError, isLoopback };
 
 /*
- * The whole runtime configuration, read once from the environment at start-up. A bad value stops
- * start-up with one line naming the variable; secrets are never echoed in that line.
+ * The whole runtime configuration, read once from the environment at start-up through the variables
+ * declared in lib/env.ts. A bad value stops start-up with one line naming the variable; secrets are
+ * never echoed in that line.
  */
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type GigaChatScope = 'GIGACHAT_API_PERS' | 'GIGACHAT_API_B2B' | 'GIGACHAT_API_CORP';
-
-export interface ClientKey {
-  /** Shown in logs instead of the key. */
-  name: string;
-  key: string;
-}
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type GigaChatScope = (typeof GIGACHAT_SCOPES)[number];
 
 export interface GigaChatSettings {
   credentials: string;
@@ -50,19 +57,7 @@ export interface ProxySettings {
   noProxy: string | undefined;
 }
 
-export type StoreSettings =
-  | {
-      kind: 'sqlite';
-      /** Absolute path of the SQLite file. */
-      path: string;
-    }
-  | {
-      kind: 'redis';
-      /** `redis://` or `rediss://` URL, password included. */
-      url: string;
-    };
-
-/** How failed upstream calls are retried (gateway/routing/retry.ts). */
+/** How failed upstream calls are retried (gateway/routing/retry-policy.ts). */
 export interface RetrySettings {
   /** Retries after the first attempt, per model. */
   retries: number;
@@ -101,24 +96,12 @@ export interface Config {
   gemini: GeminiSettings | undefined;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** A configuration value that stops start-up; the message starts with the variable's name. */
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const GIGACHAT_SCOPES: readonly GigaChatScope[] = ['GIGACHAT_API_PERS', 'GIGACHAT_API_B2B', 'GIGACHAT_API_CORP'];
+/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
+export const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 } as const;
 
 /** Reads and validates the configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
-  const host = read(env, 'HOST') ?? '127.0.0.1';
+  const host = readEnv(env, 'HOST');
   const file = readConfigFile(env, cwd);
   const clients = mergeClients(readClientKeys(env), file);
   const apiKeys = clients.map(({ name, key }) => ({ name, key }));
@@ -129,7 +112,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
   return {
-    port: readInteger(env, 'PORT', 8080, 0, 65535),
+    port: readEnv(env, 'PORT'),
     host,
     apiKeys,
     clients,
@@ -137,98 +120,24 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     adminKey: readAdminKey(env, apiKeys),
     aliases: file.aliases,
     retry: {
-      retries: readInteger(env, 'UPSTREAM_RETRIES', 2, 0, 10),
-      baseDelayMs: readInteger(env, 'UPSTREAM_RETRY_BASE_MS', 500, 1, 60_000),
-      maxWaitMs: readInteger(env, 'UPSTREAM_RETRY_MAX_WAIT_MS', 10_000, 0, 600_000),
-      budgetMs: readInteger(env, 'UPSTREAM_RETRY_BUDGET_MS', 30_000, 0, 3_600_000),
+      retries: readEnv(env, 'UPSTREAM_RETRIES'),
+      baseDelayMs: readEnv(env, 'UPSTREAM_RETRY_BASE_MS'),
+      maxWaitMs: readEnv(env, 'UPSTREAM_RETRY_MAX_WAIT_MS'),
+      budgetMs: readEnv(env, 'UPSTREAM_RETRY_BUDGET_MS'),
     },
-    store: readStore(env, cwd),
-    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    upstreamTimeoutMs: readInteger(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
-    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    logPrompts: readFlag(env, 'LOG_PROMPTS'),
-    // Below Kubernetes' default grace period (30 s), so the drain ends before a SIGKILL would.
-    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 3_600_000),
+    store: readStoreUrl(env, cwd),
+    maxBodyBytes: readEnv(env, 'MAX_BODY_BYTES'),
+    upstreamTimeoutMs: readEnv(env, 'UPSTREAM_TIMEOUT_MS'),
+    logLevel: readEnv(env, 'LOG_LEVEL'),
+    logPrompts: readEnv(env, 'LOG_PROMPTS'),
+    shutdownTimeoutMs: readEnv(env, 'SHUTDOWN_TIMEOUT_MS'),
     gigachat: readGigaChat(env),
     gemini: readGemini(env),
   };
 }
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || host === '[::1]';
-}
-
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function readFlag(env: Env, name: string): boolean {
-  const raw = read(env, name);
-  if (raw === undefined || raw === '0') return false;
-  if (raw === '1') return true;
-  throw new ConfigError(name, `expected 1 (on) or 0 (off), got "${raw}"`);
-}
-
-function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `expected one of ${choices.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function readUrl(env: Env, name: string, fallback: string): URL {
-  const raw = read(env, name) ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `not a valid URL: "${raw}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `expected an http:// or https:// URL, got "${raw}"`);
-  }
-  return url;
-}
-
-function readClientKeys(env: Env): ClientKey[] {
-  const raw = read(env, 'GATEWAY_API_KEYS');
-  if (raw === undefined) return [];
-  const keys: ClientKey[] = [];
-  for (const [index, entry] of raw.split(',').entries()) {
-    const item = entry.trim();
-    if (item === '') continue;
-    const colon = item.indexOf(':');
-    const name = colon === -1 ? `key-${index + 1}` : item.slice(0, colon).trim();
-    const key = colon === -1 ? item : item.slice(colon + 1).trim();
-    if (name === '' || key === '' || /\s/.test(key)) {
-      throw new ConfigError('GATEWAY_API_KEYS', `entry ${index + 1} is not "name:key" or "key"`);
-    }
-    if (keys.some((known) => known.name === name)) {
-      throw new ConfigError('GATEWAY_API_KEYS', `the name "${name}" is used twice`);
-    }
-    keys.push({ name, key });
-  }
-  return keys;
-}
-
 function readConfigFile(env: Env, cwd: string): GatewayFile {
-  const path = read(env, 'GATEWAY_CONFIG');
+  const path = readEnv(env, 'GATEWAY_CONFIG');
   if (path === undefined) return { aliases: [], keys: [], defaults: {} };
   try {
     return loadConfigFile(resolve(cwd, path), env);
@@ -257,7 +166,7 @@ function mergeClients(envKeys: readonly ClientKey[], file: GatewayFile): ClientS
 }
 
 function readAdminKey(env: Env, clients: readonly ClientKey[]): string | undefined {
-  const key = read(env, 'GATEWAY_ADMIN_KEY');
+  const key = readEnv(env, 'GATEWAY_ADMIN_KEY');
   if (key === undefined) return undefined;
   if (key.length < 16 || /\s/.test(key)) {
     throw new ConfigError('GATEWAY_ADMIN_KEY', 'use at least 16 characters without spaces');
@@ -268,36 +177,13 @@ function readAdminKey(env: Env, clients: readonly ClientKey[]): string | undefin
   return key;
 }
 
-function readStore(env: Env, cwd: string): StoreSettings {
-  const raw = read(env, 'STORE_URL') ?? 'sqlite://data/gateway.sqlite';
-  if (raw.startsWith('redis://') || raw.startsWith('rediss://')) {
-    try {
-      new URL(raw);
-    } catch {
-      throw new ConfigError('STORE_URL', 'not a valid redis:// URL');
-    }
-    return { kind: 'redis', url: raw };
-  }
-  if (!raw.startsWith('sqlite://')) {
-    throw new ConfigError(
-      'STORE_URL',
-      `expected sqlite://<file> (relative), sqlite:///<absolute file> or redis://host:port, got "${raw}"`,
-    );
-  }
-  const path = raw.slice('sqlite://'.length);
-  if (path === '' || path.endsWith('/')) {
-    throw new ConfigError('STORE_URL', `no file name in "${raw}"`);
-  }
-  return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
-}
-
 function readGigaChat(env: Env): GigaChatSettings | undefined {
-  const credentials = read(env, 'GIGACHAT_CREDENTIALS');
+  const credentials = readEnv(env, 'GIGACHAT_CREDENTIALS');
   const settings = {
-    scope: readChoice(env, 'GIGACHAT_SCOPE', GIGACHAT_SCOPES, 'GIGACHAT_API_PERS'),
-    authUrl: readUrl(env, 'GIGACHAT_AUTH_URL', 'https://ngw.devices.sberbank.ru:9443/api/v2/oauth'),
-    baseUrl: readUrl(env, 'GIGACHAT_BASE_URL', 'https://gigachat.devices.sberbank.ru/api/v1'),
-    ca: readCaFile(env, 'GIGACHAT_CA_FILE'),
+    scope: readEnv(env, 'GIGACHAT_SCOPE'),
+    authUrl: readEnv(env, 'GIGACHAT_AUTH_URL'),
+    baseUrl: readEnv(env, 'GIGACHAT_BASE_URL'),
+    ca: readCaFile(env),
   };
   if (credentials === undefined) return undefined;
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(credentials) ? Buffer.from(credentials, 'base64').toString('utf8') : '';
@@ -311,8 +197,8 @@ function readGigaChat(env: Env): GigaChatSettings | undefined {
 }
 
 function readGemini(env: Env): GeminiSettings | undefined {
-  const apiKey = read(env, 'GEMINI_API_KEY');
-  const baseUrl = readUrl(env, 'GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com');
+  const apiKey = readEnv(env, 'GEMINI_API_KEY');
+  const baseUrl = readEnv(env, 'GEMINI_BASE_URL');
   if (/\/v1(beta|alpha)?\d*\/?$/.test(baseUrl.pathname)) {
     throw new ConfigError('GEMINI_BASE_URL', `give the base without the API version, got "${baseUrl.href}"`);
   }
@@ -327,9 +213,9 @@ function readGemini(env: Env): GeminiSettings | undefined {
  * (`proxy:3128`) means http://, as curl takes it. The value is never echoed: it may hold a password.
  */
 function readProxy(env: Env): ProxySettings {
-  const proxyUrl = (name: string): string | undefined => {
-    const variable = read(env, name) === undefined ? name.toLowerCase() : name;
-    const raw = read(env, variable);
+  const proxyUrl = (upper: 'HTTPS_PROXY' | 'HTTP_PROXY', lower: 'https_proxy' | 'http_proxy'): string | undefined => {
+    const variable = readEnv(env, upper) === undefined ? lower : upper;
+    const raw = readEnv(env, variable);
     if (raw === undefined) return undefined;
     try {
       const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
@@ -340,15 +226,16 @@ function readProxy(env: Env): ProxySettings {
     throw new ConfigError(variable, 'expected a proxy URL such as http://user:password@proxy.example.com:3128');
   };
   return {
-    httpsProxy: proxyUrl('HTTPS_PROXY'),
-    httpProxy: proxyUrl('HTTP_PROXY'),
-    noProxy: read(env, 'NO_PROXY') ?? read(env, 'no_proxy'),
+    httpsProxy: proxyUrl('HTTPS_PROXY', 'https_proxy'),
+    httpProxy: proxyUrl('HTTP_PROXY', 'http_proxy'),
+    noProxy: readEnv(env, 'NO_PROXY') ?? readEnv(env, 'no_proxy'),
   };
 }
 
 /** Reads a PEM bundle or a single DER certificate (Gosuslugi serves both) and returns PEM text. */
-function readCaFile(env: Env, name: string): string | undefined {
-  const path = read(env, name);
+function readCaFile(env: Env): string | undefined {
+  const name = 'GIGACHAT_CA_FILE';
+  const path = readEnv(env, name);
   if (path === undefined) return undefined;
   let bytes: Buffer;
   try {

@@ -3,16 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import type { DestinationStream } from 'pino';
 import type { B24App } from '../b24-app/app.ts';
-import { B24ConfigError, loadB24Config } from '../b24-app/config.ts';
+import { loadB24Config } from '../b24-app/config.ts';
 import { createApp, type MountedApp } from './app.ts';
 import { createClientPolicy } from './clients/policy.ts';
-import { type Config, ConfigError, type Env, loadConfig } from './config.ts';
+import { type Config, ConfigError, type Env, IMAGE_LIMITS, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
+import { readEnv } from './lib/env.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
-import { openStore, type Store, StoreUnavailableError } from './lib/store.ts';
+import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
 import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
@@ -28,9 +29,6 @@ export interface RunningGateway {
   /** The graceful shutdown SIGTERM runs (drain.ts): no new connections, answers in flight finish, then the store closes. */
   close(): Promise<void>;
 }
-
-/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
-const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 };
 
 /** A URL without its user and password, for logs. */
 function redactUrl(raw: string): string {
@@ -92,7 +90,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const config = loadConfig(env);
   const b24Config = loadB24Config(env);
   // Before the store opens: a Redis store without GATEWAY_SECRET_KEY stops here.
-  const secrets = loadSecretKeys(env.GATEWAY_SECRET_KEY, config.store);
+  const secrets = loadSecretKeys(readEnv(env, 'GATEWAY_SECRET_KEY'), config.store);
   const logger = createLogger(config.logLevel, options.logDestination);
   for (const notice of secrets.notices) logger[notice.level](notice.message);
   if (config.apiKeys.length === 0) {
@@ -118,17 +116,30 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   let b24: B24App | undefined;
   if (b24Config === undefined) logger.info('Bitrix24 app: disabled (PUBLIC_URL is not set)');
   else {
-    // Loaded only when enabled: the app and its SDKs hold ~20 MB that an API-only gateway never uses.
+    // Loaded only when enabled: an API-only gateway never needs the app's SDKs in memory.
     // Created before the server listens, so its routes answer from the first connection on.
     const { createB24App } = await import('../b24-app/app.ts');
-    b24 = await createB24App({
-      config: b24Config,
-      logger,
-      secrets: secrets.box,
-      localGatewayUrl: gatewayUrl,
-      localGatewayApiKey: config.apiKeys[0]?.key,
-      metricsRegistry: metrics.registry,
-    });
+    // The app's namespace of the one store connection, which closes with the gateway's.
+    const b24Store = storeNamespace(store, 'b24', { throwOnErrors: true });
+    try {
+      b24 = await createB24App({
+        config: b24Config,
+        logger,
+        secrets: secrets.box,
+        store: {
+          keyv: b24Store,
+          lease: (name, ttlMs) => tryLease(b24Store, name, ttlMs),
+          compact: () => compactStore(store),
+        },
+        localGatewayUrl: gatewayUrl,
+        localGatewayApiKey: config.apiKeys[0]?.key,
+        metricsRegistry: metrics.registry,
+      });
+    } catch (error) {
+      await policy.close();
+      await store.disconnect();
+      throw error;
+    }
   }
   const mounted: MountedApp | undefined =
     b24 === undefined
@@ -181,8 +192,7 @@ async function main(): Promise<void> {
     gateway = await startGateway(process.env);
   } catch (error) {
     // One line naming the variable; no stack trace for a configuration mistake.
-    const configuration =
-      error instanceof ConfigError || error instanceof B24ConfigError || error instanceof SecretKeyError;
+    const configuration = error instanceof ConfigError || error instanceof SecretKeyError;
     const message = configuration
       ? `configuration error: ${error.message}`
       : error instanceof StoreUnavailableError || error instanceof SealedSecretError

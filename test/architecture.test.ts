@@ -8,6 +8,7 @@ import { expect } from 'chai';
 // The one shared code is gateway/lib/secrets (the key that seals secrets at rest, which the gateway,
 // the Bitrix24 app and its CLI must load alike): it imports only Node's built-ins, so it brings no
 // gateway code along into b24-app.
+// Likewise gateway/lib/env.ts, the declared environment variables both apps read: Node's built-ins only.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,6 +34,9 @@ function importsOf(file: string, source: string): ImportEdge[] {
   return edges;
 }
 
+/** The declared environment variables: a leaf both apps import. */
+const ENV_MODULE = 'gateway/lib/env.ts';
+
 const providerOf = (path: string) => /^gateway\/providers\/([^/]+)\//.exec(path)?.[1];
 
 /** Every import that breaks a direction, as readable lines. */
@@ -48,8 +52,11 @@ function violations(files: ReadonlyMap<string, string>): string[] {
       }
       // The configuration is config.ts and the GATEWAY_CONFIG file's reader beside it.
       const configuration = ['gateway/config.ts', 'gateway/config-file.ts'];
-      if (configuration.includes(file) && internal && !configuration.includes(target)) {
-        say('config.ts imports nothing internal');
+      if (configuration.includes(file) && internal && !configuration.includes(target) && target !== ENV_MODULE) {
+        say('config.ts imports nothing internal but the declared variables');
+      }
+      if (file === ENV_MODULE && !edge.specifier.startsWith('node:')) {
+        say("gateway/lib/env.ts imports only Node's built-ins");
       }
       if (
         file.startsWith('gateway/lib/') &&
@@ -84,8 +91,9 @@ function violations(files: ReadonlyMap<string, string>): string[] {
           say("gateway/lib/secrets imports only Node's built-ins and itself");
       }
       if (file.startsWith('b24-app/') && internal && target.startsWith('gateway/')) {
-        if (!(edge.typeOnly && target === 'gateway/openai/types.ts') && !target.startsWith('gateway/lib/secrets/'))
-          say('b24-app may only import types from gateway/openai/types.ts, and gateway/lib/secrets');
+        const shared = target.startsWith('gateway/lib/secrets/') || target === ENV_MODULE;
+        if (!(edge.typeOnly && target === 'gateway/openai/types.ts') && !shared)
+          say('b24-app may only import types from gateway/openai/types.ts, gateway/lib/secrets and gateway/lib/env.ts');
       }
     }
   }
@@ -130,6 +138,9 @@ describe('architecture: import directions', () => {
       ['b24-app/portal/portal-store.ts', "import { openStore } from '../../gateway/lib/store.ts';"],
       ['gateway/lib/secrets/secret-box.ts', "import { createLogger } from '../logger.ts';"],
       ['gateway/lib/secrets/key-file.ts', "import Keyv from 'keyv';"],
+      ['gateway/lib/env.ts', "import { createLogger } from './logger.ts';"],
+      ['gateway/config-file.ts', "import { openStore } from './lib/store.ts';"],
+      ['b24-app/cli.ts', "import { openStore } from '../gateway/lib/store.ts';"],
     ]);
     const found = violations(bad);
     expect(found).to.have.length(bad.size);
@@ -161,6 +172,9 @@ describe('architecture: import directions', () => {
         "import { SecretBox } from '../../gateway/lib/secrets/secret-box.ts';\nimport { readFileSync } from 'node:fs';",
       ],
       ['gateway/lib/secrets/secret-keys.ts', "import { SecretBox } from './secret-box.ts';"],
+      ['gateway/lib/env.ts', "import { isIP } from 'node:net';"],
+      ['gateway/config.ts', "import { readEnv } from './lib/env.ts';"],
+      ['b24-app/cli.ts', "import { readEnv } from '../gateway/lib/env.ts';"],
     ]);
     expect(violations(good)).to.deep.equal([]);
   });
@@ -245,5 +259,29 @@ describe('architecture: Bitrix24 app handlers are siblings over services', () =>
       "  router.post('/b24/events', session, installPortal);",
     ].join('\n');
     expect(b24RoutesOutsideHandlers(app)).to.deep.equal(['/b24/events: installPortal']);
+  });
+});
+
+describe('architecture: one store helper knows SQLite from Redis', () => {
+  // Only these open STORE_URL: the gateway's helper, and b24-app's opener for the CLI, which runs without the gateway.
+  const OPENERS = ['gateway/lib/store.ts', 'b24-app/store.ts'];
+  const backends = (files: ReadonlyMap<string, string>) =>
+    [...files].flatMap(([file, source]) =>
+      importsOf(file, source)
+        .filter((edge) => /^@keyv\/(redis|sqlite)$/.test(edge.specifier) && !edge.typeOnly && !OPENERS.includes(file))
+        .map((edge) => `${file} imports ${edge.specifier}: only the store helper tells the backends apart`),
+    );
+
+  it('holds for the whole code base', () => {
+    expect(backends(new Map([...sources('gateway'), ...sources('b24-app')]))).to.deep.equal([]);
+  });
+
+  it('catches a backend check elsewhere, and allows the Redis client type', () => {
+    const bad = new Map([['gateway/clients/policy.ts', "import KeyvRedis from '@keyv/redis';"]]);
+    expect(backends(bad)).to.have.length(1);
+    const good = new Map([
+      ['gateway/clients/usage-store.ts', "import type { RedisClientConnectionType } from '@keyv/redis';"],
+    ]);
+    expect(backends(good)).to.deep.equal([]);
   });
 });

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { PortalStore } from '../portal/portal-store.ts';
-import { tryLease } from '../store.ts';
+import type { Lease } from '../store.ts';
 import { type ErrorCallback, isPortalCallbackUrl, postCallback } from './callbacks.ts';
 import type { CountJob } from './job-metrics.ts';
 import { type Job, type JobStore, jobKey } from './jobs.ts';
@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** First callback retry delay; doubles per attempt up to 5 minutes. */
   retryBaseMs: number;
   countJob: CountJob;
+  /** A lease on a job for every instance sharing the store; undefined while another instance holds it. */
+  lease(name: string, ttlMs: number): Promise<Lease | undefined>;
   /** Portal housekeeping run with each sweep of the store (uninstall.ts's pending uninstalls). */
   sweepPortals?: () => Promise<void>;
 }
@@ -129,7 +131,7 @@ export class JobWorker {
 
   async #run(scheduled: Job): Promise<void> {
     const key = jobKey(scheduled);
-    const lease = await tryLease(this.#options.portals.store, key, LEASE_MS);
+    const lease = await this.#options.lease(key, LEASE_MS);
     if (lease === undefined) {
       this.#known.delete(key); // the sweep looks again later
       this.#options.logger.debug(

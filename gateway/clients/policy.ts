@@ -1,7 +1,6 @@
-import KeyvRedis from '@keyv/redis';
 import type { ClientLimits, Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Store } from '../lib/store.ts';
+import { redisClientOf, type Store } from '../lib/store.ts';
 import { PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
 import { MemoryRateWindows } from './memory-rate-windows.ts';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.ts';
@@ -79,7 +78,7 @@ function rateLimitError(client: string | undefined, refusal: RateRefusal): RateL
   });
 }
 
-/** Allowed models, rate limits and usage accounting per client key (issue 7, point 3). */
+/** Allowed models, rate limits and usage accounting per client key. */
 export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const { config, store, logger } = options;
   const now = options.now ?? Date.now;
@@ -87,9 +86,8 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const fallback = compile(config.defaultLimits);
   const rules = new Map(config.clients.map((client) => [client.name, compile(client)]));
   const rulesOf = (client: string | undefined) => (client === undefined ? fallback : (rules.get(client) ?? fallback));
-  const backend = store.store;
-  const windows: RateWindows =
-    backend instanceof KeyvRedis ? new RedisRateWindows(() => backend.getClient(), now) : new MemoryRateWindows(now);
+  const redis = redisClientOf(store);
+  const windows: RateWindows = redis === undefined ? new MemoryRateWindows(now) : new RedisRateWindows(redis, now);
   const usageStore = usageStoreFor(store);
   const buffer = new UsageBuffer();
   const dateOf = dailyDate();

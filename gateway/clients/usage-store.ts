@@ -1,5 +1,5 @@
-import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
-import type { Store } from '../lib/store.ts';
+import type { RedisClientConnectionType } from '@keyv/redis';
+import { redisClientOf, type Store } from '../lib/store.ts';
 import { type UsageRow, usageKey } from './usage-row.ts';
 
 /** Where usage rows are summed and kept. */
@@ -101,7 +101,6 @@ export function redisUsageStore(client: () => Promise<RedisClientConnectionType>
 
 /** The usage store that fits the gateway's store: Redis counters when shared, else keyv entries. */
 export function usageStoreFor(store: Store): UsageStore {
-  const backend = store.store;
-  if (backend instanceof KeyvRedis) return redisUsageStore(() => backend.getClient());
-  return keyvUsageStore(store);
+  const redis = redisClientOf(store);
+  return redis === undefined ? keyvUsageStore(store) : redisUsageStore(redis);
 }

@@ -1,9 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import KeyvRedis from '@keyv/redis';
+import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import type { StoreSettings } from '../config.ts';
+import type { StoreSettings } from './env.ts';
+
+/*
+ * The one place that knows whether STORE_URL is a SQLite file or Redis. A process opens it once;
+ * the Bitrix24 app gets a namespace of that same connection, and leases, the shared rate windows
+ * and usage counters ask this module what the store can do.
+ */
 
 /** The keyv store behind tokens and other state that must outlive the process. */
 export type Store = Keyv;
@@ -17,8 +23,9 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
- * Opens the store the configuration names: a SQLite file (created with its folder on first use)
- * for one instance, or Redis for several instances sharing tokens, limits and jobs.
+ * Opens the store the configuration names, under the `gateway` namespace: a SQLite file (created
+ * with its folder on first use) for one instance, or Redis for several instances sharing tokens,
+ * limits and jobs.
  */
 export async function openStore(settings: StoreSettings): Promise<Store> {
   if (settings.kind === 'redis') {
@@ -39,28 +46,60 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
 }
 
 /**
- * Takes a short lease on `name` for every instance sharing the store, so that one of them does a
- * piece of work (say, fetching a token) while the others wait for its result. With Redis it is
- * `SET NX PX`; a SQLite store serves one instance, whose own single-flight already does the job,
- * so there the lease is always granted. The lease ends by itself after `ttlMs`.
+ * Another namespace over the same connection; closing the store closes it too. Its keys are
+ * written exactly as a store opened on its own under that namespace writes them.
  */
-export async function tryLease(
-  store: Store,
-  name: string,
-  ttlMs: number,
-): Promise<{ release(): Promise<void> } | undefined> {
-  if (!(store.store instanceof KeyvRedis)) return { release: async () => {} };
-  const client = await store.store.getClient();
-  const key = `gateway:lease:${name}`;
+export function storeNamespace(store: Store, namespace: string, options: { throwOnErrors?: boolean } = {}): Store {
+  // keyv writes its namespace into the adapter object it is given, and the adapter prefixes (Redis)
+  // or lists (SQLite) keys by it: each namespace gets its own view of the one adapter.
+  const view = Object.create(store.store) as KeyvRedis<unknown> | KeyvSqlite;
+  const keyv = new Keyv({ store: view, namespace });
+  keyv.throwOnErrors = options.throwOnErrors === true;
+  return keyv;
+}
+
+/** The Redis client when several instances share the store, for atomic counters; undefined for a SQLite file. */
+export function redisClientOf(store: Store): (() => Promise<RedisClientConnectionType>) | undefined {
+  const backend = store.store;
+  return backend instanceof KeyvRedis ? () => backend.getClient() : undefined;
+}
+
+export interface Lease {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes a lease on `name` for every instance sharing the store, so that one of them does a piece
+ * of work (fetching a token, running a job) while the others leave it. With Redis it is `SET NX PX`
+ * on `<namespace>:lease:<name>`; a SQLite store serves one instance, whose own single-flight does
+ * the job, so there the lease is always granted. It ends by itself after `ttlMs` if its holder dies.
+ */
+export async function tryLease(store: Store, name: string, ttlMs: number): Promise<Lease | undefined> {
+  const client = redisClientOf(store);
+  if (client === undefined) return { release: async () => {} };
+  const redis = await client();
+  const key = `${store.namespace}:lease:${name}`;
   const owner = crypto.randomUUID();
-  const taken = await client.set(key, owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+  const taken = await redis.set(key, owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
   if (taken !== 'OK') return undefined;
   return {
     async release() {
       // Only the owner may end the lease; after a long pause it may have passed to someone else.
-      if ((await client.get(key)) === owner) await client.del(key);
+      if ((await redis.get(key)) === owner) await redis.del(key);
     },
   };
+}
+
+/**
+ * Rewrites a SQLite store's file (VACUUM, then a truncating checkpoint of the write-ahead log), so
+ * values replaced a moment ago (say, secrets sealed with a retired key) do not linger in its free
+ * pages or its log. Redis keeps no such copies.
+ */
+export async function compactStore(store: Store): Promise<void> {
+  const backend = store.store;
+  if (!(backend instanceof KeyvSqlite)) return;
+  await backend.query('VACUUM');
+  await backend.query('PRAGMA wal_checkpoint(TRUNCATE)');
 }
 
 /** True when the store answers a read; `/readyz` uses it. */

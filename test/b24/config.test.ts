@@ -2,16 +2,16 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { B24ConfigError, loadB24Config } from '../../b24-app/config.ts';
+import { ConfigError, loadB24Config } from '../../b24-app/config.ts';
 
 const base = { PUBLIC_URL: 'https://gate.example.ru' };
 
-function problem(env: Record<string, string>): B24ConfigError {
+function problem(env: Record<string, string>): ConfigError {
   try {
     loadB24Config(env, '/srv/app');
   } catch (error) {
-    expect(error).to.be.instanceOf(B24ConfigError);
-    return error as B24ConfigError;
+    expect(error).to.be.instanceOf(ConfigError);
+    return error as ConfigError;
   }
   throw new Error('expected a configuration error');
 }
@@ -74,6 +74,9 @@ describe('Bitrix24 app configuration (b24-app/config.ts)', () => {
       [{ ...base, B24_CLIENT_SECRET: 'not-a-real-secret' }, 'B24_CLIENT_ID'],
       [{ ...base, B24_CLIENT_ID: 'my-app', B24_CLIENT_SECRET: 'not-a-real-secret' }, 'B24_CLIENT_ID'],
       [{ ...base, B24_OAUTH_URL: 'http://oauth.example.com/oauth/token/' }, 'B24_OAUTH_URL'],
+      // Plain http only to loopback: a name that merely starts with 127. is not.
+      [{ ...base, B24_OAUTH_URL: 'http://127.attacker.example/oauth/token/' }, 'B24_OAUTH_URL'],
+      [{ ...base, B24_OAUTH_URL: 'https://user:not-a-real-secret@oauth.bitrix.info/oauth/token/' }, 'B24_OAUTH_URL'],
       [{ ...base, B24_ENGINE_MODELS: 'GigaChat 2' }, 'B24_ENGINE_MODELS'],
       [{ ...base, B24_ENGINE_MODELS: 'gemini-2.5-flash,gemini-2_5-flash' }, 'B24_ENGINE_MODELS'],
       [{ ...base, B24_ENGINE_MODELS: ' , ' }, 'B24_ENGINE_MODELS'],
@@ -89,6 +92,24 @@ describe('Bitrix24 app configuration (b24-app/config.ts)', () => {
       expect(error.message.startsWith(`${variable}: `)).to.equal(true);
       expect(error.message).not.to.contain('\n').and.not.contain('not-a-real-secret');
     }
+  });
+
+  it('takes plain http for B24_OAUTH_URL only from a loopback test server', () => {
+    for (const url of ['http://127.0.0.1:9000/oauth/token/', 'http://localhost:9000/t/', 'http://[::1]:9000/t/']) {
+      expect(loadB24Config({ ...base, B24_OAUTH_URL: url })?.oauthUrl.href, url).to.equal(url);
+    }
+    for (const url of [
+      'http://127.attacker.example/t/',
+      'http://127.0.0.1.attacker.example/t/',
+      'http://10.0.0.1/t/',
+    ]) {
+      expect(problem({ ...base, B24_OAUTH_URL: url }).message, url).to.contain('use https://');
+    }
+  });
+
+  it('throws the same ConfigError as the gateway, which main.ts reports as a configuration error', async () => {
+    const { ConfigError: GatewayConfigError } = await import('../../gateway/config.ts');
+    expect(problem({ PUBLIC_URL: 'ftp://gate.example.ru' })).to.be.instanceOf(GatewayConfigError);
   });
 
   it('a bad Bitrix24 variable stops `npm start` with one line and exit code 1', async () => {

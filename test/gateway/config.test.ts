@@ -178,7 +178,10 @@ describe('config', () => {
   });
 
   it('knows loopback addresses', () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(isLoopback(host), host).to.equal(true);
-    for (const host of ['0.0.0.0', '10.0.0.1', '::', 'example.org']) expect(isLoopback(host), host).to.equal(false);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'])
+      expect(isLoopback(host), host).to.equal(true);
+    for (const host of ['0.0.0.0', '10.0.0.1', '::', 'example.org', '127.attacker.example', '127.0.0.1.nip.io']) {
+      expect(isLoopback(host), host).to.equal(false);
+    }
   });
 });
