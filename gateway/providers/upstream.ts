@@ -45,6 +45,9 @@ export interface UpstreamRequest {
 /** Whether a failure came before the answer began or while it was read. */
 export type UpstreamPhase = 'request' | 'answer';
 
+/** The pool and target helpers the providers' clients build on. */
+export { createAgent, type HttpResponse, type RequestTarget, requestTarget } from '../lib/http-request.ts';
+
 const TLS_ERROR_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',

@@ -1,8 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { GeminiSettings } from '../../config.ts';
-import type { RequestTarget } from '../../lib/http-request.ts';
 import type { ProviderCall } from '../provider.ts';
-import { requestEvents, requestJson, type Upstream } from '../upstream.ts';
+import { type RequestTarget, requestEvents, requestJson, type Upstream } from '../upstream.ts';
 import { mapGeminiApiError, mapGeminiError } from './map-error.ts';
 import type {
   GeminiBatchEmbedRequest,

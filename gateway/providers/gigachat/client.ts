@@ -1,8 +1,15 @@
 import type { Dispatcher } from 'undici';
-import { type HttpResponse, type RequestTarget, requestTarget } from '../../lib/http-request.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
-import { openUpstream, readEvents, readJson, type Upstream } from '../upstream.ts';
+import {
+  type HttpResponse,
+  openUpstream,
+  type RequestTarget,
+  readEvents,
+  readJson,
+  requestTarget,
+  type Upstream,
+} from '../upstream.ts';
 import { mapGigaChatError } from './map-error.ts';
 import type { GigaChatChunk, GigaChatErrorBody } from './wire-types.ts';
 

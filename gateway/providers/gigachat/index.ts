@@ -1,12 +1,12 @@
 import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { createAgent } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel, OpenAIModelKind } from '../../openai/types.ts';
 import type { ChatStream, EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import { createAgent } from '../upstream.ts';
 import { GigaChatClient } from './client.ts';
 import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
 import { translateGigaChatRequest } from './translate-request.ts';

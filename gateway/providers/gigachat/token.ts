@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
-import { requestTarget } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
-import { bodyWords, mapTransportFailure, openUpstream, type Upstream } from '../upstream.ts';
+import { bodyWords, mapTransportFailure, openUpstream, requestTarget, type Upstream } from '../upstream.ts';
 import { GIGACHAT_TLS_HINT } from './client.ts';
 import { mapGigaChatError } from './map-error.ts';
 import type { GigaChatTokenResponse } from './wire-types.ts';
