@@ -73,7 +73,7 @@ function violations(files: ReadonlyMap<string, string>): string[] {
         if (target === 'gateway/config.ts' && !edge.typeOnly)
           say('providers take config values, not the config module');
       }
-      // Issue 17: the providers reach their upstreams through the seam alone.
+      // The providers reach their upstreams through the seam alone, Gemini over REST.
       if (
         file.startsWith('gateway/providers/') &&
         file !== 'gateway/providers/upstream.ts' &&
@@ -195,7 +195,7 @@ const PROVIDER_CORE_FILES = [
   'index.ts',
 ];
 
-describe('architecture: symmetric providers (issue 17)', () => {
+describe('architecture: symmetric providers', () => {
   const folders = readdirSync(join(ROOT, 'gateway/providers')).filter((name) =>
     statSync(join(ROOT, 'gateway/providers', name)).isDirectory(),
   );

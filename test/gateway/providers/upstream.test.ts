@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { HttpResponse } from '../../../gateway/lib/http-request.ts';
 import { HttpTimeoutError } from '../../../gateway/lib/http-request.ts';
@@ -6,7 +8,17 @@ import { type GatewayError, UpstreamError, UpstreamTimeoutError } from '../../..
 import { GIGACHAT_TLS_HINT, gigaChatEventError } from '../../../gateway/providers/gigachat/client.ts';
 import { mapGigaChatError } from '../../../gateway/providers/gigachat/map-error.ts';
 import type { GigaChatChunk } from '../../../gateway/providers/gigachat/wire-types.ts';
-import { bodyWords, mapTransportFailure, readEvents, type Upstream } from '../../../gateway/providers/upstream.ts';
+import type { ProviderCall } from '../../../gateway/providers/provider.ts';
+import {
+  bodyWords,
+  createAgent,
+  mapTransportFailure,
+  readEvents,
+  requestEvents,
+  requestJson,
+  requestTarget,
+  type Upstream,
+} from '../../../gateway/providers/upstream.ts';
 import { recordedExchange, recordedStreamChunks } from '../../helpers/cassettes.ts';
 
 /** The recorded SSE body of chat-stream, byte-exact. */
@@ -279,5 +291,121 @@ describe('mapTransportFailure', () => {
   it('an error without a code is returned as it is', () => {
     const bug = new TypeError('x is undefined');
     expect(mapTransportFailure(bug, gigachat, 'request')).to.equal(bug);
+  });
+});
+
+describe('requestJson and requestEvents against a local upstream', () => {
+  let server: http.Server;
+  let answer: (request: http.IncomingMessage, response: http.ServerResponse) => void = () => {};
+  let root: URL;
+  const agent = createAgent();
+  const seen: Array<{ status: number; body: string }> = [];
+  const local = (requestId: Upstream['requestId']): Upstream => ({
+    name: 'Local',
+    dispatcher: agent,
+    timeoutMs: 2000,
+    requestId,
+    mapError: (status, body) => {
+      seen.push({ status, body: body.toString('utf8') });
+      return new UpstreamError(`mapped ${status}`);
+    },
+  });
+  const get = { method: 'GET' as const, headers: {} };
+  const call = () => ({ signal: new AbortController().signal }) as ProviderCall;
+  const noErrors = () => undefined;
+
+  before(async () => {
+    server = http.createServer((request, response) => answer(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    root = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await agent.destroy();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  async function drain<T>(events: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const event of events) out.push(event);
+    return out;
+  }
+
+  it("requestJson parses the answer and records the id from the upstream's header", async () => {
+    answer = (_request, response) => response.writeHead(200, { 'x-request-id': 'req-1' }).end('{"ok":true}');
+    const providerCall = call();
+    const value = await requestJson(local({ header: 'x-request-id' }), requestTarget(root), get, providerCall);
+    expect(value).to.deep.equal({ ok: true });
+    expect(providerCall.upstreamRequestId).to.equal('req-1');
+  });
+
+  it('requestJson records the id from a named field of the answer', async () => {
+    answer = (_request, response) => response.end('{"responseId":"resp-7"}');
+    const providerCall = call();
+    await requestJson(local({ field: 'responseId' }), requestTarget(root), get, providerCall);
+    expect(providerCall.upstreamRequestId).to.equal('resp-7');
+  });
+
+  it("a non-2xx goes to the upstream's mapper with its status and body", async () => {
+    answer = (_request, response) => response.writeHead(429).end('{"message":"slow down"}');
+    const error = await requestJson(local(undefined), requestTarget(root), get, call()).catch((failure) => failure);
+    expect((error as Error).message).to.equal('mapped 429');
+    expect(seen).to.deep.equal([{ status: 429, body: '{"message":"slow down"}' }]);
+  });
+
+  it('an answer that is not JSON → 502 naming the upstream, without quoting it', async () => {
+    answer = (_request, response) => response.end('secret words');
+    const error = await requestJson(local(undefined), requestTarget(root), get, call()).catch((failure) => failure);
+    expect(error).to.be.instanceOf(UpstreamError);
+    expect((error as Error).message).to.equal("Local's answer could not be read (not valid JSON).");
+  });
+
+  it('requestEvents records the id from the first event that carries the field, up to [DONE]', async () => {
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.end(
+        'data: {"n":1}\n\ndata: {"n":2,"responseId":"first"}\n\ndata: {"n":3,"responseId":"second"}\n\ndata: [DONE]\n\n',
+      );
+    };
+    const providerCall = call();
+    const events = await drain(
+      requestEvents<{ n: number }>(local({ field: 'responseId' }), requestTarget(root), get, providerCall, noErrors),
+    );
+    expect(events.map((event) => event.n)).to.deep.equal([1, 2, 3]);
+    expect(providerCall.upstreamRequestId).to.equal('first');
+  });
+
+  it("an error event ends the stream with the provider's mapped error, after the events before it", async () => {
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.end('data: {"n":1}\n\ndata: {"error":{"code":503}}\n\n');
+    };
+    const received: unknown[] = [];
+    const failure = new UpstreamError('the error event');
+    const errorOf = (event: unknown) => ((event as { error?: unknown }).error === undefined ? undefined : failure);
+    const error = await (async () => {
+      for await (const event of requestEvents(local(undefined), requestTarget(root), get, call(), errorOf)) {
+        received.push(event);
+      }
+    })().catch((thrown) => thrown);
+    expect(error).to.equal(failure);
+    expect(received).to.deep.equal([{ n: 1 }]);
+  });
+
+  it('a 2xx that is not an event stream → 502 with its words', async () => {
+    answer = (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<p>Log in</p>');
+    const error = await drain(requestEvents(local(undefined), requestTarget(root), get, call(), noErrors)).catch(
+      (thrown) => thrown,
+    );
+    expect((error as Error).message).to.equal('Local answered a streaming request without an event stream: Log in');
+  });
+
+  it('a refused connection → 502 upstream_unreachable', async () => {
+    const closed = new URL('http://127.0.0.1:9/');
+    const error = await requestJson(local(undefined), requestTarget(closed), get, call()).catch((thrown) => thrown);
+    expect(error).to.include({ status: 502, code: 'upstream_unreachable' });
   });
 });

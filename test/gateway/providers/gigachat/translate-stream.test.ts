@@ -134,7 +134,7 @@ describe('translateGigaChatStream', () => {
   });
 
   describe('a streamed function call', () => {
-    // No real recording of a streamed function call exists (gigachat.md §8-9, SOURCES.md), so these
+    // No real recording of a streamed function call exists (test/fixtures/gigachat/SOURCES.md), so these
     // chunks clone the recorded chat-stream shape and carry the fields of the recorded
     // chat-function-call response instead.
     const functionCall = { name: 'weather_forecast', arguments: { location: 'Манжерок', num_days: 10 } };
