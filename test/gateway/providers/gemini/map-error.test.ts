@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import {
   BadRequestError,
-  type GatewayError,
   NotFoundError,
   RateLimitError,
   ServiceUnavailableError,

@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import { HttpTimeoutError } from '../../../../gateway/lib/http-request.ts';
-import { ResponseTooLargeError } from '../../../../gateway/lib/response-body.ts';
 import {
   BadRequestError,
-  type GatewayError,
   InsufficientQuotaError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
   UpstreamError,
-  UpstreamTimeoutError,
 } from '../../../../gateway/openai/errors.ts';
 import { mapGigaChatError } from '../../../../gateway/providers/gigachat/map-error.ts';
 import { recordedExchange } from '../../../helpers/cassettes.ts';
