@@ -139,17 +139,18 @@ export async function requestJson<T>(
 export type EventErrorCheck = (event: unknown) => GatewayError | undefined;
 
 /**
- * A 2xx event stream's events, parsed from JSON, as they arrive, up to `data: [DONE]` (after
+ * The events of an answer (or of one on its way), parsed from JSON, as they arrive, up to `data: [DONE]` (after
  * which the rest is read but ignored, so the connection goes back to the pool intact). A non-2xx
  * answer is the mapped error, a 2xx that is not an event stream an UpstreamError with its words.
  * Stopping early ends the upstream request.
  */
 export async function* readEvents<T>(
   upstream: Upstream,
-  response: HttpResponse,
+  opened: HttpResponse | Promise<HttpResponse>,
   call: ProviderCall | undefined,
   errorOf: EventErrorCheck,
 ): AsyncGenerator<T> {
+  const response = await opened;
   if (!succeeded(response)) await rejectAnswer(upstream, response);
   if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
     const detail = bodyWords(await response.body.bytes().catch(() => Buffer.alloc(0)));
@@ -180,15 +181,18 @@ export async function* readEvents<T>(
   }
 }
 
-/** `openUpstream`, then `readEvents`: one streamed call. */
-export async function* requestEvents<T>(
+/**
+ * `openUpstream`, then `readEvents`: one streamed call. Not a generator of its own, so each event
+ * passes through one generator less.
+ */
+export function requestEvents<T>(
   upstream: Upstream,
   target: RequestTarget,
   request: UpstreamRequest,
   call: ProviderCall | undefined,
   errorOf: EventErrorCheck,
 ): AsyncGenerator<T> {
-  yield* readEvents<T>(upstream, await openUpstream(upstream, target, request, call), call, errorOf);
+  return readEvents<T>(upstream, openUpstream(upstream, target, request, call), call, errorOf);
 }
 
 /**

@@ -66,14 +66,14 @@ export class GigaChatClient {
   }
 
   /** A streamed call: GigaChat's chunks as they arrive. */
-  async *events(
+  events(
     path: string,
     body: unknown,
     call: ProviderCall,
     headers: Record<string, string>,
   ): AsyncGenerator<GigaChatChunk> {
-    const response = await this.#send('POST', path, body, call, { ...headers, accept: 'text/event-stream' });
-    yield* readEvents<GigaChatChunk>(this.#upstream, response, call, gigaChatEventError);
+    const response = this.#send('POST', path, body, call, { ...headers, accept: 'text/event-stream' });
+    return readEvents<GigaChatChunk>(this.#upstream, response, call, gigaChatEventError);
   }
 
   async #send(
