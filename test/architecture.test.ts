@@ -211,6 +211,13 @@ describe('architecture: symmetric providers', () => {
     });
   }
 
+  it('only providers/upstream.ts writes the upstream request id', () => {
+    const writers = [...sources('gateway')]
+      .filter(([, source]) => /\.upstreamRequestId\s*=[^=]/.test(source))
+      .map(([file]) => file);
+    expect(writers).to.deep.equal(['gateway/providers/upstream.ts']);
+  });
+
   it('every provider folder has an entry in the registry table', () => {
     const registry = readFileSync(join(ROOT, 'gateway/providers/registry.ts'), 'utf8');
     for (const folder of folders) expect(registry).to.contain(`name: '${folder}'`);

@@ -139,10 +139,11 @@ export async function requestJson<T>(
 export type EventErrorCheck = (event: unknown) => GatewayError | undefined;
 
 /**
- * The events of an answer (or of one on its way), parsed from JSON, as they arrive, up to `data: [DONE]` (after
- * which the rest is read but ignored, so the connection goes back to the pool intact). A non-2xx
- * answer is the mapped error, a 2xx that is not an event stream an UpstreamError with its words.
- * Stopping early ends the upstream request.
+ * The events of an answer (or of one on its way), parsed from JSON as they arrive, up to
+ * `data: [DONE]`; the rest is read but ignored, so the connection goes back to the pool intact.
+ * A non-2xx answer is the mapped error, a 2xx that is not an event stream an UpstreamError with
+ * its words. Stopping early ends the upstream request. With `call`, records a request id carried
+ * in a field of the first event that has it.
  */
 export async function* readEvents<T>(
   upstream: Upstream,
