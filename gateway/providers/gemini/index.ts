@@ -87,7 +87,7 @@ export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProvi
         {
           requests: batch.map((text) => ({
             model: name,
-            content: { parts: [{ text }] },
+            content: { parts: [{ text }], role: 'user' },
             ...(request.dimensions === undefined ? {} : { outputDimensionality: request.dimensions }),
           })),
         },
