@@ -14,9 +14,8 @@ import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
-import { createGigaChatProvider } from './providers/gigachat/index.ts';
 import type { Provider } from './providers/provider.ts';
-import { type DisabledProvider, ProviderRegistry } from './providers/registry.ts';
+import { type DisabledProvider, PROVIDERS, type ProviderDeps, ProviderRegistry } from './providers/registry.ts';
 import { AliasError, ModelRouter } from './routing/model-router.ts';
 
 export interface RunningGateway {
@@ -30,53 +29,20 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** A URL without its user and password, for logs. */
-function redactUrl(raw: string): string {
-  const url = new URL(raw);
-  url.username = '';
-  url.password = '';
-  return url.href;
-}
-
-/**
- * Builds the providers the configuration enables, and says why the others are off. Gemini's code
- * (with @google/genai and Google's auth library) is loaded only when Gemini is on: a GigaChat-only
- * gateway measured 5–10 MB smaller for it.
- */
-export async function buildRegistry(
-  config: Config,
-  store: Store,
-  logger: Logger,
-  metrics: GatewayMetrics,
-): Promise<ProviderRegistry> {
+/** Builds the providers the configuration enables (registry.ts `PROVIDERS`), and says why the others are off. */
+function buildRegistry(deps: ProviderDeps): ProviderRegistry {
   const providers: Provider[] = [];
   const disabled: DisabledProvider[] = [];
-  if (config.gigachat === undefined) {
-    disabled.push({ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' });
-  } else {
-    providers.push(
-      createGigaChatProvider({
-        settings: config.gigachat,
-        store,
-        logger,
-        timeoutMs: config.upstreamTimeoutMs,
-        onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
-      }),
-    );
+  for (const entry of PROVIDERS) {
+    const provider = entry.create(deps);
+    if (provider === undefined)
+      disabled.push({ name: entry.name, displayName: entry.displayName, reason: entry.disabledReason });
+    else providers.push(provider);
+    const notice = provider === undefined ? undefined : entry.notice?.(deps.config);
+    if (notice !== undefined) deps.logger.info(notice);
   }
-  if (config.gemini === undefined) {
-    disabled.push({ name: 'gemini', displayName: 'Gemini', reason: 'GEMINI_API_KEY is not set' });
-  } else {
-    const { createGeminiProvider } = await import('./providers/gemini/index.ts');
-    providers.push(
-      createGeminiProvider({ settings: config.gemini, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
-    );
-    const { httpsProxy, httpProxy } = config.gemini.proxy;
-    const proxy = httpsProxy ?? httpProxy;
-    if (proxy !== undefined) logger.info(`Gemini: calls go through the proxy ${redactUrl(proxy)}`);
-  }
-  for (const provider of providers) logger.info(`${provider.displayName}: enabled`);
-  for (const entry of disabled) logger.warn(`${entry.displayName}: disabled (${entry.reason})`);
+  for (const provider of providers) deps.logger.info(`${provider.displayName}: enabled`);
+  for (const entry of disabled) deps.logger.warn(`${entry.displayName}: disabled (${entry.reason})`);
   return new ProviderRegistry(providers, disabled);
 }
 
@@ -98,7 +64,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   }
   const store = await openStore(config.store);
   const metrics = createMetrics();
-  const registry = await buildRegistry(config, store, logger, metrics);
+  const registry = buildRegistry({ config, store, logger, metrics });
   let models: ModelRouter;
   try {
     models = new ModelRouter(registry, config.aliases);

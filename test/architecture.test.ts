@@ -73,12 +73,24 @@ function violations(files: ReadonlyMap<string, string>): string[] {
         if (edge.specifier === 'koa' || edge.specifier.startsWith('@koa/')) say('providers never import Koa');
         const own = providerOf(file);
         const other = providerOf(target);
-        if (other !== undefined && other !== own) say('providers never import each other');
+        if (own !== undefined && other !== undefined && other !== own) say('providers never import each other');
         if (own === undefined && other !== undefined && file !== 'gateway/providers/registry.ts') {
           say('only the registry knows provider folders');
         }
         if (target === 'gateway/config.ts' && !edge.typeOnly)
           say('providers take config values, not the config module');
+      }
+      // The providers reach their upstreams through the seam alone, Gemini over REST.
+      if (
+        file.startsWith('gateway/providers/') &&
+        file !== 'gateway/providers/upstream.ts' &&
+        target === 'gateway/lib/http-request.ts' &&
+        !edge.typeOnly
+      ) {
+        say('only providers/upstream.ts imports the HTTP client (lib/http-request.ts)');
+      }
+      if (edge.specifier === '@google/genai' || edge.specifier.startsWith('@google/genai/')) {
+        say('Gemini is called over its REST API: nothing imports @google/genai');
       }
       if (file.startsWith('gateway/http/') && providerOf(target) !== undefined) {
         say('the HTTP layer talks to providers only through the registry');
@@ -141,6 +153,8 @@ describe('architecture: import directions', () => {
       ['gateway/lib/env.ts', "import { createLogger } from './logger.ts';"],
       ['gateway/config-file.ts', "import { openStore } from './lib/store.ts';"],
       ['b24-app/cli.ts', "import { openStore } from '../gateway/lib/store.ts';"],
+      ['gateway/providers/gemini/client.ts', "import { httpRequest } from '../../lib/http-request.ts';"],
+      ['gateway/providers/gemini/wire-types.ts', "import type { Content } from '@google/genai';"],
     ]);
     const found = violations(bad);
     expect(found).to.have.length(bad.size);
@@ -159,8 +173,9 @@ describe('architecture: import directions', () => {
       ],
       [
         'gateway/providers/gigachat/client.ts',
-        "import { createAgent } from '../../lib/http-request.ts';\nimport http from 'node:http';",
+        "import { createAgent } from '../upstream.ts';\nimport type { RequestTarget } from '../../lib/http-request.ts';",
       ],
+      ['gateway/providers/upstream.ts', "import { httpRequest } from '../lib/http-request.ts';"],
       ['gateway/http/chat-completions.ts', "import type { ProviderRegistry } from '../providers/registry.ts';"],
       [
         'b24-app/engine/worker.ts',
@@ -283,5 +298,48 @@ describe('architecture: one store helper knows SQLite from Redis', () => {
       ['gateway/clients/usage-store.ts', "import type { RedisClientConnectionType } from '@keyv/redis';"],
     ]);
     expect(backends(good)).to.deep.equal([]);
+  });
+});
+
+/** The files every provider folder holds, each with the same role. */
+const PROVIDER_CORE_FILES = [
+  'client.ts',
+  'translate-request.ts',
+  'translate-messages.ts',
+  'translate-response.ts',
+  'translate-stream.ts',
+  'map-error.ts',
+  'map-finish-reason.ts',
+  'function-schema.ts',
+  'wire-types.ts',
+  'index.ts',
+];
+
+describe('architecture: symmetric providers', () => {
+  const folders = readdirSync(join(ROOT, 'gateway/providers')).filter((name) =>
+    statSync(join(ROOT, 'gateway/providers', name)).isDirectory(),
+  );
+
+  it('finds the two provider folders', () => {
+    expect(folders).to.include.members(['gigachat', 'gemini']);
+  });
+
+  for (const folder of ['gigachat', 'gemini']) {
+    it(`gateway/providers/${folder} holds the ten core files`, () => {
+      const files = readdirSync(join(ROOT, 'gateway/providers', folder));
+      expect(PROVIDER_CORE_FILES.filter((name) => !files.includes(name))).to.deep.equal([]);
+    });
+  }
+
+  it('only providers/upstream.ts writes the upstream request id', () => {
+    const writers = [...sources('gateway')]
+      .filter(([, source]) => /\.upstreamRequestId\s*=[^=]/.test(source))
+      .map(([file]) => file);
+    expect(writers).to.deep.equal(['gateway/providers/upstream.ts']);
+  });
+
+  it('every provider folder has an entry in the registry table', () => {
+    const registry = readFileSync(join(ROOT, 'gateway/providers/registry.ts'), 'utf8');
+    for (const folder of folders) expect(registry).to.contain(`name: '${folder}'`);
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/logger.ts';
 import { validateChatRequest } from '../openai/chat-request.schema.ts';
-import type { OpenAIChatChunk } from '../openai/types.ts';
+import type { OpenAIUsage } from '../openai/types.ts';
+import type { ChatStream } from '../providers/provider.ts';
 import { answeredModel, type Dispatcher } from './dispatch.ts';
 import { sendEventStream } from './event-stream.ts';
 import { logPrompt } from './prompt-log.ts';
@@ -29,11 +30,7 @@ export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): Ch
       return;
     }
     // Retries and fallbacks end with the first chunk: after it, bytes are on their way to the client.
-    const {
-      value: opened,
-      target,
-      call,
-    } = await dispatcher.call(exchange, route, async (target, call) => {
+    const { value: opened, target } = await dispatcher.call(exchange, route, async (target, call) => {
       const chunks = target.provider.stream({ ...request, model: target.model }, call)[Symbol.asyncIterator]();
       return { chunks, first: await chunks.next() };
     });
@@ -41,15 +38,17 @@ export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): Ch
     const name = answeredModel(request.model, route, target);
     const echoed = target.model === name ? chunks : renameModel(chunks, name);
     if (first.done !== true) first.value.model = name;
-    await sendEventStream(exchange, first, echoed, logger);
-    dispatcher.record(exchange, target, call.usage);
+    const usage = await sendEventStream(exchange, first, echoed, logger);
+    dispatcher.record(exchange, target, usage as OpenAIUsage | undefined);
   };
 }
 
-// The client asked for another name than the upstream's (`provider/model`); chunks echo it.
-async function* renameModel(chunks: AsyncIterator<OpenAIChatChunk>, name: string): AsyncGenerator<OpenAIChatChunk> {
-  for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) {
+// The client asked for another name than the upstream's (`provider/model`); chunks echo it, and the stream's usage comes back.
+async function* renameModel(chunks: ChatStream, name: string): ChatStream {
+  let step = await chunks.next();
+  for (; step.done !== true; step = await chunks.next()) {
     step.value.model = name;
     yield step.value;
   }
+  return step.value;
 }

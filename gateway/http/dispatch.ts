@@ -21,8 +21,6 @@ export interface DispatchDeps {
 export interface Dispatched<T> {
   value: T;
   target: Target;
-  /** The provider call that answered; a stream sets its usage when it ends. */
-  call: ProviderCall;
 }
 
 /**
@@ -106,7 +104,7 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
         state.provider = answered.target.provider.name;
         state.answeredModel = answered.target.model;
         res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
-        return { ...answered, call: last as ProviderCall };
+        return answered;
       } catch (error) {
         // Retries happen in one layer (README, "Retries"): a client that tried again would repeat
         // the attempts this gateway has already made. Retry-After still goes along for later.

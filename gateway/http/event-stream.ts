@@ -9,14 +9,15 @@ import type { Exchange } from './state.ts';
  * Writes an OpenAI event stream: the first item (already fetched, so failures before it were
  * ordinary HTTP errors), the rest as they come, then `[DONE]`. A failure after the headers went
  * out becomes one `data: {"error": …}` event, and the stream ends. A shutdown that runs out of
- * time cuts the stream the same way (open-streams.ts).
+ * time cuts the stream the same way (open-streams.ts). Resolves with the stream's return value
+ * when it ran to its end (a chat stream's usage), undefined when it did not.
  */
 export async function sendEventStream(
   { res: response, state }: Exchange,
   first: IteratorResult<unknown>,
   rest: AsyncIterator<unknown>,
   logger: Logger,
-): Promise<void> {
+): Promise<unknown> {
   response.writeHead(200, SSE_HEADERS);
   // Events ready in the same tick (one upstream read often carries several) go out as one chunk of
   // the response, written once that tick's work is done: no event waits for a later upstream read.
@@ -42,12 +43,14 @@ export async function sendEventStream(
     response.write(pending + sseData(error.toBody()), () => response.destroy());
     pending = '';
   });
+  let step = first;
   try {
-    for (let step = first; step.done !== true; step = await rest.next()) {
+    for (; step.done !== true; step = await rest.next()) {
       send(sseData(step.value));
       if (response.writableNeedDrain) await drained(response);
     }
     send(SSE_DONE);
+    return step.value;
   } catch (error) {
     if (response.destroyed) {
       // The client left, or a shutdown cut the stream (its error event went out already).

@@ -2,8 +2,8 @@ import type { ClientPolicy } from '../clients/policy.ts';
 import type { Logger } from '../lib/logger.ts';
 import { NotFoundError, toGatewayError } from '../openai/errors.ts';
 import { parseModelName } from '../openai/model-name.ts';
-import type { OpenAIModel, OpenAIModelList } from '../openai/types.ts';
-import type { ModelRouter } from '../routing/model-router.ts';
+import type { OpenAIModel, OpenAIModelKind, OpenAIModelList } from '../openai/types.ts';
+import type { ModelRouter, Target } from '../routing/model-router.ts';
 import type { GatewayMiddleware, GatewayState } from './state.ts';
 
 export interface ModelListDeps {
@@ -21,7 +21,20 @@ async function allModels({ models, policy, logger }: ModelListDeps, state: Gatew
       `${provider.displayName}: models not listed: ${reason.message}`,
     );
   });
-  return [...models.aliasModels(), ...listed].filter((model) => policy.allows(state.clientName, model.id));
+  const aliases = models.aliasModels().map((alias) => ({ ...alias, kind: aliasKind(models, alias.id, listed) }));
+  return [...aliases, ...listed].filter((model) => policy.allows(state.clientName, model.id));
+}
+
+/** An alias is the kind of its first chain member, as its provider lists it; chat when that is not known. */
+function aliasKind(models: ModelRouter, alias: string, listed: readonly OpenAIModel[]): OpenAIModelKind {
+  let first: Target | undefined;
+  try {
+    first = models.route(alias).targets[0];
+  } catch {
+    // None of its providers is configured.
+  }
+  const entry = first === undefined ? undefined : listed.find((model) => model.id === first.model);
+  return entry?.kind ?? 'chat';
 }
 
 /** `GET /v1/models`: in OpenAI's list shape. */

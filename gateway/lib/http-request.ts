@@ -25,7 +25,7 @@ export interface HttpRequestOptions {
 
 /**
  * Where a request goes, split as undici takes it. Made once per upstream path where it can be: a
- * URL parsed per call, and even its `origin` getter, cost a few microseconds a call.
+ * URL parsed per call, and even its `origin` getter, are measurable on the hot path (README, Performance).
  */
 export interface RequestTarget {
   origin: string;
@@ -47,8 +47,7 @@ export interface HttpResponse {
 /**
  * Sends one request through an undici pool and resolves with the response head; the body is left
  * to the caller to read or stream. undici rather than node:http, and its dispatch handler rather
- * than its `request` (whose body is a Node stream): each cost a sixth or more of a call's CPU
- * (README, Performance). A body that pauses for longer than `timeoutMs` fails with undici's
+ * than its `request` (whose body is a Node stream): both were measured dearer (README, Performance). A body that pauses for longer than `timeoutMs` fails with undici's
  * `UND_ERR_BODY_TIMEOUT` (isBodyTimeout).
  */
 export function httpRequest(target: RequestTarget, options: HttpRequestOptions): Promise<HttpResponse> {

@@ -45,7 +45,11 @@ export type OpenAIChatChunk = ChatCompletionChunk;
 export type OpenAIChunkDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
 export type OpenAIFinishReason = ChatCompletion.Choice['finish_reason'];
 
-export type OpenAIModel = Model;
+/** What a model is for, as its provider says (an extra field beside OpenAI's). */
+export type OpenAIModelKind = 'chat' | 'embeddings' | 'image' | 'audio' | 'other';
+
+/** A `/v1/models` entry: OpenAI's, plus the model's kind. */
+export type OpenAIModel = Model & { kind?: OpenAIModelKind };
 
 /** `GET /v1/models` body. */
 export interface OpenAIModelList {

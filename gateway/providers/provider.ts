@@ -7,15 +7,19 @@ import type {
   OpenAIUsage,
 } from '../openai/types.ts';
 
-/** What a provider needs to know about the HTTP exchange it serves, and what it reports back. */
+/** What a provider needs to know about the HTTP exchange it serves. */
 export interface ProviderCall {
   /** Aborted when the client goes away; the provider aborts its upstream request with it. */
   signal: AbortSignal;
-  /** Set by the provider once the upstream answered: the upstream's own request id. */
+  /** The upstream's own request id, once it answered; written only by the upstream seam (upstream.ts). */
   upstreamRequestId?: string;
-  /** Set by `stream` at the end of a stream: the tokens it used, whether or not the client asked for them. */
-  usage?: OpenAIUsage;
 }
+
+/**
+ * A chat stream: OpenAI chunks in order (the usage chunk last only when the request asked for it),
+ * returning the tokens the stream used whether or not the client asked for them.
+ */
+export type ChatStream = AsyncGenerator<OpenAIChatChunk, OpenAIUsage | undefined>;
 
 /** Embedding vectors in input order, and the prompt tokens the upstream counted (0 when it does not say). */
 export interface EmbeddingResult {
@@ -34,7 +38,7 @@ export interface Provider {
   readonly displayName: string;
   complete(request: OpenAIChatRequest, call: ProviderCall): Promise<OpenAIChatCompletion>;
   /** Chunks in order; errors before the first chunk mean nothing was sent to the client yet. */
-  stream(request: OpenAIChatRequest, call: ProviderCall): AsyncIterable<OpenAIChatChunk>;
+  stream(request: OpenAIChatRequest, call: ProviderCall): ChatStream;
   /** The upstream's models (cached by the provider). */
   listModels(): Promise<OpenAIModel[]>;
   /** `request.input` is always an array here; encoding the vectors is the HTTP layer's job. */

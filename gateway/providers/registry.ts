@@ -1,12 +1,80 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { GatewayMetrics } from '../lib/metrics.ts';
+import type { Store } from '../lib/store.ts';
 import { NotFoundError, ServiceUnavailableError } from '../openai/errors.ts';
 import { parseModelName } from '../openai/model-name.ts';
 import type { OpenAIModel } from '../openai/types.ts';
+import { createGeminiProvider } from './gemini/index.ts';
+import { createGigaChatProvider } from './gigachat/index.ts';
 import type { Provider } from './provider.ts';
 
-/** Which provider serves a model id without a `provider/` prefix (the explicit form always works). */
-const MODEL_ROUTES: ReadonlyArray<{ provider: string; pattern: RegExp }> = [
-  { provider: 'gigachat', pattern: /^(gigachat|embeddings|gigaembeddings)/i },
-  { provider: 'gemini', pattern: /^(gemini-|gemma-|text-embedding-|tunedModels\/)/i },
+/** What building a provider may use. */
+export interface ProviderDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  metrics: GatewayMetrics;
+}
+
+/** One provider the gateway knows: a third one is a folder plus one entry in PROVIDERS. */
+export interface ProviderEntry {
+  /** Routing name, as in `gigachat/GigaChat-2-Max`. */
+  name: string;
+  displayName: string;
+  /** The model ids it serves without a `provider/` prefix (the explicit form always works). */
+  models: RegExp;
+  /** Why it is off when `create` gives nothing. */
+  disabledReason: string;
+  /** The provider, when its settings are configured; undefined when they are not. */
+  create(deps: ProviderDeps): Provider | undefined;
+  /** A line for the start-up log about how it is set up, when there is one to say. */
+  notice?(config: Config): string | undefined;
+}
+
+/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
+const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 };
+
+/** A URL without its user and password, for logs. */
+function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  url.username = '';
+  url.password = '';
+  return url.href;
+}
+
+/** Every provider, in the order their models are listed. */
+export const PROVIDERS: readonly ProviderEntry[] = [
+  {
+    name: 'gigachat',
+    displayName: 'GigaChat',
+    models: /^(gigachat|embeddings|gigaembeddings)/i,
+    disabledReason: 'GIGACHAT_CREDENTIALS is not set',
+    create: ({ config, store, logger, metrics }) =>
+      config.gigachat === undefined
+        ? undefined
+        : createGigaChatProvider({
+            settings: config.gigachat,
+            store,
+            logger,
+            timeoutMs: config.upstreamTimeoutMs,
+            onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
+          }),
+  },
+  {
+    name: 'gemini',
+    displayName: 'Gemini',
+    models: /^(gemini-|gemma-|text-embedding-|tunedModels\/)/i,
+    disabledReason: 'GEMINI_API_KEY is not set',
+    create: ({ config }) =>
+      config.gemini === undefined
+        ? undefined
+        : createGeminiProvider({ settings: config.gemini, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
+    notice: ({ gemini }) => {
+      const proxy = gemini?.proxy.httpsProxy ?? gemini?.proxy.httpProxy;
+      return proxy === undefined ? undefined : `Gemini: calls go through the proxy ${redactUrl(proxy)}`;
+    },
+  },
 ];
 
 /** A provider that is known but not configured, and why. */
@@ -46,7 +114,7 @@ export class ProviderRegistry {
    */
   resolve(requested: string): ResolvedModel {
     const { provider: explicit, model } = parseModelName(requested);
-    const name = explicit ?? MODEL_ROUTES.find((route) => route.pattern.test(model))?.provider;
+    const name = explicit ?? PROVIDERS.find((entry) => entry.models.test(model))?.name;
     const provider = name === undefined ? undefined : this.#providers.get(name);
     if (provider !== undefined) return { provider, model };
     const disabled = name === undefined ? undefined : this.#disabled.get(name);

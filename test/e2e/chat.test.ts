@@ -219,7 +219,9 @@ describe('e2e: the openai SDK against the gateway in front of GigaChat', () => {
     const ids = first.data.map((model) => model.id);
     expect(ids).to.include.members(['GigaChat', 'GigaChat-2-Max', 'Embeddings']);
     expect(ids).not.to.include('GigaCheckClassification');
-    expect(first.data[0]).to.have.keys(['id', 'object', 'created', 'owned_by']);
+    expect(first.data[0]).to.have.keys(['id', 'object', 'created', 'owned_by', 'kind']);
+    const kinds = new Map(first.data.map((model) => [model.id, (model as { kind?: string }).kind]));
+    expect([kinds.get('GigaChat-2-Max'), kinds.get('Embeddings')]).to.deep.equal(['chat', 'embeddings']);
     expect(second.data.length).to.equal(first.data.length);
     expect(mock.requestsTo('/api/v1/models').length).to.equal(1);
     const model = await client.models.retrieve('GigaChat-2-Max');

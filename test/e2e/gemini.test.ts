@@ -388,7 +388,15 @@ describe('e2e: the openai SDK against the gateway in front of Gemini', () => {
     const ids = (await client.models.list()).data.map((model) => model.id);
     expect(ids).to.include.members(['GigaChat-2-Max', 'gemini-2.5-flash', 'text-embedding-004']);
     const gemini25 = (await client.models.retrieve('gemini-2.5-pro')) as OpenAI.Model;
-    expect(gemini25).to.deep.equal({ id: 'gemini-2.5-pro', object: 'model', created: 0, owned_by: 'google' });
+    expect(gemini25).to.deep.equal({
+      id: 'gemini-2.5-pro',
+      object: 'model',
+      created: 0,
+      owned_by: 'google',
+      kind: 'chat',
+    });
+    const embedder = (await client.models.retrieve('text-embedding-004')) as OpenAI.Model & { kind?: string };
+    expect(embedder.kind).to.equal('embeddings');
   });
 
   it('still lists GigaChat’s models when Gemini cannot list its own', async () => {

@@ -157,6 +157,25 @@ describe('e2e: retries, aliases and fallbacks', () => {
       expect((await client.models.retrieve('smart')).owned_by).to.equal('gigagate');
     });
 
+    it('gives an alias the kind of its first model, and chat when that model is not listed', async () => {
+      const aliases = {
+        aliases: {
+          smart: { model: 'GigaChat-2-Max' },
+          vectors: { model: 'Embeddings', fallbacks: ['GigaChat-2-Max'] },
+          unlisted: { model: 'gigachat/GigaChat-Unlisted' },
+        },
+      };
+      const { client } = await start({ GATEWAY_CONFIG: configFile(aliases) });
+      const kinds = new Map(
+        (await client.models.list()).data.map((model) => [model.id, (model as { kind?: string }).kind]),
+      );
+      expect([kinds.get('smart'), kinds.get('vectors'), kinds.get('unlisted')]).to.deep.equal([
+        'chat',
+        'embeddings',
+        'chat',
+      ]);
+    });
+
     it('answers an alias from its primary model and says which model answered', async () => {
       const { client } = await start({ GATEWAY_CONFIG: configFile(ALIASES) });
       const { data, response } = await client.chat.completions.create({ ...ask, model: 'smart' }).withResponse();

@@ -3,7 +3,7 @@
  * (`responseJsonSchema`), but only a listed set of keywords; anything else is a 400 ("Unknown
  * name", "Invalid JSON payload"). Schemas from zod, Pydantic and MCP servers carry `$schema`,
  * `const`, `default`, `examples`, exclusive bounds and more, so they are cut down to that set
- * here (gemini-and-openai.md, "Schemas"), keeping the meaning where a keyword can be rewritten.
+ * here (https://ai.google.dev/api/caching#Schema), keeping the meaning where a keyword can be rewritten.
  */
 
 type Schema = Record<string, unknown>;

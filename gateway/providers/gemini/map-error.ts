@@ -1,9 +1,8 @@
-import { ApiError } from '@google/genai';
-import { HttpTimeoutError, isBodyTimeout } from '../../lib/http-request.ts';
-import { ResponseTooLargeError } from '../../lib/response-body.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import { plainText } from '../../lib/plain-text.ts';
 import {
   BadRequestError,
-  GatewayError,
+  type GatewayError,
   NotFoundError,
   RateLimitError,
   ServiceUnavailableError,
@@ -13,17 +12,6 @@ import {
 import type { GeminiErrorBody } from './wire-types.ts';
 
 const NO_RETRY = { 'x-should-retry': 'false' };
-
-/** The error body inside an ApiError's message (the SDK puts the JSON there, sometimes after a prefix). */
-export function parseGeminiErrorBody(message: string): GeminiErrorBody {
-  const start = message.indexOf('{');
-  if (start === -1) return {};
-  try {
-    return JSON.parse(message.slice(start)) as GeminiErrorBody;
-  } catch {
-    return {};
-  }
-}
 
 /** Seconds from a google.rpc.RetryInfo `retryDelay` ("34.4s"), rounded up. */
 export function retryAfterSeconds(body: GeminiErrorBody): number | undefined {
@@ -35,7 +23,7 @@ export function retryAfterSeconds(body: GeminiErrorBody): number | undefined {
 }
 
 /**
- * Maps a Gemini API error to what the client gets (gemini-and-openai.md, "Errors"). `retryAfter`
+ * Maps a Gemini API error (https://ai.google.dev/gemini-api/docs/troubleshooting) to what the client gets. `retryAfter`
  * is the answer's Retry-After header, when the call saw one: RetryInfo in the body comes first.
  */
 export function mapGeminiApiError(status: number, body: GeminiErrorBody, retryAfter?: string): GatewayError {
@@ -86,34 +74,21 @@ export function mapGeminiApiError(status: number, body: GeminiErrorBody, retryAf
   }
 }
 
-/**
- * Any failure of a Gemini call → a client error. `timedOut` tells our own deadline apart from the
- * client going away; an abort caused by the client is rethrown as is (nobody is left to answer).
- */
-export function mapGeminiFailure(error: unknown, timedOut: boolean, timeoutMs: number): unknown {
-  if (error instanceof GatewayError) return error;
-  if (error instanceof ApiError) return mapGeminiApiError(error.status, parseGeminiErrorBody(error.message));
-  if (timedOut || isTimeout(error)) return new UpstreamTimeoutError(`Gemini did not answer within ${timeoutMs} ms.`);
-  if (error instanceof ResponseTooLargeError) return new UpstreamError(`Gemini: ${error.message}.`);
-  if (error instanceof Error && error.name === 'AbortError') return error;
-  const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined;
-  if (error instanceof TypeError && cause !== undefined) {
-    return new UpstreamError(`Gemini is unreachable (${cause.code ?? cause.message}).`, {
-      code: 'upstream_unreachable',
-    });
+/** Gemini's error body, or the raw text as its message when the answer is not JSON (a proxy's page). */
+export function parseGeminiErrorBody(body: Buffer): GeminiErrorBody {
+  const text = body.toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as GeminiErrorBody;
+    if (typeof parsed.error === 'object' && parsed.error !== null) return parsed;
+  } catch {
+    // Not JSON: its words below.
   }
-  // Failures before the answer came are fetch's TypeError (above); a bare system error is a connection lost mid-answer.
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') {
-    return new UpstreamError(`The connection to Gemini broke before the answer was complete (${code}).`);
-  }
-  // Not the parser's message: V8 quotes the text it choked on, which is part of the answer.
-  if (error instanceof SyntaxError) return new UpstreamError("Gemini's answer could not be read (not valid JSON).");
-  if (error instanceof Error) return new UpstreamError(`Gemini's answer could not be read (${error.name}).`);
-  return error;
+  const plain = plainText(text);
+  return { error: { message: plain === '' ? undefined : plain } };
 }
 
-// The pool's own limits (chat calls): no answer (fetch's TypeError around it), or a body that stopped arriving.
-function isTimeout(error: unknown): boolean {
-  return (error instanceof TypeError && error.cause instanceof HttpTimeoutError) || isBodyTimeout(error);
+/** A non-2xx Gemini answer (its status, body and Retry-After) → the client's error. */
+export function mapGeminiError(status: number, body: Buffer, headers: IncomingHttpHeaders): GatewayError {
+  const retryAfter = headers['retry-after'];
+  return mapGeminiApiError(status, parseGeminiErrorBody(body), typeof retryAfter === 'string' ? retryAfter : undefined);
 }

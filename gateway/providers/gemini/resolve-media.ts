@@ -44,7 +44,7 @@ export async function resolveGeminiMedia(
       [...downloads.values()][MAX_DOWNLOADS] as string,
     );
   }
-  // Most requests have nothing to download, and AbortSignal.any is dear: it cost a tenth of a call's CPU.
+  // Most requests have nothing to download, and AbortSignal.any is dear (weak references and a finalization registry).
   if (downloads.size === 0) return media;
   // The first image that cannot be used fails the request: the other downloads stop with it.
   const siblings = new AbortController();

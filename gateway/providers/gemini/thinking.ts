@@ -1,12 +1,11 @@
-import { ThinkingLevel } from '@google/genai';
 import type { OpenAIChatRequest } from '../../openai/types.ts';
 import type { GeminiThinkingConfig } from './wire-types.ts';
 
 type Effort = NonNullable<OpenAIChatRequest['reasoning_effort']>;
 
 /*
- * `reasoning_effort` → Gemini's thinking settings, by model family (gemini-and-openai.md,
- * "Thinking"). Gemini 3 takes a level and cannot switch thinking off: `none` and `minimal` ask for
+ * `reasoning_effort` → Gemini's thinking settings, by model family
+ * (https://ai.google.dev/gemini-api/docs/thinking). Gemini 3 takes a level and cannot switch thinking off: `none` and `minimal` ask for
  * LOW, the one level every Gemini 3 model accepts (some refuse MINIMAL), and Pro models, which
  * refuse MEDIUM, get HIGH for it. Gemini 2.5 takes a token budget; Pro cannot go below 128.
  * Other models (Gemini 2.0, Gemma) have no thinking switch, so the effort does not apply to them.
@@ -28,9 +27,9 @@ export function geminiThinkingConfig(model: string, effort: Effort): GeminiThink
   const name = model.toLowerCase();
   const pro = /-pro\b/.test(name);
   if (/^gemini-3/.test(name)) {
-    if (effort === 'none' || effort === 'minimal' || effort === 'low') return { thinkingLevel: ThinkingLevel.LOW };
-    if (effort === 'medium' && !pro) return { thinkingLevel: ThinkingLevel.MEDIUM };
-    return { thinkingLevel: ThinkingLevel.HIGH };
+    if (effort === 'none' || effort === 'minimal' || effort === 'low') return { thinkingLevel: 'LOW' };
+    if (effort === 'medium' && !pro) return { thinkingLevel: 'MEDIUM' };
+    return { thinkingLevel: 'HIGH' };
   }
   if (/^gemini-2\.5/.test(name)) {
     const budget = BUDGETS[effort];

@@ -1,35 +1,31 @@
-import { FunctionCallingConfigMode } from '@google/genai';
 import { BadRequestError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest } from '../../openai/types.ts';
 import { normalizeGeminiSchema } from './function-schema.ts';
 import { geminiThinkingConfig } from './thinking.ts';
 import { translateGeminiMessages } from './translate-messages.ts';
-import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerateConfig, GeminiInlineData } from './wire-types.ts';
-
-/** What one OpenAI request becomes for `models.generateContent` / `generateContentStream`. */
-export interface GeminiRequestPlan {
-  model: string;
-  contents: GeminiContent[];
-  config: GeminiGenerateConfig;
-}
+import type {
+  GeminiFunctionDeclaration,
+  GeminiGenerateRequest,
+  GeminiGenerationConfig,
+  GeminiInlineData,
+} from './wire-types.ts';
 
 /** Gemini 3 models check thought signatures on replayed function calls. */
 export function checksThoughtSignatures(model: string): boolean {
   return /^gemini-3/i.test(model);
 }
 
-/** OpenAI Chat Completions request → Gemini request. Throws 400 for what Gemini cannot do. */
+/** OpenAI Chat Completions request → the body of Gemini's generateContent. Throws 400 for what Gemini cannot do. */
 export function translateGeminiRequest(
   request: OpenAIChatRequest,
   media: ReadonlyMap<string, GeminiInlineData>,
-): GeminiRequestPlan {
+): GeminiGenerateRequest {
   rejectUnsupported(request);
   const { systemInstruction, contents } = translateGeminiMessages(request.messages, {
     media,
     checksThoughtSignatures: checksThoughtSignatures(request.model),
   });
-  const config: GeminiGenerateConfig = {};
-  if (systemInstruction !== undefined) config.systemInstruction = systemInstruction;
+  const config: GeminiGenerationConfig = {};
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
@@ -45,7 +41,6 @@ export function translateGeminiRequest(
     const thinking = geminiThinkingConfig(request.model, request.reasoning_effort);
     if (thinking !== undefined) config.thinkingConfig = thinking;
   }
-  Object.assign(config, translateTools(request));
   const format = request.response_format;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   if (format?.type === 'json_schema') {
@@ -53,7 +48,12 @@ export function translateGeminiRequest(
     const schema = normalizeGeminiSchema(format.json_schema.schema);
     if (schema !== undefined) config.responseJsonSchema = schema;
   }
-  return { model: request.model, contents, config };
+  return {
+    contents,
+    ...(systemInstruction === undefined ? {} : { systemInstruction }),
+    ...translateTools(request),
+    generationConfig: config,
+  };
 }
 
 function rejectUnsupported(request: OpenAIChatRequest): void {
@@ -86,7 +86,7 @@ function rejectUnsupported(request: OpenAIChatRequest): void {
   }
 }
 
-function translateTools(request: OpenAIChatRequest): Pick<GeminiGenerateConfig, 'tools' | 'toolConfig'> {
+function translateTools(request: OpenAIChatRequest): Pick<GeminiGenerateRequest, 'tools' | 'toolConfig'> {
   const declarations: GeminiFunctionDeclaration[] = [];
   for (const [index, tool] of (request.tools ?? []).entries()) {
     if (tool.type !== 'function') {
@@ -103,10 +103,10 @@ function translateTools(request: OpenAIChatRequest): Pick<GeminiGenerateConfig, 
   if (declarations.length === 0) return {};
   const choice = request.tool_choice ?? legacyChoice(request.function_call);
   const names = new Set(declarations.map((entry) => entry.name));
-  let functionCallingConfig: NonNullable<GeminiGenerateConfig['toolConfig']>['functionCallingConfig'];
+  let functionCallingConfig: NonNullable<GeminiGenerateRequest['toolConfig']>['functionCallingConfig'];
   if (choice === undefined || choice === 'auto') functionCallingConfig = undefined;
-  else if (choice === 'none') functionCallingConfig = { mode: FunctionCallingConfigMode.NONE };
-  else if (choice === 'required') functionCallingConfig = { mode: FunctionCallingConfigMode.ANY };
+  else if (choice === 'none') functionCallingConfig = { mode: 'NONE' };
+  else if (choice === 'required') functionCallingConfig = { mode: 'ANY' };
   else if (choice.type === 'function') {
     const name = choice.function.name;
     if (!names.has(name)) {
@@ -114,7 +114,7 @@ function translateTools(request: OpenAIChatRequest): Pick<GeminiGenerateConfig, 
         param: 'tool_choice.function.name',
       });
     }
-    functionCallingConfig = { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: [name] };
+    functionCallingConfig = { mode: 'ANY', allowedFunctionNames: [name] };
   } else {
     throw new BadRequestError(`tool_choice of type '${choice.type}' is not supported for Gemini models.`, {
       param: 'tool_choice.type',

@@ -5,7 +5,7 @@ import { encodeGeminiToolCallId } from './tool-call-id.ts';
 import type { GeminiCandidate, GeminiPart, GeminiResponse, GeminiUsage } from './wire-types.ts';
 
 export interface GeminiResponseContext {
-  /** The model name the client asked for. */
+  /** The upstream model id; the HTTP layer names the answer as the client asked (an alias, a `provider/` prefix). */
   model: string;
 }
 

@@ -5,15 +5,11 @@ import { geminiCompletionId, mapGeminiUsage, toOpenAIToolCall } from './translat
 import type { GeminiResponse } from './wire-types.ts';
 
 export interface GeminiStreamContext {
-  /** The model name the client asked for. */
+  /** The upstream model id; the HTTP layer names the answer as the client asked (an alias, a `provider/` prefix). */
   model: string;
   includeUsage: boolean;
   /** Used when Gemini sends no response id. */
   fallbackId: string;
-  /** Told the stream's usage at its end, whether or not the client asked for it. */
-  reportUsage?: (usage: OpenAIUsage) => void;
-  /** Told Gemini's response id (its own request id) from the first event that carries one. */
-  reportResponseId?: (responseId: string) => void;
 }
 
 interface ChoiceState {
@@ -27,12 +23,12 @@ interface ChoiceState {
  * Gemini stream events → OpenAI chunks, forwarded as they arrive. Per candidate: the role first,
  * text deltas, each function call as one complete tool_calls delta, the finish reason when
  * Gemini gives it (tool_calls when there were calls), then usage once at the end when asked for.
- * Gemini's usage is cumulative, so the last one counts.
+ * Gemini's usage is cumulative, so the last one counts; it is returned either way.
  */
 export async function* translateGeminiStream(
   events: AsyncIterable<GeminiResponse>,
   context: GeminiStreamContext,
-): AsyncGenerator<OpenAIChatChunk> {
+): AsyncGenerator<OpenAIChatChunk, OpenAIUsage | undefined> {
   const created = Math.floor(Date.now() / 1000);
   let id: string | undefined;
   let usage: OpenAIUsage | undefined;
@@ -50,13 +46,8 @@ export async function* translateGeminiStream(
     ...(context.includeUsage ? { usage: null } : {}),
   });
 
-  let reported = false;
   for await (const event of events) {
     id ??= geminiCompletionId(event, context.fallbackId);
-    if (!reported && event.responseId !== undefined) {
-      reported = true;
-      context.reportResponseId?.(event.responseId);
-    }
     if (event.usageMetadata !== undefined) usage = mapGeminiUsage(event.usageMetadata);
     const candidates = event.candidates ?? [];
     if (candidates.length === 0 && event.promptFeedback?.blockReason !== undefined && choices.size === 0) {
@@ -90,7 +81,6 @@ export async function* translateGeminiStream(
   if (choices.size === 0 || [...choices.values()].some((state) => !state.finished)) {
     throw new UpstreamError("Gemini's stream ended before the answer was complete.");
   }
-  if (usage !== undefined) context.reportUsage?.(usage);
   if (context.includeUsage && usage !== undefined) {
     yield {
       id: id ?? context.fallbackId,
@@ -101,4 +91,5 @@ export async function* translateGeminiStream(
       usage,
     };
   }
+  return usage;
 }

@@ -1,34 +1,86 @@
 import type { Dispatcher } from 'undici';
-import { type HttpResponse, httpRequest, type RequestTarget, requestTarget } from '../../lib/http-request.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
-import { mapGigaChatError, mapGigaChatFailure } from './map-error.ts';
-import type { GigaChatTokenCache } from './token.ts';
+import {
+  type HttpResponse,
+  openUpstream,
+  type RequestTarget,
+  readEvents,
+  readJson,
+  requestTarget,
+  type Upstream,
+} from '../upstream.ts';
+import { mapGigaChatError } from './map-error.ts';
+import type { GigaChatChunk, GigaChatErrorBody } from './wire-types.ts';
+
+/** Said when GigaChat's certificate cannot be verified. */
+export const GIGACHAT_TLS_HINT =
+  'GigaChat uses the Russian Trusted Root CA: download it from https://www.gosuslugi.ru/crt and set GIGACHAT_CA_FILE to its path.';
+
+/** Where the client gets its bearer token, and forgets one GigaChat refused. */
+export interface GigaChatTokens {
+  get(): Promise<string>;
+  invalidate(accessToken: string): Promise<void>;
+}
+
+/** A GigaChat stream event without `choices` is its error report. */
+export function gigaChatEventError(event: unknown): UpstreamError | undefined {
+  const parsed = event as GigaChatChunk & GigaChatErrorBody;
+  if (Array.isArray(parsed?.choices)) return undefined;
+  const detail = typeof parsed?.message === 'string' ? parsed.message : 'an event without choices';
+  return new UpstreamError(`GigaChat reported an error mid-stream: ${detail}`);
+}
 
 /**
- * Authenticated calls to the GigaChat REST API. Adds the bearer token, and when GigaChat refuses
- * it (401) forgets it, fetches a new one and tries exactly once more.
+ * The GigaChat REST API at GIGACHAT_BASE_URL over the upstream seam: adds the bearer token, and
+ * when GigaChat refuses it (401) forgets it, fetches a new one and tries exactly once more.
  */
 export class GigaChatClient {
   readonly #base: string;
-  readonly #agent: Dispatcher;
-  readonly #tokens: GigaChatTokenCache;
-  readonly #timeoutMs: number;
+  readonly #upstream: Upstream;
+  readonly #tokens: GigaChatTokens;
   readonly #targets = new Map<string, RequestTarget>();
 
-  constructor(baseUrl: URL, agent: Dispatcher, tokens: GigaChatTokenCache, timeoutMs: number) {
+  constructor(baseUrl: URL, agent: Dispatcher, tokens: GigaChatTokens, timeoutMs: number) {
     this.#base = baseUrl.href.replace(/\/+$/, '');
-    this.#agent = agent;
     this.#tokens = tokens;
-    this.#timeoutMs = timeoutMs;
+    this.#upstream = {
+      name: 'GigaChat',
+      dispatcher: agent,
+      timeoutMs,
+      mapError: mapGigaChatError,
+      requestId: { header: 'x-request-id' },
+      tlsHint: GIGACHAT_TLS_HINT,
+    };
   }
 
-  /** Sends a request and resolves with a 2xx response whose body is not read yet. */
-  async send(
+  /** A JSON call: the parsed answer, or the mapped error. */
+  async json<T>(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
+    call: ProviderCall | undefined,
+    headers?: Record<string, string>,
+  ): Promise<T> {
+    return readJson<T>(this.#upstream, await this.#send(method, path, body, call, headers), call);
+  }
+
+  /** A streamed call: GigaChat's chunks as they arrive. */
+  events(
+    path: string,
+    body: unknown,
     call: ProviderCall,
+    headers: Record<string, string>,
+  ): AsyncGenerator<GigaChatChunk> {
+    const response = this.#send('POST', path, body, call, { ...headers, accept: 'text/event-stream' });
+    return readEvents<GigaChatChunk>(this.#upstream, response, call, gigaChatEventError);
+  }
+
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    call: ProviderCall | undefined,
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> {
     let target = this.#targets.get(path);
@@ -39,9 +91,10 @@ export class GigaChatClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();
-      let response: HttpResponse;
-      try {
-        response = await httpRequest(target, {
+      const response = await openUpstream(
+        this.#upstream,
+        target,
+        {
           method,
           headers: {
             authorization: `Bearer ${token}`,
@@ -50,45 +103,12 @@ export class GigaChatClient {
             ...headers,
           },
           body: payload,
-          dispatcher: this.#agent,
-          signal: call.signal,
-          timeoutMs: this.#timeoutMs,
-        });
-      } catch (error) {
-        throw mapGigaChatFailure(error, 'GigaChat');
-      }
-      const upstreamId = response.headers['x-request-id'];
-      if (typeof upstreamId === 'string') call.upstreamRequestId = upstreamId;
-      const status = response.statusCode;
-      if (status >= 200 && status < 300) return response;
-      const errorBody = await response.body.bytes().catch(() => Buffer.alloc(0));
-      if (status === 401 && attempt === 1) {
-        await this.#tokens.invalidate(token);
-        continue;
-      }
-      throw mapGigaChatError(status, errorBody, response.headers);
-    }
-  }
-
-  /** Sends a request and parses the JSON answer. */
-  async json<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body: unknown,
-    call: ProviderCall,
-    headers?: Record<string, string>,
-  ): Promise<T> {
-    const response = await this.send(method, path, body, call, headers);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw mapGigaChatFailure(error, 'GigaChat', 'answer');
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new UpstreamError(`GigaChat answered ${path} with something that is not JSON.`);
+        },
+        call,
+      );
+      if (response.statusCode !== 401 || attempt > 1) return response;
+      await response.body.bytes().catch(() => Buffer.alloc(0));
+      await this.#tokens.invalidate(token);
     }
   }
 }

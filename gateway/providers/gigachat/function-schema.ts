@@ -1,7 +1,7 @@
 /*
  * GigaChat takes a narrow JSON Schema for function parameters and structured output: no $ref,
  * no anyOf/oneOf/allOf, string-only enums, `format` only for dates and times, an object root
- * (gigachat.md, "Differences from OpenAI"). Tool schemas from MCP servers, zod or Pydantic use all
+ * (https://developers.sber.ru/docs/ru/gigachat/guides/function-calling). Tool schemas from MCP servers, zod or Pydantic use all
  * of those, so they are rewritten into that subset here, keeping their meaning where it can be
  * kept and moving what cannot into the description.
  */

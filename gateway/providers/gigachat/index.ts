@@ -1,15 +1,13 @@
 import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
-import { createAgent } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
-import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel } from '../../openai/types.ts';
-import type { EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import type { OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel, OpenAIModelKind } from '../../openai/types.ts';
+import type { ChatStream, EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import { createAgent } from '../upstream.ts';
 import { GigaChatClient } from './client.ts';
-import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
-import { parseGigaChatStream } from './parse-sse.ts';
 import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
 import { translateGigaChatRequest } from './translate-request.ts';
 import { translateGigaChatResponse } from './translate-response.ts';
@@ -59,8 +57,11 @@ function embeddingBatches(input: readonly string[]): string[][] {
   return batches;
 }
 
-/** GigaChat's model types that OpenAI-style clients can use. */
-const LISTED_MODEL_TYPES = new Set(['chat', 'embedder']);
+/** GigaChat's model types that OpenAI-style clients can use, and their kinds. */
+const LISTED_MODEL_KINDS: ReadonlyMap<string, OpenAIModelKind> = new Map([
+  ['chat', 'chat'],
+  ['embedder', 'embeddings'],
+]);
 
 function completionId(): string {
   return `chatcmpl-${randomId()}`;
@@ -90,9 +91,13 @@ export function createGigaChatProvider({
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!Array.isArray(list.data)) throw new UpstreamError('GigaChat answered /models without a model list.');
-    return list.data
-      .filter((model) => LISTED_MODEL_TYPES.has(model.type))
-      .map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by ?? 'salutedevices' }));
+    const models: OpenAIModel[] = [];
+    for (const model of list.data) {
+      const kind = LISTED_MODEL_KINDS.get(model.type);
+      if (kind === undefined) continue;
+      models.push({ id: model.id, object: 'model', created: 0, owned_by: model.owned_by ?? 'salutedevices', kind });
+    }
+    return models;
   }, MODELS_TTL_MS);
 
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
@@ -107,32 +112,18 @@ export function createGigaChatProvider({
     return translateGigaChatResponse(completion, { id: completionId(), model: request.model, stop: plan.stop });
   }
 
-  async function* stream(request: OpenAIChatRequest, call: ProviderCall): AsyncGenerator<OpenAIChatChunk> {
+  async function* stream(request: OpenAIChatRequest, call: ProviderCall): ChatStream {
     const plan = translateGigaChatRequest(request);
-    const response = await client.send('POST', '/chat/completions', { ...plan.body, stream: true }, call, {
-      ...plan.headers,
-      accept: 'text/event-stream',
-    });
-    if (!String(response.headers['content-type']).startsWith('text/event-stream')) {
-      const detail = gigaChatErrorMessage(await response.body.bytes().catch(() => Buffer.alloc(0)));
-      throw new UpstreamError(`GigaChat answered a streaming request without an event stream: ${detail}`);
-    }
-    try {
-      yield* translateGigaChatStream(parseGigaChatStream(response.body), {
+    // Ending early (a stop sequence, the client left) returns through to the seam, which ends the upstream request.
+    return yield* translateGigaChatStream(
+      client.events('/chat/completions', { ...plan.body, stream: true }, call, plan.headers),
+      {
         id: completionId(),
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
-        reportUsage: (usage) => {
-          call.usage = usage;
-        },
         stop: plan.stop,
-      });
-    } catch (error) {
-      throw mapGigaChatFailure(error, 'GigaChat', 'answer');
-    } finally {
-      // Ending early (a stop sequence, the client left) must not leave the upstream request running.
-      response.body.destroy();
-    }
+      },
+    );
   }
 
   async function embed(

@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
-import { httpRequest, requestTarget } from '../../lib/http-request.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
-import { gigaChatErrorMessage, mapGigaChatFailure } from './map-error.ts';
+import { bodyWords, mapTransportFailure, openUpstream, requestTarget, type Upstream } from '../upstream.ts';
+import { GIGACHAT_TLS_HINT } from './client.ts';
+import { mapGigaChatError } from './map-error.ts';
 import type { GigaChatTokenResponse } from './wire-types.ts';
 
 export interface GigaChatToken {
@@ -147,11 +148,17 @@ export async function requestGigaChatToken(
   agent: Dispatcher,
   timeoutMs: number,
 ): Promise<GigaChatToken> {
-  let status: number;
-  let body: Buffer;
-  let retryAfter: string | string[] | undefined;
-  try {
-    const response = await httpRequest(requestTarget(settings.authUrl), {
+  const oauth: Upstream = {
+    name: 'GigaChat OAuth',
+    dispatcher: agent,
+    timeoutMs,
+    mapError: mapGigaChatError,
+    tlsHint: GIGACHAT_TLS_HINT,
+  };
+  const response = await openUpstream(
+    oauth,
+    requestTarget(settings.authUrl),
+    {
       method: 'POST',
       headers: {
         authorization: `Basic ${settings.credentials}`,
@@ -160,14 +167,16 @@ export async function requestGigaChatToken(
         accept: 'application/json',
       },
       body: new URLSearchParams({ scope: settings.scope }).toString(),
-      dispatcher: agent,
-      timeoutMs,
-    });
-    status = response.statusCode;
-    retryAfter = response.headers['retry-after'];
+    },
+    undefined,
+  );
+  const status = response.statusCode;
+  const retryAfter = response.headers['retry-after'];
+  let body: Buffer;
+  try {
     body = await response.body.bytes(1024 * 1024);
   } catch (error) {
-    throw mapGigaChatFailure(error, 'GigaChat OAuth');
+    throw mapTransportFailure(error, oauth, 'answer');
   }
   if (status === 429) {
     throw new RateLimitError('GigaChat OAuth: too many token requests.', {
@@ -175,7 +184,7 @@ export async function requestGigaChatToken(
     });
   }
   if (status !== 200) {
-    const detail = gigaChatErrorMessage(body);
+    const detail = bodyWords(body);
     const hint = status === 400 || status === 401 ? ' Check GIGACHAT_CREDENTIALS and GIGACHAT_SCOPE.' : '';
     throw new UpstreamError(`GigaChat OAuth refused to issue a token (HTTP ${status}: ${detail}).${hint}`, {
       code: 'upstream_auth_error',

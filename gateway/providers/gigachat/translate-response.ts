@@ -8,7 +8,7 @@ import type { GigaChatCompletion, GigaChatFunctionCall, GigaChatUsage } from './
 export interface GigaChatResponseContext {
   /** The `chatcmpl-…` id the client sees. */
   id: string;
-  /** The model name the client asked for. */
+  /** The upstream model id; the HTTP layer names the answer as the client asked (an alias, a `provider/` prefix). */
   model: string;
   stop: readonly string[];
 }

@@ -10,19 +10,18 @@ export interface GigaChatStreamContext {
   model: string;
   includeUsage: boolean;
   stop: readonly string[];
-  /** Told the stream's usage at its end, whether or not the client asked for it. */
-  reportUsage?: (usage: OpenAIUsage) => void;
 }
 
 /**
  * GigaChat stream chunks → OpenAI chunks, one out per piece in, as they arrive: the role first,
  * content deltas, a function call as one complete tool_calls delta (GigaChat does not stream
- * arguments), the finish reason last, then usage when asked for.
+ * arguments), the finish reason last, then usage when asked for. Returns the usage either way
+ * (none when a stop sequence ended the stream early and usage was not asked for).
  */
 export async function* translateGigaChatStream(
   chunks: AsyncIterable<GigaChatChunk>,
   context: GigaChatStreamContext,
-): AsyncGenerator<OpenAIChatChunk> {
+): AsyncGenerator<OpenAIChatChunk, OpenAIUsage | undefined> {
   let created = Math.floor(Date.now() / 1000);
   const chunk = (delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null = null): OpenAIChatChunk => ({
     id: context.id,
@@ -57,7 +56,7 @@ export async function* translateGigaChatStream(
       if (passed.stopped) {
         stopped = true;
         yield chunk({}, 'stop');
-        if (!context.includeUsage) return; // ends the upstream request too
+        if (!context.includeUsage) return undefined; // ends the upstream request too
       }
     }
     if (delta.function_call !== undefined) {
@@ -73,8 +72,8 @@ export async function* translateGigaChatStream(
     if (held !== '') yield chunk({ content: held });
     yield chunk({}, reason);
   }
-  if (usage !== undefined) context.reportUsage?.(usage);
   if (context.includeUsage && usage !== undefined) {
     yield { id: context.id, object: 'chat.completion.chunk', created, model: context.model, choices: [], usage };
   }
+  return usage;
 }

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
+import { loadConfig } from '../../../gateway/config.ts';
+import { createLogger } from '../../../gateway/lib/logger.ts';
+import { createMetrics } from '../../../gateway/lib/metrics.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from '../../../gateway/openai/errors.ts';
 import type { Provider } from '../../../gateway/providers/provider.ts';
-import { ProviderRegistry } from '../../../gateway/providers/registry.ts';
+import { PROVIDERS, type ProviderDeps, ProviderRegistry } from '../../../gateway/providers/registry.ts';
 
 function fakeProvider(name: string, models: string[] | Error): Provider {
   return {
@@ -133,5 +136,40 @@ describe('ProviderRegistry', () => {
       () => expect.fail('should have thrown'),
       (error: unknown) => expect(error).to.equal(failure),
     );
+  });
+});
+
+describe('PROVIDERS', () => {
+  const deps = (env: Record<string, string>): ProviderDeps => ({
+    config: loadConfig(env),
+    store: undefined as never,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+  });
+
+  it('knows GigaChat and Gemini, in that order, each with why it is off', () => {
+    expect(PROVIDERS.map((entry) => [entry.name, entry.displayName, entry.disabledReason])).to.deep.equal([
+      ['gigachat', 'GigaChat', 'GIGACHAT_CREDENTIALS is not set'],
+      ['gemini', 'Gemini', 'GEMINI_API_KEY is not set'],
+    ]);
+  });
+
+  it('creates nothing without the settings that enable a provider', () => {
+    for (const entry of PROVIDERS) expect(entry.create(deps({})), entry.name).to.equal(undefined);
+  });
+
+  it('creates Gemini from GEMINI_API_KEY, and says which proxy it goes through without its password', async () => {
+    const env = { GEMINI_API_KEY: 'test-key', HTTPS_PROXY: 'http://user:secret@proxy.internal:3128' };
+    const entry = PROVIDERS.find((candidate) => candidate.name === 'gemini');
+    const provider = entry?.create(deps(env));
+    try {
+      expect(provider?.name).to.equal('gemini');
+      expect(entry?.notice?.(loadConfig(env))).to.equal(
+        'Gemini: calls go through the proxy http://proxy.internal:3128/',
+      );
+      expect(entry?.notice?.(loadConfig({ GEMINI_API_KEY: 'test-key' }))).to.equal(undefined);
+    } finally {
+      await provider?.close?.();
+    }
   });
 });

@@ -38,7 +38,7 @@ async function failure(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a failure');
 }
 
-// The provider over @google/genai against a local Gemini mock: what goes on the wire, and how
+// The provider over Gemini's REST API against a local Gemini mock: what goes on the wire, and how
 // answers and failures come back. The HTTP layer is tested end to end in test/e2e/.
 describe('createGeminiProvider', () => {
   let mock: GeminiMock;
@@ -364,6 +364,7 @@ describe('createGeminiProvider', () => {
           object: 'model',
           created: 0,
           owned_by: 'google',
+          kind: id.includes('embedding') ? 'embeddings' : 'chat',
         })),
       );
     });
@@ -380,6 +381,29 @@ describe('createGeminiProvider', () => {
         'embedding-001',
         'text-embedding-004',
       ]);
+    });
+
+    it('follows nextPageToken until the last page, in order', async () => {
+      mock.models = (_body, response, request) => {
+        const recorded = geminiFixture('models');
+        const token = 'Chdtb2RlbHMvZ2VtaW5pLTIuMC1mbGFzaA==';
+        if (request.query.get('pageToken') === token) sendJson(response, 200, { models: recorded.models.slice(2) });
+        else sendJson(response, 200, { models: recorded.models.slice(0, 2), nextPageToken: token });
+      };
+      const models = await provider.listModels();
+      expect(models.map((model) => model.id)).to.deep.equal([
+        'gemini-2.5-flash',
+        'gemini-2.5-pro',
+        'gemini-2.0-flash',
+        'embedding-001',
+        'text-embedding-004',
+      ]);
+      const pages = mock.requestsFor('list');
+      expect(pages.map((page) => page.query.get('pageToken'))).to.deep.equal([
+        null,
+        'Chdtb2RlbHMvZ2VtaW5pLTIuMC1mbGFzaA==',
+      ]);
+      expect(pages.every((page) => page.query.get('pageSize') === '1000')).to.equal(true);
     });
 
     it('asks Gemini once within the cache time', async () => {

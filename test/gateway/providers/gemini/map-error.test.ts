@@ -1,9 +1,6 @@
-import { ApiError } from '@google/genai';
 import { expect } from 'chai';
-import { HttpTimeoutError } from '../../../../gateway/lib/http-request.ts';
 import {
   BadRequestError,
-  type GatewayError,
   NotFoundError,
   RateLimitError,
   ServiceUnavailableError,
@@ -12,7 +9,7 @@ import {
 } from '../../../../gateway/openai/errors.ts';
 import {
   mapGeminiApiError,
-  mapGeminiFailure,
+  mapGeminiError,
   parseGeminiErrorBody,
   retryAfterSeconds,
 } from '../../../../gateway/providers/gemini/map-error.ts';
@@ -23,9 +20,6 @@ const recorded = (name: string): GeminiErrorBody => geminiFixture<GeminiErrorBod
 
 /** A Gemini error body with just a status, code and message. */
 const body = (code: number, status: string, message: string): GeminiErrorBody => ({ error: { code, status, message } });
-
-/** An ApiError as @google/genai throws it for a non-2xx answer: the JSON body is the message. */
-const apiError = (status: number, errorBody: unknown) => new ApiError({ status, message: JSON.stringify(errorBody) });
 
 describe('mapGeminiApiError', () => {
   it('the recorded bad key (error-api-key-invalid.json, HTTP 400) → 502 upstream_auth_error, never 401', () => {
@@ -130,21 +124,21 @@ describe('mapGeminiApiError', () => {
 });
 
 describe('parseGeminiErrorBody', () => {
-  it('reads the JSON message @google/genai puts in ApiError', () => {
+  it('reads the recorded google.rpc.Status body', () => {
     const errorBody = recorded('error-429-retry-info');
-    expect(parseGeminiErrorBody(JSON.stringify(errorBody))).to.deep.equal(errorBody);
+    expect(parseGeminiErrorBody(Buffer.from(JSON.stringify(errorBody)))).to.deep.equal(errorBody);
   });
 
-  it('reads it after the "got status: …" prefix of an error inside a stream', () => {
-    const errorBody = recorded('error-429-retry-info');
-    expect(parseGeminiErrorBody(`got status: RESOURCE_EXHAUSTED. ${JSON.stringify(errorBody)}`)).to.deep.equal(
-      errorBody,
-    );
+  it("a page that is not JSON (a proxy's) → its words as the message, without markup", () => {
+    expect(parseGeminiErrorBody(Buffer.from('<h1>Bad Gateway</h1>'))).to.deep.equal({
+      error: { message: 'Bad Gateway' },
+    });
   });
 
-  for (const message of ['', 'got status: 502 Bad Gateway', 'got status: 500. {not json', '<html>{</html>']) {
-    it(`${JSON.stringify(message)} → {}`, () => {
-      expect(parseGeminiErrorBody(message)).to.deep.equal({});
+  for (const text of ['', '{"other":1}']) {
+    it(`${JSON.stringify(text)} → no message`, () => {
+      const parsed = parseGeminiErrorBody(Buffer.from(text));
+      expect(parsed.error?.message).to.equal(text === '' ? undefined : '{"other":1}');
     });
   }
 });
@@ -176,88 +170,24 @@ describe('retryAfterSeconds', () => {
   });
 });
 
-describe('mapGeminiFailure', () => {
-  it('an ApiError is mapped from its status and body', () => {
-    const error = mapGeminiFailure(apiError(400, geminiFixture('error-api-key-invalid')), false, 1000) as GatewayError;
+describe('mapGeminiError', () => {
+  it('maps the status and the body bytes: the recorded bad key → 502 upstream_auth_error', () => {
+    const error = mapGeminiError(400, Buffer.from(JSON.stringify(recorded('error-api-key-invalid'))), {});
     expect(error).to.be.instanceOf(UpstreamError);
     expect(error.code).to.equal('upstream_auth_error');
   });
 
-  it("an ApiError raised inside a stream ('got status: …' prefix) keeps its retry-after", () => {
-    const errorBody = geminiFixture('error-429-retry-info');
-    const failure = new ApiError({
-      status: 429,
-      message: `got status: RESOURCE_EXHAUSTED. ${JSON.stringify(errorBody)}`,
+  it("a 429 without RetryInfo takes the answer's Retry-After header", () => {
+    const error = mapGeminiError(429, Buffer.from(JSON.stringify(body(429, 'RESOURCE_EXHAUSTED', 'slow'))), {
+      'retry-after': '9',
     });
-    const error = mapGeminiFailure(failure, false, 1000) as GatewayError;
     expect(error).to.be.instanceOf(RateLimitError);
-    expect(error.headers).to.deep.equal({ 'retry-after': '35' });
+    expect(error.headers).to.deep.equal({ 'retry-after': '9' });
   });
 
-  it('a GatewayError passes unchanged', () => {
-    const original = new UpstreamError('already mapped');
-    expect(mapGeminiFailure(original, true, 1000)).to.equal(original);
-  });
-
-  it('our deadline → 504 naming the limit', () => {
-    const abort = new DOMException('This operation was aborted', 'AbortError');
-    const error = mapGeminiFailure(abort, true, 1500) as GatewayError;
-    expect(error).to.be.instanceOf(UpstreamTimeoutError);
-    expect(error).to.include({ status: 504, code: 'upstream_timeout' });
-    expect(error.message).to.contain('1500 ms');
-  });
-
-  it("the pool's own limits (chat calls) → 504 naming the limit: no answer, or a body that stopped", () => {
-    const noAnswer = new TypeError('fetch failed', { cause: new HttpTimeoutError(1500) });
-    const stalled = Object.assign(new Error('Body Timeout Error'), { code: 'UND_ERR_BODY_TIMEOUT' });
-    for (const failure of [noAnswer, stalled]) {
-      const error = mapGeminiFailure(failure, false, 1500) as GatewayError;
-      expect(error).to.be.instanceOf(UpstreamTimeoutError);
-      expect(error.message).to.equal('Gemini did not answer within 1500 ms.');
-    }
-  });
-
-  it('the client leaving (an abort that is not our deadline) is rethrown as it is', () => {
-    const abort = new DOMException('This operation was aborted', 'AbortError');
-    expect(mapGeminiFailure(abort, false, 1000)).to.equal(abort);
-  });
-
-  it("fetch's network TypeError with a cause → 502 upstream_unreachable naming the code", () => {
-    const failure = new TypeError('fetch failed', {
-      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
-    });
-    const error = mapGeminiFailure(failure, false, 1000) as GatewayError;
-    expect(error).to.be.instanceOf(UpstreamError);
-    expect(error).to.include({ status: 502, code: 'upstream_unreachable' });
-    expect(error.message).to.contain('ECONNREFUSED');
-  });
-
-  it('a cause without a code is named by its message', () => {
-    const failure = new TypeError('fetch failed', { cause: new Error('other side closed') });
-    expect((mapGeminiFailure(failure, false, 1000) as GatewayError).message).to.contain('other side closed');
-  });
-
-  it('any other error → 502 that the answer could not be read', () => {
-    const parse = new SyntaxError(`Unexpected token 'S', "Secret answer" is not valid JSON`);
-    const error = mapGeminiFailure(parse, false, 1000) as GatewayError;
-    expect(error).to.be.instanceOf(UpstreamError);
-    expect(error).to.include({ status: 502, code: 'upstream_error' });
-    expect(error.message).to.equal("Gemini's answer could not be read (not valid JSON).");
-  });
-
-  it('a connection lost mid-answer (a bare system error) → 502 upstream_error, not unreachable', () => {
-    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' });
-    const error = mapGeminiFailure(reset, false, 1000) as GatewayError;
-    expect(error).to.include({ status: 502, code: 'upstream_error' });
-    expect(error.message).to.contain('broke before the answer was complete (ECONNRESET)');
-  });
-
-  it('a TypeError without a cause is a read failure, not unreachable', () => {
-    const error = mapGeminiFailure(new TypeError("Cannot read properties of undefined (reading 'x')"), false, 1000);
-    expect((error as GatewayError).code).to.equal('upstream_error');
-  });
-
-  it('a thrown non-Error passes unchanged', () => {
-    expect(mapGeminiFailure('weird', false, 1000)).to.equal('weird');
+  it("a proxy's HTML page → 502 with its words", () => {
+    const error = mapGeminiError(502, Buffer.from('<h1>Bad Gateway</h1>'), {});
+    expect(error).to.include({ status: 502 });
+    expect(error.message).to.contain('Bad Gateway');
   });
 });

@@ -14,7 +14,7 @@ describe('geminiThinkingConfig', () => {
       ['gemini-3-flash-preview', 'xhigh', 'HIGH'],
       ['gemini-3-flash-preview', 'max', 'HIGH'],
       ['gemini-3.7-flash', 'medium', 'MEDIUM'],
-      // Gemini 3 Pro refuses MEDIUM; it gets the level above.
+      // Pro refuses MEDIUM (https://ai.google.dev/gemini-api/docs/thinking); it gets the level above.
       ['gemini-3-pro-preview', 'none', 'LOW'],
       ['gemini-3-pro-preview', 'low', 'LOW'],
       ['gemini-3-pro-preview', 'medium', 'HIGH'],

@@ -51,37 +51,36 @@ function rejection(overrides: Record<string, unknown>): BadRequestError {
 }
 
 describe('translateGeminiRequest', () => {
-  it('a bare request → model, contents and an empty config', () => {
+  it('a bare request → the REST body: contents and an empty generationConfig', () => {
     expect(translate()).to.deep.equal({
-      model: 'gemini-2.5-flash',
       contents: [{ role: 'user', parts: [{ text: 'Привет' }] }],
-      config: {},
+      generationConfig: {},
     });
   });
 
-  it('system messages go to config.systemInstruction', () => {
-    const plan = translate({
+  it('system messages go to systemInstruction at the top of the body', () => {
+    const body = translate({
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'Hi' },
       ],
     });
-    expect(plan.config.systemInstruction).to.deep.equal({ parts: [{ text: 'Be brief.' }] });
-    expect(plan.contents).to.deep.equal([{ role: 'user', parts: [{ text: 'Hi' }] }]);
+    expect(body.systemInstruction).to.deep.equal({ parts: [{ text: 'Be brief.' }] });
+    expect(body.contents).to.deep.equal([{ role: 'user', parts: [{ text: 'Hi' }] }]);
   });
 
   it('passes the media map on to the messages', () => {
     const url = 'https://example.com/a.png';
-    const plan = translate(
+    const body = translate(
       { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] },
       new Map([[url, { mimeType: 'image/png', data: 'AAAA' }]]),
     );
-    expect(plan.contents[0]?.parts).to.deep.equal([{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }]);
+    expect(body.contents[0]?.parts).to.deep.equal([{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }]);
   });
 
   describe('sampling and limits', () => {
     it('renames the scalar parameters', () => {
-      const plan = translate({
+      const body = translate({
         temperature: 0.7,
         top_p: 0.9,
         max_tokens: 100,
@@ -91,7 +90,7 @@ describe('translateGeminiRequest', () => {
         frequency_penalty: -0.5,
         stop: ['END', 'STOP'],
       });
-      expect(plan.config).to.deep.equal({
+      expect(body.generationConfig).to.deep.equal({
         temperature: 0.7,
         topP: 0.9,
         maxOutputTokens: 100,
@@ -104,12 +103,12 @@ describe('translateGeminiRequest', () => {
     });
 
     it('keeps meaningful zeros (temperature 0, top_p 0, seed 0) and leaves out zero penalties, which many models refuse', () => {
-      const plan = translate({ temperature: 0, top_p: 0, seed: 0, presence_penalty: 0, frequency_penalty: 0 });
-      expect(plan.config).to.deep.equal({ temperature: 0, topP: 0, seed: 0 });
+      const body = translate({ temperature: 0, top_p: 0, seed: 0, presence_penalty: 0, frequency_penalty: 0 });
+      expect(body.generationConfig).to.deep.equal({ temperature: 0, topP: 0, seed: 0 });
     });
 
     it('leaves out nulls', () => {
-      const plan = translate({
+      const body = translate({
         temperature: null,
         top_p: null,
         max_tokens: null,
@@ -121,23 +120,25 @@ describe('translateGeminiRequest', () => {
         stop: null,
         reasoning_effort: null,
       });
-      expect(plan.config).to.deep.equal({});
+      expect(body.generationConfig).to.deep.equal({});
     });
 
     it('max_completion_tokens wins over max_tokens', () => {
-      expect(translate({ max_tokens: 100, max_completion_tokens: 50 }).config.maxOutputTokens).to.equal(50);
-      expect(translate({ max_tokens: 100, max_completion_tokens: null }).config.maxOutputTokens).to.equal(100);
+      expect(translate({ max_tokens: 100, max_completion_tokens: 50 }).generationConfig.maxOutputTokens).to.equal(50);
+      expect(translate({ max_tokens: 100, max_completion_tokens: null }).generationConfig.maxOutputTokens).to.equal(
+        100,
+      );
     });
 
     it('n 1 sends no candidateCount', () => {
-      expect(translate({ n: 1 }).config).to.not.have.property('candidateCount');
+      expect(translate({ n: 1 }).generationConfig).to.not.have.property('candidateCount');
     });
 
     it('a single stop string becomes a list; empty stop strings are dropped', () => {
-      expect(translate({ stop: 'END' }).config.stopSequences).to.deep.equal(['END']);
-      expect(translate({ stop: ['', 'END', ''] }).config.stopSequences).to.deep.equal(['END']);
-      expect(translate({ stop: '' }).config).to.not.have.property('stopSequences');
-      expect(translate({ stop: [] }).config).to.not.have.property('stopSequences');
+      expect(translate({ stop: 'END' }).generationConfig.stopSequences).to.deep.equal(['END']);
+      expect(translate({ stop: ['', 'END', ''] }).generationConfig.stopSequences).to.deep.equal(['END']);
+      expect(translate({ stop: '' }).generationConfig).to.not.have.property('stopSequences');
+      expect(translate({ stop: [] }).generationConfig).to.not.have.property('stopSequences');
     });
   });
 
@@ -153,21 +154,23 @@ describe('translateGeminiRequest', () => {
       ['gemini-2.5-pro', 'low', { thinkingBudget: 1024 }],
     ] as const) {
       it(`${model}, ${effort} → ${JSON.stringify(thinkingConfig)}`, () => {
-        expect(translate({ model, reasoning_effort: effort }).config.thinkingConfig).to.deep.equal(thinkingConfig);
+        expect(translate({ model, reasoning_effort: effort }).generationConfig.thinkingConfig).to.deep.equal(
+          thinkingConfig,
+        );
       });
     }
 
     it('models without a thinking switch get no thinkingConfig', () => {
-      expect(translate({ model: 'gemini-2.0-flash', reasoning_effort: 'high' }).config).to.not.have.property(
+      expect(translate({ model: 'gemini-2.0-flash', reasoning_effort: 'high' }).generationConfig).to.not.have.property(
         'thinkingConfig',
       );
-      expect(translate({ model: 'gemma-3-27b-it', reasoning_effort: 'none' }).config).to.not.have.property(
+      expect(translate({ model: 'gemma-3-27b-it', reasoning_effort: 'none' }).generationConfig).to.not.have.property(
         'thinkingConfig',
       );
     });
 
     it('no reasoning_effort → no thinkingConfig (the model default)', () => {
-      expect(translate({ model: 'gemini-3-pro-preview' }).config).to.not.have.property('thinkingConfig');
+      expect(translate({ model: 'gemini-3-pro-preview' }).generationConfig).to.not.have.property('thinkingConfig');
     });
   });
 
@@ -185,22 +188,22 @@ describe('translateGeminiRequest', () => {
     it('Gemini 3 checks them: the sentinel goes on an unsigned call', () => {
       expect(checksThoughtSignatures('gemini-3-pro-preview')).to.equal(true);
       expect(checksThoughtSignatures('Gemini-3.7-flash')).to.equal(true);
-      const plan = translate({ model: 'gemini-3-flash-preview', messages });
-      expect(plan.contents[1]?.parts?.[0]?.thoughtSignature).to.equal(SKIP_THOUGHT_SIGNATURE);
+      const body = translate({ model: 'gemini-3-flash-preview', messages });
+      expect(body.contents[1]?.parts?.[0]?.thoughtSignature).to.equal(SKIP_THOUGHT_SIGNATURE);
     });
 
     it('Gemini 2.5 does not: no sentinel', () => {
       expect(checksThoughtSignatures('gemini-2.5-pro')).to.equal(false);
       expect(checksThoughtSignatures('gemma-3-27b-it')).to.equal(false);
-      const plan = translate({ model: 'gemini-2.5-flash', messages });
-      expect(plan.contents[1]?.parts?.[0]).to.not.have.property('thoughtSignature');
+      const body = translate({ model: 'gemini-2.5-flash', messages });
+      expect(body.contents[1]?.parts?.[0]).to.not.have.property('thoughtSignature');
     });
   });
 
   describe('tools', () => {
     it('become one functionDeclarations entry with cleaned parametersJsonSchema', () => {
-      const plan = translate({ tools: [weatherTool, pingTool] });
-      expect(plan.config.tools).to.deep.equal([
+      const body = translate({ tools: [weatherTool, pingTool] });
+      expect(body.tools).to.deep.equal([
         {
           functionDeclarations: [
             {
@@ -217,20 +220,20 @@ describe('translateGeminiRequest', () => {
           ],
         },
       ]);
-      expect(plan.config).to.not.have.property('toolConfig');
+      expect(body).to.not.have.property('toolConfig');
     });
 
     it('a zero-argument tool declared with an empty object schema gets no parameters (Gemini refuses empty objects)', () => {
       const tool = { type: 'function', function: { name: 'now', parameters: { type: 'object', properties: {} } } };
-      expect(translate({ tools: [tool] }).config.tools).to.deep.equal([{ functionDeclarations: [{ name: 'now' }] }]);
+      expect(translate({ tools: [tool] }).tools).to.deep.equal([{ functionDeclarations: [{ name: 'now' }] }]);
     });
 
     it('an empty tools list sends no tools', () => {
-      expect(translate({ tools: [], tool_choice: 'auto' }).config).to.deep.equal({});
+      expect(translate({ tools: [], tool_choice: 'auto' }).generationConfig).to.deep.equal({});
     });
 
     it('legacy functions join the declarations', () => {
-      const plan = translate({
+      const body = translate({
         functions: [
           {
             name: 'time',
@@ -239,7 +242,7 @@ describe('translateGeminiRequest', () => {
           },
         ],
       });
-      expect(plan.config.tools).to.deep.equal([
+      expect(body.tools).to.deep.equal([
         {
           functionDeclarations: [
             {
@@ -269,14 +272,12 @@ describe('translateGeminiRequest', () => {
       ],
     ] as const) {
       it(`${JSON.stringify(choice)} → ${JSON.stringify(toolConfig)}`, () => {
-        expect(translate({ tools: [weatherTool, pingTool], tool_choice: choice }).config.toolConfig).to.deep.equal(
-          toolConfig,
-        );
+        expect(translate({ tools: [weatherTool, pingTool], tool_choice: choice }).toolConfig).to.deep.equal(toolConfig);
       });
     }
 
     it('auto sends no toolConfig (AUTO is the default)', () => {
-      expect(translate({ tools: [weatherTool], tool_choice: 'auto' }).config).to.not.have.property('toolConfig');
+      expect(translate({ tools: [weatherTool], tool_choice: 'auto' })).to.not.have.property('toolConfig');
     });
 
     it('a named function that is not among the tools → 400 naming tool_choice.function.name', () => {
@@ -298,17 +299,17 @@ describe('translateGeminiRequest', () => {
       const functions = [{ name: 'time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } }];
 
       it("'none' → NONE", () => {
-        expect(translate({ functions, function_call: 'none' }).config.toolConfig).to.deep.equal({
+        expect(translate({ functions, function_call: 'none' }).toolConfig).to.deep.equal({
           functionCallingConfig: { mode: 'NONE' },
         });
       });
 
       it("'auto' → no toolConfig", () => {
-        expect(translate({ functions, function_call: 'auto' }).config).to.not.have.property('toolConfig');
+        expect(translate({ functions, function_call: 'auto' })).to.not.have.property('toolConfig');
       });
 
       it('{name} → ANY with that name', () => {
-        expect(translate({ functions, function_call: { name: 'time' } }).config.toolConfig).to.deep.equal({
+        expect(translate({ functions, function_call: { name: 'time' } }).toolConfig).to.deep.equal({
           functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['time'] },
         });
       });
@@ -318,26 +319,26 @@ describe('translateGeminiRequest', () => {
       });
 
       it('tool_choice wins over function_call', () => {
-        expect(
-          translate({ functions, function_call: 'none', tool_choice: 'required' }).config.toolConfig,
-        ).to.deep.equal({ functionCallingConfig: { mode: 'ANY' } });
+        expect(translate({ functions, function_call: 'none', tool_choice: 'required' }).toolConfig).to.deep.equal({
+          functionCallingConfig: { mode: 'ANY' },
+        });
       });
     });
   });
 
   describe('response_format', () => {
     it('text sends nothing', () => {
-      expect(translate({ response_format: { type: 'text' } }).config).to.deep.equal({});
+      expect(translate({ response_format: { type: 'text' } }).generationConfig).to.deep.equal({});
     });
 
     it('json_object → responseMimeType application/json', () => {
-      expect(translate({ response_format: { type: 'json_object' } }).config).to.deep.equal({
+      expect(translate({ response_format: { type: 'json_object' } }).generationConfig).to.deep.equal({
         responseMimeType: 'application/json',
       });
     });
 
     it('json_schema → application/json and the cleaned schema as responseJsonSchema', () => {
-      const plan = translate({
+      const body = translate({
         response_format: {
           type: 'json_schema',
           json_schema: {
@@ -354,7 +355,7 @@ describe('translateGeminiRequest', () => {
           },
         },
       });
-      expect(plan.config).to.deep.equal({
+      expect(body.generationConfig).to.deep.equal({
         responseMimeType: 'application/json',
         responseJsonSchema: {
           $defs: { Unused: { type: 'string' } },
@@ -368,7 +369,7 @@ describe('translateGeminiRequest', () => {
 
     it('json_schema without a schema → only the MIME type', () => {
       expect(
-        translate({ response_format: { type: 'json_schema', json_schema: { name: 'anything' } } }).config,
+        translate({ response_format: { type: 'json_schema', json_schema: { name: 'anything' } } }).generationConfig,
       ).to.deep.equal({ responseMimeType: 'application/json' });
     });
   });
@@ -402,12 +403,13 @@ describe('translateGeminiRequest', () => {
 
     it('accepts the neutral values: logprobs false, top_logprobs 0, empty logit_bias, text modality', () => {
       expect(
-        translate({ logprobs: false, top_logprobs: 0, logit_bias: {}, modalities: ['text'], prediction: null }).config,
+        translate({ logprobs: false, top_logprobs: 0, logit_bias: {}, modalities: ['text'], prediction: null })
+          .generationConfig,
       ).to.deep.equal({});
     });
 
     it('ignores parameters Gemini has no use for (user, store, metadata, parallel_tool_calls, stream_options)', () => {
-      const plan = translate({
+      const body = translate({
         user: 'u1',
         store: false,
         metadata: { a: 'b' },
@@ -416,7 +418,7 @@ describe('translateGeminiRequest', () => {
         stream: true,
         stream_options: { include_usage: true },
       });
-      expect(plan.config).to.deep.equal({});
+      expect(body.generationConfig).to.deep.equal({});
     });
   });
 });

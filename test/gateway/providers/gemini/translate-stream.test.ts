@@ -42,6 +42,15 @@ const text = (chunks: OpenAIChatChunk[]) => chunks.map((chunk) => chunk.choices[
 const recorded = (name: string) => structuredClone(geminiStreamFixture(name));
 
 describe('translateGeminiStream', () => {
+  for (const includeUsage of [false, true]) {
+    it(`returns the last usage (9 + 23 + 185 = 217 tokens), with includeUsage ${includeUsage}`, async () => {
+      const stream = translateGeminiStream(replay(recorded('stream-text')), context({ includeUsage }));
+      let step = await stream.next();
+      while (step.done !== true) step = await stream.next();
+      expect(step.value?.total_tokens).to.equal(217);
+    });
+  }
+
   describe('the recorded text stream (stream-text.chunks.txt)', () => {
     it('becomes the role, the text deltas and the finish, under one id', async () => {
       const chunks = await translate(recorded('stream-text'));

@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import { HttpTimeoutError } from '../../../../gateway/lib/http-request.ts';
-import { ResponseTooLargeError } from '../../../../gateway/lib/response-body.ts';
 import {
   BadRequestError,
-  type GatewayError,
   InsufficientQuotaError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
   UpstreamError,
-  UpstreamTimeoutError,
 } from '../../../../gateway/openai/errors.ts';
-import {
-  gigaChatErrorMessage,
-  mapGigaChatError,
-  mapGigaChatFailure,
-} from '../../../../gateway/providers/gigachat/map-error.ts';
+import { mapGigaChatError } from '../../../../gateway/providers/gigachat/map-error.ts';
 import { recordedExchange } from '../../../helpers/cassettes.ts';
 
 /** A GigaChat API error body, as the API sends it: compact JSON. */
@@ -23,10 +15,6 @@ const body = (status: number, message: string) => Buffer.from(JSON.stringify({ s
 
 /** The recorded 404 body; the server sent it with a trailing newline (SOURCES.md). */
 const recordedNotFound = Buffer.from(`${JSON.stringify(recordedExchange('model-not-found').response)}\n`);
-
-function errnoError(code: string, message = code): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code });
-}
 
 describe('mapGigaChatError', () => {
   for (const status of [400, 422]) {
@@ -113,111 +101,5 @@ describe('mapGigaChatError', () => {
     expect(error.message.length).to.equal(prefix.length + 200);
     expect(error.message).to.not.contain('\n');
     expect(error.message).to.not.contain('<');
-  });
-});
-
-describe('gigaChatErrorMessage', () => {
-  it("takes the message of a {status, message} body and of OAuth's {code, message}", () => {
-    expect(gigaChatErrorMessage(recordedNotFound)).to.equal('No such model');
-    expect(
-      gigaChatErrorMessage(Buffer.from('{"code":7,"message":"scope from db not fully includes consumed scope"}')),
-    ).to.equal('scope from db not fully includes consumed scope');
-  });
-
-  it('says so for an empty body', () => {
-    expect(gigaChatErrorMessage(Buffer.alloc(0))).to.equal('no details');
-    expect(gigaChatErrorMessage(Buffer.from('  \n'))).to.equal('no details');
-  });
-
-  it('caps a long JSON message at 500 characters', () => {
-    expect(gigaChatErrorMessage(body(400, 'x'.repeat(1000)))).to.have.length(500);
-  });
-
-  it('falls back to the raw text for JSON without a message', () => {
-    expect(gigaChatErrorMessage(Buffer.from('{"status":500}'))).to.equal('{"status":500}');
-  });
-});
-
-describe('mapGigaChatFailure', () => {
-  it('a timeout → 504 upstream_timeout', () => {
-    const error = mapGigaChatFailure(new HttpTimeoutError(30_000), 'GigaChat') as GatewayError;
-    expect(error).to.be.instanceOf(UpstreamTimeoutError);
-    expect(error).to.include({ status: 504, type: 'api_error', code: 'upstream_timeout' });
-    expect(error.message).to.equal('GigaChat did not answer in time (no answer within 30000 ms).');
-  });
-
-  for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']) {
-    it(`a TLS failure (${code}) → 502 upstream_tls_error pointing at GIGACHAT_CA_FILE`, () => {
-      const error = mapGigaChatFailure(
-        errnoError(code, 'self-signed certificate in certificate chain'),
-        'GigaChat OAuth',
-      ) as GatewayError;
-      expect(error).to.be.instanceOf(UpstreamError);
-      expect(error).to.include({ status: 502, code: 'upstream_tls_error' });
-      expect(error.headers).to.deep.equal({ 'x-should-retry': 'false' });
-      expect(error.message).to.contain(code).and.contain('GIGACHAT_CA_FILE').and.contain('GigaChat OAuth');
-    });
-  }
-
-  for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET']) {
-    it(`${code} → 502 upstream_unreachable`, () => {
-      const error = mapGigaChatFailure(errnoError(code), 'GigaChat') as GatewayError;
-      expect(error).to.be.instanceOf(UpstreamError);
-      expect(error).to.include({ status: 502, code: 'upstream_unreachable' });
-      expect(error.message).to.equal(`GigaChat is unreachable (${code}).`);
-    });
-  }
-
-  for (const code of ['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']) {
-    it(`${code} once the answer began → 502 upstream_error: a broken answer, not an unreachable host`, () => {
-      const error = mapGigaChatFailure(errnoError(code), 'GigaChat', 'answer') as GatewayError;
-      expect(error).to.include({ status: 502, code: 'upstream_error' });
-      expect(error.message).to.equal(`The connection to GigaChat broke before the answer was complete (${code}).`);
-    });
-  }
-
-  it('a timeout once the answer began is still 504 upstream_timeout', () => {
-    const error = mapGigaChatFailure(new HttpTimeoutError(300), 'GigaChat', 'answer') as GatewayError;
-    expect(error).to.include({ status: 504, code: 'upstream_timeout' });
-  });
-
-  it('an answer over the size the gateway reads → 502 upstream_error saying so', () => {
-    const error = mapGigaChatFailure(new ResponseTooLargeError(1024), 'GigaChat', 'answer') as GatewayError;
-    expect(error).to.include({ status: 502, code: 'upstream_error' });
-    expect(error.message).to.equal('GigaChat: the answer is larger than 1024 bytes, the most the gateway reads.');
-  });
-
-  it("undici's body timeout (the answer paused too long) → 504 upstream_timeout naming UPSTREAM_TIMEOUT_MS", () => {
-    const error = mapGigaChatFailure(errnoError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'), 'GigaChat', 'answer');
-    expect(error).to.include({ status: 504, code: 'upstream_timeout' });
-    expect((error as GatewayError).message).to.contain('UPSTREAM_TIMEOUT_MS');
-  });
-
-  it("undici's 'other side closed' names the errno under it, or says the connection closed", () => {
-    const closed = errnoError('UND_ERR_SOCKET', 'other side closed');
-    expect((mapGigaChatFailure(closed, 'GigaChat') as GatewayError).message).to.equal(
-      'GigaChat is unreachable (connection closed).',
-    );
-    const reset = Object.assign(errnoError('UND_ERR_SOCKET', 'other side closed'), { cause: errnoError('ECONNRESET') });
-    expect((mapGigaChatFailure(reset, 'GigaChat', 'answer') as GatewayError).message).to.equal(
-      'The connection to GigaChat broke before the answer was complete (ECONNRESET).',
-    );
-  });
-
-  it('an AbortError (the client went away) is rethrown unchanged', () => {
-    const abort = new DOMException('This operation was aborted', 'AbortError');
-    expect(mapGigaChatFailure(abort, 'GigaChat')).to.equal(abort);
-    const nodeAbort = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
-    expect(mapGigaChatFailure(nodeAbort, 'GigaChat')).to.equal(nodeAbort);
-  });
-
-  it('a GatewayError passes through unchanged', () => {
-    const upstream = new UpstreamError('already mapped');
-    expect(mapGigaChatFailure(upstream, 'GigaChat')).to.equal(upstream);
-  });
-
-  it('an error without a code is returned as it is', () => {
-    const bug = new TypeError('x is undefined');
-    expect(mapGigaChatFailure(bug, 'GigaChat')).to.equal(bug);
   });
 });

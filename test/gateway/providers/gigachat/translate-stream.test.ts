@@ -51,7 +51,32 @@ const deltas = (chunks: OpenAIChatChunk[]) => chunks.map((chunk) => chunk.choice
 const text = (chunks: OpenAIChatChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
 const finishReasons = (chunks: OpenAIChatChunk[]) => chunks.map((chunk) => chunk.choices[0]?.finish_reason);
 
+/** What the stream returns once read to its end. */
+async function returned(stream: AsyncGenerator<OpenAIChatChunk, unknown>): Promise<unknown> {
+  for (let step = await stream.next(); ; step = await stream.next()) if (step.done === true) return step.value;
+}
+
 describe('translateGigaChatStream', () => {
+  describe('its return value', () => {
+    for (const includeUsage of [false, true]) {
+      it(`is the recorded usage, with includeUsage ${includeUsage}`, async () => {
+        const stream = translateGigaChatStream(
+          upstream(recordedStreamChunks('chat-stream')).chunks,
+          context({ includeUsage }),
+        );
+        expect(await returned(stream)).to.deep.equal(recordedUsage);
+      });
+    }
+
+    it('is undefined when a stop sequence ended the stream early without includeUsage', async () => {
+      const stream = translateGigaChatStream(
+        upstream(recordedStreamChunks('chat-stream')).chunks,
+        context({ stop: ['2'] }),
+      );
+      expect(await returned(stream)).to.equal(undefined);
+    });
+  });
+
   describe('the recorded chat-stream', () => {
     it('becomes role, content and finish chunks with one id', async () => {
       const chunks = await translate(recordedStreamChunks('chat-stream'));
