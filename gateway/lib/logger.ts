@@ -84,8 +84,8 @@ export type LineWriter = (level: 'info' | 'warn' | 'error', fields: LineFields) 
 /**
  * Writes flat lines to a logger's destination, at its level and in its format: `level`, `time`,
  * then the fields in order. For the access log's line per request: pino's general path (the request
- * mixin, redaction, serializers) cost a loaded gateway 6–9 µs more a line than this (README,
- * Performance). Callers pass `requestId` themselves.
+ * mixin, redaction, serializers) costs measurably more a line than this (docs/performance.md).
+ * Callers pass `requestId` themselves.
  */
 export function flatLineWriter(logger: Logger): LineWriter {
   const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];

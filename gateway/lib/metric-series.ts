@@ -18,8 +18,8 @@ interface Exposed {
 /**
  * The series of one metric, found by up to five label values through nested Maps. prom-client's
  * own `inc`/`observe` hash and validate the label object on every call (its `labels()` children
- * only bind it): about 1.2 µs per request against 0.05 µs here, and the access log calls this on
- * every request. Its Registry still formats, serves and merges these metrics.
+ * only bind it), many times the cost of a Map lookup here (docs/performance.md), and the access
+ * log calls this on every request. Its Registry still formats, serves and merges these metrics.
  */
 abstract class LabelledMetric<Series> {
   readonly name: string;
