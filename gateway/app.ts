@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import Koa from 'koa';
+import { staticKeyDirectory } from './clients/key-directory.ts';
 import type { AppDeps, RouteDeps } from './http/app-deps.ts';
 import { createChatEntrance } from './http/chat-entrance.ts';
 import { createDispatcher } from './http/dispatch.ts';
@@ -23,7 +24,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const routeDeps: RouteDeps = {
     ...deps,
     dispatcher: createDispatcher({ router: deps.models, policy: deps.policy, metrics, logger, retry: config.retry }),
-    checkApiKey: apiKeyCheck(config.apiKeys),
+    checkApiKey: apiKeyCheck(deps.keys ?? staticKeyDirectory(config.clients)),
   };
   const logRequest = accessLogWriter(logger, metrics);
   const logPrompt = createPromptSink(logger, config.logPrompts);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
+import type { Client } from './clients/client.ts';
 
 /*
  * The optional JSON file named by GATEWAY_CONFIG: model aliases with fallbacks, client keys with
@@ -11,11 +12,12 @@ export interface ClientLimits {
   models?: readonly string[];
   requestsPerMinute?: number;
   tokensPerMinute?: number;
+  /** Prompt plus completion tokens per UTC calendar month. */
+  monthlyTokenBudget?: number;
 }
 
-export interface ClientSettings extends ClientLimits {
-  /** Shown in logs, metrics and usage instead of the key. */
-  name: string;
+/** A key defined at start-up (GATEWAY_API_KEYS or the file). */
+export interface ClientSettings extends Client {
   key: string;
 }
 
@@ -45,6 +47,7 @@ const limitsProperties = {
   models: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, maxItems: 1000 },
   requestsPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
   tokensPerMinute: { type: 'integer', minimum: 1, maximum: 1_000_000_000_000 },
+  monthlyTokenBudget: { type: 'integer', minimum: 1, maximum: 1_000_000_000_000_000 },
 };
 
 const schema = {

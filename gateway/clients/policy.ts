@@ -2,6 +2,8 @@ import type { ClientLimits, Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { redisClientOf, type Store } from '../lib/store.ts';
 import { PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
+import type { Client } from './client.ts';
+import { staticKeyDirectory } from './key-directory.ts';
 import { MemoryRateWindows } from './memory-rate-windows.ts';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.ts';
 import { hasRateLimits, type RateLimits, type RateRefusal } from './rate-check.ts';
@@ -40,6 +42,8 @@ export interface ClientPolicy {
 
 export interface ClientPolicyOptions {
   config: ClientPolicyConfig;
+  /** Each client by name, as it is now (keys made at run time included); by default config.clients. */
+  clients?: (name: string) => Client | undefined;
   store: Store;
   logger: Logger;
   /** Clock, for tests. */
@@ -84,8 +88,19 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const now = options.now ?? Date.now;
   // Requests without a client (an open API on loopback) get the file's defaults.
   const fallback = compile(config.defaultLimits);
-  const rules = new Map(config.clients.map((client) => [client.name, compile(client)]));
-  const rulesOf = (client: string | undefined) => (client === undefined ? fallback : (rules.get(client) ?? fallback));
+  const clientNamed = options.clients ?? staticKeyDirectory(config.clients).byName;
+  // A record is replaced when its key changes, so compiled rules are cached per record.
+  const compiled = new WeakMap<Client, CompiledRules>();
+  const rulesOf = (name: string | undefined): CompiledRules => {
+    const client = name === undefined ? undefined : clientNamed(name);
+    if (client === undefined) return fallback;
+    let rules = compiled.get(client);
+    if (rules === undefined) {
+      rules = compile(client);
+      compiled.set(client, rules);
+    }
+    return rules;
+  };
   const redis = redisClientOf(store);
   const windows: RateWindows = redis === undefined ? new MemoryRateWindows(now) : new RedisRateWindows(redis, now);
   const usageStore = usageStoreFor(store);

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { KeyDirectory } from '../clients/key-directory.ts';
 import type { ClientPolicy } from '../clients/policy.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   registry: ProviderRegistry;
   /** Model names and aliases → providers (wraps the registry). */
   models: ModelRouter;
+  /** Every client key; by default the ones fixed at start-up (config.clients). */
+  keys?: KeyDirectory;
   /** Each client key's allowed models, limits and usage. */
   policy: ClientPolicy;
   metrics: GatewayMetrics;

@@ -52,8 +52,11 @@ export function createChatEntrance(deps: ChatEntranceDeps): ChatEntrance {
     const { req, res, state } = exchange;
     res.setHeader('x-request-id', state.requestId);
     try {
-      const clientName = checkApiKey(req.headers.authorization);
-      if (clientName !== undefined) state.clientName = clientName;
+      const client = checkApiKey(req.headers.authorization);
+      if (client !== undefined) {
+        state.client = client;
+        state.clientName = client.name;
+      }
       await chatCompletion(exchange, await readJsonBody(req, config.maxBodyBytes));
     } catch (error) {
       const failure = answerForFailure(error, exchange, logger);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
+import type { Client } from '../clients/client.ts';
 
 declare module 'koa' {
   interface Request {
@@ -11,7 +12,9 @@ declare module 'koa' {
 /** What the middleware chain learns about a request, for the handlers and the access log. */
 export interface GatewayState {
   requestId: string;
-  /** The name of the client key that authenticated the request. */
+  /** The client whose key authenticated the request. */
+  client?: Client;
+  /** Its name (the access log's and metrics' label). */
   clientName?: string;
   /** The model the request was routed to (routeName: an alias, or `provider/model`), once its name was valid. */
   model?: string;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { staticKeyDirectory } from '../../gateway/clients/key-directory.ts';
 import { CHAT_COMPLETIONS_PATH } from '../../gateway/http/chat-entrance.ts';
 import { apiKeyCheck } from '../../gateway/http/middleware/auth.ts';
 import { createRouter } from '../../gateway/http/router.ts';
@@ -54,7 +55,7 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
       policy: {} as any,
       metrics: createMetrics(),
       dispatcher: {} as any,
-      checkApiKey: apiKeyCheck([]),
+      checkApiKey: apiKeyCheck(staticKeyDirectory([])),
     });
     const koaJsonRoutes = router.stack
       .filter((layer) => layer.methods.includes('POST'))

@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ClientKey } from '../../config.ts';
+import { createHash } from 'node:crypto';
+import type { Client } from '../../clients/client.ts';
+import type { KeyDirectory } from '../../clients/key-directory.ts';
 import { AuthenticationError } from '../../openai/errors.ts';
 import type { GatewayMiddleware } from '../state.ts';
 
@@ -13,18 +14,13 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 }
 
-/** Names the client an `Authorization` header belongs to (undefined when no keys are configured); throws a 401. */
-export type ApiKeyCheck = (authorization: string | undefined) => string | undefined;
+/** The client an `Authorization` header names (undefined when the API is open); throws a 401. */
+export type ApiKeyCheck = (authorization: string | undefined) => Client | undefined;
 
-/**
- * Checks `Authorization: Bearer <key>` against GATEWAY_API_KEYS. Keys are compared as SHA-256
- * digests in constant time, and every key is compared, so timing reveals neither key nor match.
- * With no keys configured (loopback only, enforced by the config) every request passes.
- */
-export function apiKeyCheck(keys: readonly ClientKey[]): ApiKeyCheck {
-  const known = keys.map((key) => ({ name: key.name, digest: digest(key.key) }));
+/** Checks `Authorization: Bearer <key>` against every key the directory knows. */
+export function apiKeyCheck(keys: KeyDirectory): ApiKeyCheck {
   return function checkApiKey(authorization) {
-    if (known.length === 0) return undefined;
+    if (keys.open) return undefined;
     const token = bearerToken(authorization);
     if (token === undefined) {
       throw new AuthenticationError(
@@ -32,21 +28,20 @@ export function apiKeyCheck(keys: readonly ClientKey[]): ApiKeyCheck {
         { code: 'missing_api_key' },
       );
     }
-    const presented = digest(token);
-    let name: string | undefined;
-    for (const key of known) {
-      if (timingSafeEqual(key.digest, presented)) name = key.name;
-    }
-    if (name === undefined) throw new AuthenticationError('Incorrect API key provided.');
-    return name;
+    const client = keys.find(token);
+    if (client === undefined) throw new AuthenticationError('Incorrect API key provided.');
+    return client;
   };
 }
 
 /** The Koa form of an apiKeyCheck (createApp builds the one check both entrances use). */
 export function authenticate(check: ApiKeyCheck): GatewayMiddleware {
   return async function checkApiKey(ctx, next) {
-    const name = check(ctx.get('authorization'));
-    if (name !== undefined) ctx.state.clientName = name;
+    const client = check(ctx.get('authorization'));
+    if (client !== undefined) {
+      ctx.state.client = client;
+      ctx.state.clientName = client.name;
+    }
     await next();
   };
 }
