@@ -24,7 +24,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const routeDeps: RouteDeps = {
     ...deps,
     dispatcher: createDispatcher({ router: deps.models, policy: deps.policy, metrics, logger, retry: config.retry }),
-    checkApiKey: apiKeyCheck(deps.keys ?? staticKeyDirectory(config.clients)),
+    checkApiKey: apiKeyCheck(deps.keyStore?.directory ?? staticKeyDirectory(config.clients)),
   };
   const logRequest = accessLogWriter(logger, metrics);
   const logPrompt = createPromptSink(logger, config.logPrompts);

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isGigaChatAuthorizationKey } from './clients/client.ts';
 import {
   type AliasSettings,
   type ClientLimits,
@@ -96,19 +97,18 @@ export interface Config {
   gemini: GeminiSettings | undefined;
 }
 
-/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
-export const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 } as const;
-
 /** Reads and validates the configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const host = readEnv(env, 'HOST');
   const file = readConfigFile(env, cwd);
   const clients = mergeClients(readClientKeys(env), file);
   const apiKeys = clients.map(({ name, key }) => ({ name, key }));
-  if (apiKeys.length === 0 && !isLoopback(host)) {
+  const adminKey = readAdminKey(env, apiKeys);
+  // With an admin key the keys are made at run time, and until then no request is let in.
+  if (apiKeys.length === 0 && adminKey === undefined && !isLoopback(host)) {
     throw new ConfigError(
       'GATEWAY_API_KEYS',
-      `no client keys are set, and HOST=${host} is not a loopback address; set keys or listen on 127.0.0.1`,
+      `no client keys are set, and HOST=${host} is not a loopback address; set keys, set GATEWAY_ADMIN_KEY to make them at run time, or listen on 127.0.0.1`,
     );
   }
   return {
@@ -117,7 +117,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     apiKeys,
     clients,
     defaultLimits: file.defaults,
-    adminKey: readAdminKey(env, apiKeys),
+    adminKey,
     aliases: file.aliases,
     retry: {
       retries: readEnv(env, 'UPSTREAM_RETRIES'),
@@ -186,8 +186,7 @@ function readGigaChat(env: Env): GigaChatSettings | undefined {
     ca: readCaFile(env),
   };
   if (credentials === undefined) return undefined;
-  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(credentials) ? Buffer.from(credentials, 'base64').toString('utf8') : '';
-  if (!decoded.includes(':')) {
+  if (!isGigaChatAuthorizationKey(credentials)) {
     throw new ConfigError(
       'GIGACHAT_CREDENTIALS',
       'expected the authorization key from GigaChat Studio (Base64 of client_id:client_secret)',

@@ -5,11 +5,12 @@ import type { DestinationStream } from 'pino';
 import type { B24App } from '../b24-app/app.ts';
 import { loadB24Config } from '../b24-app/config.ts';
 import { createApp, type MountedApp } from './app.ts';
+import { KeyStore } from './clients/key-store.ts';
 import { createClientPolicy } from './clients/policy.ts';
-import { type Config, ConfigError, type Env, IMAGE_LIMITS, loadConfig } from './config.ts';
+import { type Config, ConfigError, type Env, isLoopback, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
 import { readEnv } from './lib/env.ts';
-import { createLogger, type Logger } from './lib/logger.ts';
+import { createLogger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
@@ -59,9 +60,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const secrets = loadSecretKeys(readEnv(env, 'GATEWAY_SECRET_KEY'), config.store);
   const logger = createLogger(config.logLevel, options.logDestination);
   for (const notice of secrets.notices) logger[notice.level](notice.message);
-  if (config.apiKeys.length === 0) {
-    logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
-  }
+
   const store = await openStore(config.store);
   const metrics = createMetrics();
   const registry = buildRegistry({ config, store, logger, metrics });
@@ -72,7 +71,20 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     await store.disconnect();
     throw error instanceof AliasError ? new ConfigError('GATEWAY_CONFIG', error.message) : error;
   }
-  const policy = createClientPolicy({ config, store, logger });
+  const keyStore = new KeyStore({
+    store,
+    box: secrets.box,
+    logger,
+    fixed: config.clients,
+    mayBeOpen: config.adminKey === undefined && isLoopback(config.host),
+  });
+  try {
+    await keyStore.start();
+  } catch (error) {
+    await store.disconnect();
+    throw error;
+  }
+  const policy = createClientPolicy({ config, store, logger, clients: keyStore.directory });
   // The Bitrix24 app asks this gateway through its URL, which with PORT=0 is known only once it listens.
   let url: string | undefined;
   const gatewayUrl = () => {
@@ -102,6 +114,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
         metricsRegistry: metrics.registry,
       });
     } catch (error) {
+      keyStore.close();
       await policy.close();
       await store.disconnect();
       throw error;
@@ -112,7 +125,10 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       ? undefined
       : { name: 'b24', displayName: 'the Bitrix24 app', middleware: b24.middleware, state: b24.state };
   const shutdown: ShutdownState = { draining: false };
-  const app = createApp({ config, logger, store, registry, models, policy, metrics, mounted, shutdown });
+  if (keyStore.directory.open) {
+    logger.warn(`no client keys are set: the API is open to anyone who can reach ${config.host}`);
+  }
+  const app = createApp({ config, logger, store, registry, models, policy, keyStore, metrics, mounted, shutdown });
   const server = createServer(app);
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
@@ -137,6 +153,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       await drained;
       // Everything below runs once no request is left.
       await b24?.close();
+      keyStore.close();
       await policy.close();
       await Promise.all(registry.providers.map((provider) => provider.close?.()));
       await store.disconnect();

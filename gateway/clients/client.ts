@@ -29,3 +29,8 @@ export interface Client extends ClientLimits {
   /** Upstream accounts of its own; undefined means it spends the operator's. */
   own?: OwnCredentials;
 }
+
+/** True for GigaChat Studio's authorization key: Base64 of `client_id:client_secret`. */
+export function isGigaChatAuthorizationKey(text: string): boolean {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').toString('utf8').includes(':');
+}

@@ -12,6 +12,8 @@ export interface KeyDirectory {
   find(key: string): Client | undefined;
   /** A client by name (its rules, for the policy). */
   byName(name: string): Client | undefined;
+  /** Every client. */
+  all(): Iterable<Client>;
   /** No key is needed: none is configured or made at run time (main.ts allows it only on a loopback HOST). */
   readonly open: boolean;
 }
@@ -33,6 +35,7 @@ export function staticKeyDirectory(clients: readonly ClientSettings[]): KeyDirec
   return {
     find: (key) => byDigest.get(keyDigest(key)),
     byName: (name) => byName.get(name),
+    all: () => byName.values(),
     open: clients.length === 0,
   };
 }

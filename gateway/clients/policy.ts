@@ -1,11 +1,12 @@
 import type { ClientLimits, Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { redisClientOf, type Store } from '../lib/store.ts';
-import { PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
+import { GatewayError, PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
 import type { Client } from './client.ts';
-import { staticKeyDirectory } from './key-directory.ts';
+import { type KeyDirectory, staticKeyDirectory } from './key-directory.ts';
 import { MemoryRateWindows } from './memory-rate-windows.ts';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.ts';
+import { MonthSpend, tokensByClient, utcMonth } from './month-spend.ts';
 import { hasRateLimits, type RateLimits, type RateRefusal } from './rate-check.ts';
 import type { RateWindows } from './rate-windows.ts';
 import { RedisRateWindows } from './redis-rate-windows.ts';
@@ -36,14 +37,32 @@ export interface ClientPolicy {
   ): void;
   /** The stored usage of a date range (buffered usage included), sorted; GET /admin/usage. */
   readUsage(query: UsageQuery): Promise<UsageRow[]>;
+  /** This UTC month's tokens per key, and what is left of each budget; GET /admin/usage. */
+  readMonth(): Promise<MonthUsage>;
   /** Flushes buffered usage to the store (graceful shutdown calls it before the store closes). */
   close(): Promise<void>;
 }
 
+/** One key's use of its monthly budget. */
+export interface MonthKeyUsage {
+  client: string;
+  used_tokens: number;
+  /** Absent when the key has no monthly budget. */
+  monthly_token_budget?: number;
+  remaining_tokens?: number;
+}
+
+/** This UTC month's tokens per key: every key with a budget, and every key that used tokens. */
+export interface MonthUsage {
+  month: string;
+  resets_at: string;
+  keys: MonthKeyUsage[];
+}
+
 export interface ClientPolicyOptions {
   config: ClientPolicyConfig;
-  /** Each client by name, as it is now (keys made at run time included); by default config.clients. */
-  clients?: (name: string) => Client | undefined;
+  /** Every client, as it is now (keys made at run time included); by default config.clients. */
+  clients?: Pick<KeyDirectory, 'byName' | 'all'>;
   store: Store;
   logger: Logger;
   /** Clock, for tests. */
@@ -56,6 +75,7 @@ interface CompiledRules {
   allows: ModelMatcher;
   limits: RateLimits;
   limited: boolean;
+  monthlyTokenBudget: number | undefined;
 }
 
 const ADMITTED = Promise.resolve();
@@ -70,7 +90,22 @@ function compile(rules: ClientLimits): CompiledRules {
   const limits: RateLimits = {};
   if (rules.requestsPerMinute !== undefined) limits.requestsPerMinute = rules.requestsPerMinute;
   if (rules.tokensPerMinute !== undefined) limits.tokensPerMinute = rules.tokensPerMinute;
-  return { allows: compileModelPatterns(rules.models), limits, limited: hasRateLimits(limits) };
+  return {
+    allows: compileModelPatterns(rules.models),
+    limits,
+    limited: hasRateLimits(limits),
+    monthlyTokenBudget: rules.monthlyTokenBudget,
+  };
+}
+
+function budgetError(client: string, budget: number, resetsAt: string): GatewayError {
+  // 429 as OpenAI answers a spent quota; x-should-retry stops the SDKs' retries, which cannot help before the reset.
+  return new GatewayError(
+    429,
+    'insufficient_quota',
+    `The key "${client}" has used its monthly budget of ${budget} tokens; it resets at ${resetsAt}.`,
+    { code: 'budget_exceeded', headers: { 'x-should-retry': 'false' } },
+  );
 }
 
 function rateLimitError(client: string | undefined, refusal: RateRefusal): RateLimitError {
@@ -88,7 +123,8 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   const now = options.now ?? Date.now;
   // Requests without a client (an open API on loopback) get the file's defaults.
   const fallback = compile(config.defaultLimits);
-  const clientNamed = options.clients ?? staticKeyDirectory(config.clients).byName;
+  const clients = options.clients ?? staticKeyDirectory(config.clients);
+  const clientNamed = clients.byName;
   // A record is replaced when its key changes, so compiled rules are cached per record.
   const compiled = new WeakMap<Client, CompiledRules>();
   const rulesOf = (name: string | undefined): CompiledRules => {
@@ -126,6 +162,32 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
     });
     return flushing;
   };
+  const readRows = async (dates: readonly string[]) => {
+    await flush();
+    return usageStore.read(dates);
+  };
+  const spend = new MonthSpend(readRows, now);
+
+  /** Refuses a key whose month's tokens reached its budget; a store that does not answer admits. */
+  const checkBudget = async (client: string, budget: number): Promise<void> => {
+    let spent: number;
+    try {
+      spent = await withTimeout(spend.spent(client), CHECK_TIMEOUT_MS);
+    } catch (error) {
+      storeDown(error);
+      return;
+    }
+    if (spent >= budget) throw budgetError(client, budget, utcMonth(now()).resetsAt);
+  };
+
+  /** A store outage must not stop the API, nor make every request wait for a reconnection. */
+  const storeDown = (error: unknown) => {
+    storeDownUntil = now() + OUTAGE_PAUSE_MS;
+    if (now() - lastOutageWarning < OUTAGE_WARNING_INTERVAL_MS) return;
+    lastOutageWarning = now();
+    logger.warn({ err: error }, 'client limits: the store did not answer; requests are admitted uncounted');
+  };
+
   const timer = setInterval(() => {
     if (buffer.size > 0 || !(windows instanceof MemoryRateWindows)) void flush();
   }, options.flushIntervalMs ?? 2000);
@@ -145,18 +207,14 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
           }),
         );
       }
-      if (!compiled.limited || now() < storeDownUntil) return ADMITTED;
-      return withTimeout(windows.take(client ?? '', compiled.limits), CHECK_TIMEOUT_MS).then(
-        (refusal) => {
+      const budget = client === undefined ? undefined : compiled.monthlyTokenBudget;
+      if ((!compiled.limited && budget === undefined) || now() < storeDownUntil) return ADMITTED;
+      const budgetChecked = budget === undefined ? ADMITTED : checkBudget(client as string, budget);
+      if (!compiled.limited) return budgetChecked;
+      return budgetChecked.then(() =>
+        withTimeout(windows.take(client ?? '', compiled.limits), CHECK_TIMEOUT_MS).then((refusal) => {
           if (refusal !== undefined) throw rateLimitError(client, refusal);
-        },
-        (error: unknown) => {
-          // A store outage must not stop the API, nor make every request wait for a reconnection.
-          storeDownUntil = now() + OUTAGE_PAUSE_MS;
-          if (now() - lastOutageWarning < OUTAGE_WARNING_INTERVAL_MS) return;
-          lastOutageWarning = now();
-          logger.warn({ err: error }, 'client limits: the store did not answer; requests are admitted uncounted');
-        },
+        }, storeDown),
       );
     },
 
@@ -172,9 +230,11 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
         prompt_tokens: prompt,
         completion_tokens: completion,
       });
-      if (rulesOf(client).limits.tokensPerMinute !== undefined && prompt + completion > 0) {
+      const rules = rulesOf(client);
+      if (rules.limits.tokensPerMinute !== undefined && prompt + completion > 0) {
         windows.addTokens(client ?? '', prompt + completion);
       }
+      if (client !== undefined && prompt + completion > 0) spend.add(client, prompt + completion);
     },
 
     async readUsage(query) {
@@ -189,6 +249,29 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
             query.model === undefined || row.model === query.model || `${row.provider}/${row.model}` === query.model,
         )
         .sort(compareUsageRows);
+    },
+
+    async readMonth() {
+      const { month, dates, resetsAt } = utcMonth(now());
+      const used = tokensByClient(await readRows(dates));
+      const keys: MonthKeyUsage[] = [];
+      const named = new Set<string>();
+      for (const client of clients.all()) {
+        named.add(client.name);
+        const budget = client.monthlyTokenBudget;
+        const tokens = used.get(client.name) ?? 0;
+        if (budget === undefined && tokens === 0) continue;
+        const row: MonthKeyUsage = { client: client.name, used_tokens: tokens };
+        if (budget !== undefined) {
+          row.monthly_token_budget = budget;
+          row.remaining_tokens = Math.max(0, budget - tokens);
+        }
+        keys.push(row);
+      }
+      // Keys revoked or renamed since keep their rows.
+      for (const [client, tokens] of used) if (!named.has(client)) keys.push({ client, used_tokens: tokens });
+      keys.sort((a, b) => a.client.localeCompare(b.client));
+      return { month, resets_at: resetsAt, keys };
     },
 
     async close() {

@@ -60,10 +60,10 @@ export function parseUsageQuery(query: ParsedUrlQuery, today: string): UsageQuer
   return parsed;
 }
 
-/** `GET /admin/usage`: requests and tokens per day, client and model, as an OpenAI-style list. */
+/** `GET /admin/usage`: requests and tokens per day, client and model, as an OpenAI-style list, and this month's use of each key's budget. */
 export function adminUsage(policy: ClientPolicy, now: () => number = Date.now): GatewayMiddleware {
   return async function usage(ctx) {
     const query = parseUsageQuery(ctx.query, utcDate(now()));
-    ctx.body = { object: 'list', data: await policy.readUsage(query) };
+    ctx.body = { object: 'list', data: await policy.readUsage(query), month: await policy.readMonth() };
   };
 }

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { KeyDirectory } from '../clients/key-directory.ts';
+import type { KeyStore } from '../clients/key-store.ts';
 import type { ClientPolicy } from '../clients/policy.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -20,8 +20,8 @@ export interface AppDeps {
   registry: ProviderRegistry;
   /** Model names and aliases → providers (wraps the registry). */
   models: ModelRouter;
-  /** Every client key; by default the ones fixed at start-up (config.clients). */
-  keys?: KeyDirectory;
+  /** Client keys made at run time beside the fixed ones (`/admin/keys`); without it, only config.clients. */
+  keyStore?: KeyStore;
   /** Each client key's allowed models, limits and usage. */
   policy: ClientPolicy;
   metrics: GatewayMetrics;

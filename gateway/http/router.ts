@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { adminKeys } from './admin-keys.ts';
 import { adminUsage } from './admin-usage.ts';
 import { analyzeText, analyzeTextFailure } from './analyze-text.ts';
 import type { RouteDeps } from './app-deps.ts';
@@ -28,7 +29,16 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));
   router.get('/metrics', metricsEndpoint(deps.metrics.registry));
-  router.get('/admin/usage', authenticateAdmin(config.adminKey), adminUsage(deps.policy));
+  const admin = authenticateAdmin(config.adminKey);
+  router.get('/admin/usage', admin, adminUsage(deps.policy));
+  if (deps.keyStore !== undefined) {
+    const keys = adminKeys(deps.keyStore);
+    router.post('/admin/keys', admin, keys.create);
+    router.get('/admin/keys', admin, keys.list);
+    router.get('/admin/keys/:name', admin, keys.retrieve);
+    router.patch('/admin/keys/:name', admin, keys.change);
+    router.delete('/admin/keys/:name', admin, keys.revoke);
+  }
   // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape.
   router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), auth, body, analyzeText(dispatcher));
   router.get('/health', tutorialHealth(registry));

@@ -111,14 +111,21 @@ describe('e2e: per-client-key models, limits and usage (GATEWAY_CONFIG keys, GET
     const today = new Date().toISOString().slice(0, 10);
     const response = await usage();
     expect(response.status).to.equal(200);
-    expect(await response.json()).to.deep.equal({
-      object: 'list',
-      data: [row(today, 'bitrix24', 'GigaChat', 1, 17, 3), row(today, 'reports', 'GigaChat-2-Max', 2, 17 + 17, 3 + 10)],
-    });
+    const body = (await response.json()) as any;
+    expect(body.object).to.equal('list');
+    expect(body.data).to.deep.equal([
+      row(today, 'bitrix24', 'GigaChat', 1, 17, 3),
+      row(today, 'reports', 'GigaChat-2-Max', 2, 17 + 17, 3 + 10),
+    ]);
+    // This month's tokens per key, beside the rows (no key here has a monthly budget).
+    expect(body.month.keys).to.deep.equal([
+      { client: 'bitrix24', used_tokens: 20 },
+      { client: 'reports', used_tokens: 17 + 17 + 3 + 10 },
+    ]);
     const filtered = (await (await usage(`?from=${today}&to=${today}&client=bitrix24`)).json()) as any;
     expect(filtered.data).to.deep.equal([row(today, 'bitrix24', 'GigaChat', 1, 17, 3)]);
-    const none = await (await usage('?from=2020-01-01&to=2020-01-31')).json();
-    expect(none).to.deep.equal({ object: 'list', data: [] });
+    const none = (await (await usage('?from=2020-01-01&to=2020-01-31')).json()) as any;
+    expect(none.data).to.deep.equal([]);
   });
 
   it('guards /admin/usage: 401 without the admin key or with a client key, 400 naming a bad param', async () => {

@@ -34,7 +34,7 @@ describe('config file (GATEWAY_CONFIG)', () => {
         defaults: { requestsPerMinute: 100, tokensPerMinute: 5000 },
         keys: {
           '1c-accounting': { key: 'accounting-key', models: ['smart', 'GigaChat-*'], requestsPerMinute: 10 },
-          team: { keyEnv: 'TEAM_KEY' },
+          team: { keyEnv: 'TEAM_KEY', monthlyTokenBudget: 2_000_000 },
         },
       }),
     });
@@ -50,7 +50,13 @@ describe('config file (GATEWAY_CONFIG)', () => {
         requestsPerMinute: 10,
         tokensPerMinute: 5000,
       },
-      { name: 'team', key: 'team-key-from-env', requestsPerMinute: 100, tokensPerMinute: 5000 },
+      {
+        name: 'team',
+        key: 'team-key-from-env',
+        requestsPerMinute: 100,
+        tokensPerMinute: 5000,
+        monthlyTokenBudget: 2_000_000,
+      },
     ]);
     expect(config.apiKeys.map((key) => key.name)).to.deep.equal(['simple', '1c-accounting', 'team']);
     expect(config.defaultLimits).to.deep.equal({ requestsPerMinute: 100, tokensPerMinute: 5000 });
@@ -98,6 +104,9 @@ describe('config file (GATEWAY_CONFIG)', () => {
     expect(fileError({ keys: { a: { key: 'short' } } })).to.include('keys.a.key must be at least 8 characters');
     expect(fileError({ keys: { a: { key: 'abcdefgh-1', requestsPerMinute: 0 } } })).to.include(
       'keys.a.requestsPerMinute must be >= 1',
+    );
+    expect(fileError({ keys: { a: { key: 'abcdefgh-1', monthlyTokenBudget: 1.5 } } })).to.include(
+      'keys.a.monthlyTokenBudget must be integer',
     );
     expect(fileError({ keys: { 'bad name': { key: 'abcdefgh-1' } } })).to.include('bad name "bad name" at keys');
     const reused = fileError({ keys: { a: { key: 'secret-value-1' }, b: { key: 'secret-value-1' } } });

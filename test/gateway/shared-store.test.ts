@@ -116,6 +116,34 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     }
   });
 
+  it('see a key made at run time on one process, and its revoke or change, on the other within seconds', async () => {
+    const adminKey = 'admin-key-for-tests-0123456789';
+    const env = { ...gigachat.env(), STORE_URL: redis.url, GATEWAY_SECRET_KEY, GATEWAY_ADMIN_KEY: adminKey };
+    const [first, second] = await startTwo(env);
+    const admin = (url: string, method: string, path: string, body?: unknown) =>
+      fetch(`${url}/admin/keys${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const created = await admin(first.url, 'POST', '', { name: '1c-base-7', models: ['GigaChat'] });
+    const { key } = (await created.json()) as { key: string };
+    const ask = (url: string, model = 'GigaChat') =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((response) => response.status);
+    expect(await ask(first.url)).to.equal(200);
+    expect(await eventually(() => ask(second.url), 200, 5000)).to.equal(200);
+    expect(await ask(second.url, 'GigaChat-2-Max')).to.equal(403);
+    await admin(first.url, 'PATCH', '/1c-base-7', { models: ['GigaChat*'] });
+    expect(await eventually(() => ask(second.url, 'GigaChat-2-Max'), 200, 5000)).to.equal(200);
+    await admin(second.url, 'DELETE', '/1c-base-7');
+    expect(await ask(second.url)).to.equal(401);
+    expect(await eventually(() => ask(first.url), 401, 5000)).to.equal(401);
+  });
+
   it('stops start-up with one line naming STORE_URL when Redis cannot be reached', async () => {
     const { spawnGateway, waitFor } = await import('../helpers/gateway-process.ts');
     const gateway = spawnGateway({ PORT: '0', STORE_URL: 'redis://127.0.0.1:1', GATEWAY_SECRET_KEY });

@@ -15,6 +15,7 @@ const CONFIG: ClientPolicyConfig = {
     { name: '1c-accounting', key: 'k1', models: ['smart', 'GigaChat-*'], requestsPerMinute: 3, tokensPerMinute: 1000 },
     { name: 'tokens-only', key: 'k2', tokensPerMinute: 100 },
     { name: 'bitrix24', key: 'k3' },
+    { name: 'budgeted', key: 'k4', monthlyTokenBudget: 50 },
   ],
   defaultLimits: {},
 };
@@ -95,6 +96,34 @@ function behavesAsAPolicy(open: () => Promise<Store>) {
     expect(error.status).to.equal(429);
     expect(error.message).to.match(/100 tokens per minute/);
     expect(Number(error.headers['retry-after'])).to.be.greaterThan(60);
+  });
+
+  it("refuses a key whose UTC month's tokens reached its monthly budget, until the next month", async () => {
+    await policy.admit('budgeted', 'GigaChat');
+    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 20, completion_tokens: 10 });
+    await policy.admit('budgeted', 'GigaChat');
+    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 15, completion_tokens: 5 });
+    const error = await rejection(policy.admit('budgeted', 'GigaChat'));
+    expect(error.status).to.equal(429);
+    expect(error.toBody().error).to.deep.equal({
+      message: 'The key "budgeted" has used its monthly budget of 50 tokens; it resets at 2026-12-01T00:00:00.000Z.',
+      type: 'insufficient_quota',
+      param: null,
+      code: 'budget_exceeded',
+    });
+    expect(error.headers['x-should-retry']).to.equal('false');
+    // Counted from the stored usage: a policy started afresh (a restart, another instance) refuses too.
+    await policy.close();
+    policy = create();
+    await rejection(policy.admit('budgeted', 'GigaChat'));
+    await policy.admit('bitrix24', 'GigaChat');
+    expect(await policy.readMonth()).to.deep.equal({
+      month: '2026-11',
+      resets_at: '2026-12-01T00:00:00.000Z',
+      keys: [{ client: 'budgeted', used_tokens: 50, monthly_token_budget: 50, remaining_tokens: 0 }],
+    });
+    now = Date.parse('2026-12-01T00:00:01Z');
+    await policy.admit('budgeted', 'GigaChat');
   });
 
   it('counts usage per day, client, provider and model, and reads it back sorted and filtered', async () => {
