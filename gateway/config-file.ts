@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { Client } from './clients/client.ts';
+import type { GIGACHAT_SCOPES } from './lib/env.ts';
 
 /*
  * The optional JSON file named by GATEWAY_CONFIG: model aliases with fallbacks, client keys with
@@ -14,6 +14,35 @@ export interface ClientLimits {
   tokensPerMinute?: number;
   /** Prompt plus completion tokens per UTC calendar month. */
   monthlyTokenBudget?: number;
+}
+
+/** A GigaChat account a client key brings: its authorization key (Base64 of `client_id:client_secret`) and scope. */
+export interface OwnGigaChat {
+  credentials: string;
+  scope: (typeof GIGACHAT_SCOPES)[number];
+}
+
+/** A Gemini account a client key brings. */
+export interface OwnGemini {
+  apiKey: string;
+}
+
+/** Upstream accounts a key brings: its calls to that provider are billed to them, never to the operator's. */
+export interface OwnCredentials {
+  gigachat?: OwnGigaChat;
+  gemini?: OwnGemini;
+}
+
+/**
+ * The caller an API key names: what the key check hands to the rest of a request. It never holds
+ * the key itself. A record is replaced, not changed, when its key is edited, so it can be the key of
+ * caches (compiled rules, providers built on its own credentials).
+ */
+export interface Client extends ClientLimits {
+  /** Shown in logs, metrics and usage instead of the key. */
+  name: string;
+  /** Upstream accounts of its own; undefined means it spends the operator's. */
+  own?: OwnCredentials;
 }
 
 /** A key defined at start-up (GATEWAY_API_KEYS or the file). */

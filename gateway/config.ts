@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isGigaChatAuthorizationKey } from './clients/client.ts';
 import {
   type AliasSettings,
   type ClientLimits,
@@ -15,6 +14,7 @@ import {
   ConfigError,
   type Env,
   type GIGACHAT_SCOPES,
+  isGigaChatAuthorizationKey,
   isLoopback,
   type LOG_LEVELS,
   readClientKeys,

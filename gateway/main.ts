@@ -126,7 +126,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       : { name: 'b24', displayName: 'the Bitrix24 app', middleware: b24.middleware, state: b24.state };
   const shutdown: ShutdownState = { draining: false };
   if (keyStore.directory.open) {
-    logger.warn(`no client keys are set: the API is open to anyone who can reach ${config.host}`);
+    logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
   const app = createApp({ config, logger, store, registry, models, policy, keyStore, metrics, mounted, shutdown });
   const server = createServer(app);

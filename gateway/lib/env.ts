@@ -215,3 +215,8 @@ export function readClientKeys(env: Env): ClientKey[] {
   }
   return keys;
 }
+
+/** True for GigaChat Studio's authorization key: Base64 of `client_id:client_secret`. */
+export function isGigaChatAuthorizationKey(text: string): boolean {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').toString('utf8').includes(':');
+}

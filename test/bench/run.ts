@@ -19,6 +19,8 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  *   BENCH_REFERENCE 1: also measure bare-translator.ts, the least a translator must do (GigaChat only)
  *   BENCH_STREAM_WRITES  `whole`: the mock writes a stream's events in one piece instead of each
  *                   on its own as a model does (upstream-mock.ts)
+ *   BENCH_CLIENT_KEY `none`: call the gateway as an open API, without a key; by default it calls with
+ *                   a key made at run time (POST /admin/keys) that has a monthly token budget
  */
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -30,6 +32,8 @@ const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const REFERENCE = process.env.BENCH_REFERENCE === '1';
+const CLIENT_KEY = process.env.BENCH_CLIENT_KEY !== 'none';
+const ADMIN_KEY = 'bench-admin-key-0123456789';
 const STREAM_WRITES =
   process.env.BENCH_STREAM_WRITES === 'whole'
     ? 'written by the mock in one piece (BENCH_STREAM_WRITES=whole)'
@@ -141,6 +145,17 @@ async function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** A tenant's key as an operator makes it: a model list and a monthly budget far above what the run spends. */
+async function makeClientKey(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-tenant', models: ['*'], monthlyTokenBudget: 1e15 }),
+  });
+  if (response.status !== 201) throw new Error(`POST /admin/keys answered ${response.status}`);
+  return ((await response.json()) as { key: string }).key;
 }
 
 async function waitUntilUp(url: string): Promise<void> {
@@ -302,10 +317,14 @@ async function measureProvider(
       GIGACHAT_BASE_URL: `http://127.0.0.1:${upstreamPort}/api/v1`,
       GEMINI_API_KEY: BENCH_GEMINI_KEY,
       GEMINI_BASE_URL: `http://127.0.0.1:${upstreamPort}`,
+      ...(CLIENT_KEY ? { GATEWAY_ADMIN_KEY: ADMIN_KEY } : {}),
     });
     children.push(gateway);
     gateway.stdout?.resume(); // one access-log line per request, as in production, read and dropped
     await waitUntilUp(`http://127.0.0.1:${gatewayPort}/healthz`);
+    const clientHeaders: Record<string, string> = CLIENT_KEY
+      ? { authorization: `Bearer ${await makeClientKey(gatewayPort)}` }
+      : {};
 
     const direct = `http://127.0.0.1:${upstreamPort}`;
     // taskset execs node, so the pids are the node processes' own.
@@ -323,7 +342,7 @@ async function measureProvider(
       headers: {},
       pid: passthrough.child.pid,
     };
-    const gatewayTarget = translator('gateway', gatewayPort, gateway.pid);
+    const gatewayTarget = { ...translator('gateway', gatewayPort, gateway.pid), headers: clientHeaders };
     const targets: Partial<Record<TargetName, Target>> = {
       'upstream (direct)': {
         name: 'upstream (direct)',
@@ -403,7 +422,10 @@ function render(results: Map<ProviderName, ProviderResults>): string {
     `Medians of ${ROUNDS} rounds of ${DURATION} s after a ${WARMUP_SECONDS} s warm-up, at ${CONNECTIONS} connections. ` +
       'Latency "@1" is sequential requests on one keep-alive connection; "added" is over calling the upstream directly. ' +
       `Streams are 21 events (20 text pieces and the finish), ${STREAM_WRITES}. ` +
-      `The gateway runs with npm start's Node flags (${START_FLAGS.join(' ') || 'none'}), the pass-through with Node's defaults.`,
+      `The gateway runs with npm start's Node flags (${START_FLAGS.join(' ') || 'none'}), the pass-through with Node's defaults. ` +
+      (CLIENT_KEY
+        ? 'The gateway is called with a client key made at run time that has a model list and a monthly token budget.'
+        : 'The gateway is called as an open API, without a client key (BENCH_CLIENT_KEY=none).'),
     '',
     '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | CPU per request @32 (µs) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
