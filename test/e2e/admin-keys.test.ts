@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { apiError } from '../helpers/api-error.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { GigaChatMock } from '../helpers/gigachat-mock.ts';
 
@@ -10,17 +11,6 @@ const STATIC_KEY = 'static-key-from-env';
 // Obviously fake upstream credentials, in the shapes the upstreams use.
 const OWN_GIGACHAT = Buffer.from('tenant-client-id:tenant-client-secret-ZQ9X').toString('base64');
 const OWN_GEMINI = 'AIzaFakeTenantKeyForTests-K7m2';
-
-/** The error an SDK call rejects with. */
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await call;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OpenAI.APIError);
-    return error as InstanceType<typeof OpenAI.APIError>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('e2e: client keys made at run time (/admin/keys) and monthly token budgets', () => {
   let mock: GigaChatMock;

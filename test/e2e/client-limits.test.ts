@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { apiError } from '../helpers/api-error.ts';
 import { gigaChatChunks, gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
 import { GigaChatMock, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
@@ -15,17 +16,6 @@ const CONFIG = {
     reports: { key: 'key-reports-team' },
   },
 };
-
-/** The error an SDK call rejects with. */
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await call;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OpenAI.APIError);
-    return error as InstanceType<typeof OpenAI.APIError>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('e2e: per-client-key models, limits and usage (GATEWAY_CONFIG keys, GET /admin/usage)', () => {
   let mock: GigaChatMock;
