@@ -15,7 +15,8 @@ import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import type { Provider } from './providers/provider.ts';
-import { type DisabledProvider, PROVIDERS, type ProviderDeps, ProviderRegistry } from './providers/registry.ts';
+import { type DisabledProvider, PROVIDERS, ProviderRegistry } from './providers/registry.ts';
+import { type Accounts, createAccounts } from './routing/accounts.ts';
 import { AliasError, ModelRouter } from './routing/model-router.ts';
 
 export interface RunningGateway {
@@ -29,20 +30,28 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Builds the providers the configuration enables (registry.ts `PROVIDERS`), and says why the others are off. */
-function buildRegistry(deps: ProviderDeps): ProviderRegistry {
+/**
+ * The registry of the providers the operator has credentials for (registry.ts `PROVIDERS`), each
+ * routed through its first account, and why the others are off; says so in the log.
+ */
+function buildRegistry(accounts: Accounts, config: Config, logger: Logger): ProviderRegistry {
   const providers: Provider[] = [];
   const disabled: DisabledProvider[] = [];
   for (const entry of PROVIDERS) {
-    const provider = entry.create(deps);
-    if (provider === undefined)
+    const pool = accounts.pool(entry.name);
+    if (pool === undefined) {
       disabled.push({ name: entry.name, displayName: entry.displayName, reason: entry.disabledReason });
-    else providers.push(provider);
-    const notice = provider === undefined ? undefined : entry.notice?.(deps.config);
-    if (notice !== undefined) deps.logger.info(notice);
+      logger.warn(
+        `${entry.displayName}: disabled (${entry.disabledReason}); keys with their own credential still use it`,
+      );
+      continue;
+    }
+    providers.push(pool.primary.provider);
+    const notice = entry.notice?.(config);
+    if (notice !== undefined) logger.info(notice);
+    const names = pool.members.map((member) => member.name).join(', ');
+    logger.info(`${entry.displayName}: enabled (credentials: ${names})`);
   }
-  for (const provider of providers) deps.logger.info(`${provider.displayName}: enabled`);
-  for (const entry of disabled) deps.logger.warn(`${entry.displayName}: disabled (${entry.reason})`);
   return new ProviderRegistry(providers, disabled);
 }
 
@@ -64,11 +73,13 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   }
   const store = await openStore(config.store);
   const metrics = createMetrics();
-  const registry = buildRegistry({ config, store, logger, metrics });
+  const accounts = createAccounts({ config, store, logger, metrics });
+  const registry = buildRegistry(accounts, config, logger);
   let models: ModelRouter;
   try {
     models = new ModelRouter(registry, config.aliases);
   } catch (error) {
+    await accounts.close();
     await store.disconnect();
     throw error instanceof AliasError ? new ConfigError('GATEWAY_CONFIG', error.message) : error;
   }
@@ -103,6 +114,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       });
     } catch (error) {
       await policy.close();
+      await accounts.close();
       await store.disconnect();
       throw error;
     }
@@ -112,7 +124,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       ? undefined
       : { name: 'b24', displayName: 'the Bitrix24 app', middleware: b24.middleware, state: b24.state };
   const shutdown: ShutdownState = { draining: false };
-  const app = createApp({ config, logger, store, registry, models, policy, metrics, mounted, shutdown });
+  const app = createApp({ config, logger, store, registry, models, accounts, policy, metrics, mounted, shutdown });
   const server = createServer(app);
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
@@ -138,7 +150,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       // Everything below runs once no request is left.
       await b24?.close();
       await policy.close();
-      await Promise.all(registry.providers.map((provider) => provider.close?.()));
+      await accounts.close();
       await store.disconnect();
     },
   };

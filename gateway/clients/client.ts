@@ -1,22 +1,7 @@
-import type { GigaChatScope } from '../config.ts';
-import type { ClientLimits } from '../config-file.ts';
+import type { ClientLimits, OwnCredentials } from '../config-file.ts';
 
-/** A GigaChat account a client key brings: its authorization key (Base64 of `client_id:client_secret`) and scope. */
-export interface OwnGigaChat {
-  credentials: string;
-  scope: GigaChatScope;
-}
-
-/** A Gemini account a client key brings. */
-export interface OwnGemini {
-  apiKey: string;
-}
-
-/** Upstream accounts a key brings: its calls to that provider are billed to them, never to the operator's. */
-export interface OwnCredentials {
-  gigachat?: OwnGigaChat;
-  gemini?: OwnGemini;
-}
+// Declared beside the file's reader, which reads them for the keys it defines (config.ts imports nothing else).
+export type { OwnCredentials, OwnGemini, OwnGigaChat } from '../config-file.ts';
 
 /**
  * The caller an API key names: what the key check hands to the rest of a request. It never holds

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { adminGigaChatBalance } from './admin-gigachat-balance.ts';
 import { adminUsage } from './admin-usage.ts';
 import { analyzeText, analyzeTextFailure } from './analyze-text.ts';
 import type { RouteDeps } from './app-deps.ts';
@@ -28,7 +29,9 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));
   router.get('/metrics', metricsEndpoint(deps.metrics.registry));
-  router.get('/admin/usage', authenticateAdmin(config.adminKey), adminUsage(deps.policy));
+  const admin = authenticateAdmin(config.adminKey);
+  router.get('/admin/usage', admin, adminUsage(deps.policy));
+  router.get('/admin/gigachat/balance', admin, adminGigaChatBalance(deps.accounts, config));
   // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape.
   router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), auth, body, analyzeText(dispatcher));
   router.get('/health', tutorialHealth(registry));

@@ -104,6 +104,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
           client: '1c-accounting',
           provider: 'gigachat',
           model: 'GigaChat',
+          credential: 'operator:default',
           requests: 4,
           prompt_tokens: 4 * 17,
           completion_tokens: 4 * 3,

@@ -154,14 +154,16 @@ describe('PROVIDERS', () => {
     ]);
   });
 
-  it('creates nothing without the settings that enable a provider', () => {
-    for (const entry of PROVIDERS) expect(entry.create(deps({})), entry.name).to.equal(undefined);
+  it('lists no operator credential without the settings that enable a provider', () => {
+    for (const entry of PROVIDERS) expect(entry.credentials(loadConfig({})), entry.name).to.deep.equal([]);
   });
 
   it('creates Gemini from GEMINI_API_KEY, and says which proxy it goes through without its password', async () => {
     const env = { GEMINI_API_KEY: 'test-key', HTTPS_PROXY: 'http://user:secret@proxy.internal:3128' };
     const entry = PROVIDERS.find((candidate) => candidate.name === 'gemini');
-    const provider = entry?.create(deps(env));
+    const [credential] = entry?.credentials(loadConfig(env)) ?? [];
+    expect(credential?.name).to.equal('default');
+    const provider = credential === undefined ? undefined : entry?.create(deps(env), credential.settings);
     try {
       expect(provider?.name).to.equal('gemini');
       expect(entry?.notice?.(loadConfig(env))).to.equal(
