@@ -5,7 +5,7 @@ import type { GatewayMetrics } from '../lib/metrics.ts';
 import { toGatewayError } from '../openai/errors.ts';
 import type { OpenAIUsage } from '../openai/types.ts';
 import type { ProviderCall } from '../providers/provider.ts';
-import type { Accounts, AccountTarget } from '../routing/accounts.ts';
+import type { AccountHooks, Accounts, AccountTarget } from '../routing/accounts.ts';
 import { type AttemptHooks, callWithFallbacks } from '../routing/call-with-fallbacks.ts';
 import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
 import type { Exchange } from './state.ts';
@@ -87,8 +87,8 @@ export function createDispatcher({ router, accounts, policy, retry, metrics, log
       );
     },
   });
-  const accountHooks = {
-    resting(target: AccountTarget, failure: { status: number; code: string | null }, restMs: number, next?: string) {
+  const accountHooks: AccountHooks = {
+    resting(target, failure, restMs, next) {
       const provider = target.provider.name;
       metrics.credentialCooldown(provider, target.credential);
       // The last one's failure goes on to the retries, which count it.
