@@ -218,11 +218,12 @@ function operatorCredentials<S>(
   fromEnv: OperatorCredential<S> | undefined,
   fromFile: readonly OperatorCredential<S>[],
   section: string,
+  variable: string,
 ): OperatorCredential<S>[] {
   if (fromEnv !== undefined && fromFile.some((credential) => credential.name === fromEnv.name)) {
     throw new ConfigError(
       'GATEWAY_CONFIG',
-      `credentials.${section}.${fromEnv.name}: the name "${fromEnv.name}" is the environment's credential's`,
+      `credentials.${section}.${fromEnv.name}: the name "${fromEnv.name}" is taken by ${variable}; choose another`,
     );
   }
   return fromEnv === undefined ? [...fromFile] : [fromEnv, ...fromFile];
@@ -251,7 +252,7 @@ function readGigaChat(env: Env, file: FileCredentials): Config['gigachat'] {
     weight,
     settings: { ...endpoint, ...secret },
   }));
-  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gigachat') };
+  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gigachat', 'GIGACHAT_CREDENTIALS') };
 }
 
 function readGemini(env: Env, file: FileCredentials): Config['gemini'] {
@@ -268,7 +269,7 @@ function readGemini(env: Env, file: FileCredentials): Config['gemini'] {
     weight,
     settings: { ...endpoint, ...secret },
   }));
-  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gemini') };
+  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gemini', 'GEMINI_API_KEY') };
 }
 
 /**

@@ -260,7 +260,7 @@ describe('config file: upstream credentials (GATEWAY_CONFIG credentials, keys wi
       [
         { credentials: { gemini: { default: { apiKey: 'k' } } } },
         { GEMINI_API_KEY: 'env-gemini-key' },
-        'credentials.gemini.default: the name "default" is the environment\'s credential\'s',
+        'credentials.gemini.default: the name "default" is taken by GEMINI_API_KEY; choose another',
       ],
     ];
     for (const [content, env, expected] of cases) {

@@ -118,6 +118,19 @@ describe('ProviderRegistry', () => {
       .with.property('code', 'provider_not_configured');
   });
 
+  it("serves a provider that is not configured with a key's own one, and only such a provider", () => {
+    const own = fakeProvider('gigachat', []);
+    const disabled = new ProviderRegistry(
+      [],
+      [{ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' }],
+    );
+    expect(disabled.resolve('GigaChat-2', () => own)).to.deep.equal({ provider: own, model: 'GigaChat-2' });
+    expect(() => disabled.resolve('GigaChat-2', () => undefined)).to.throw(ServiceUnavailableError);
+    // A configured provider is the registry's own; an unknown one stays unknown.
+    expect(registry.resolve('GigaChat-2', () => own).provider).to.equal(gigachat);
+    expect(() => disabled.resolve('unknown/model-1', () => own)).to.throw(NotFoundError);
+  });
+
   it('merges the model lists of every enabled provider', async () => {
     const both = new ProviderRegistry([gigachat, fakeProvider('other', ['x-1'])], []);
     expect((await both.listModels()).map((model) => model.id)).to.deep.equal(['GigaChat-2-Max', 'Embeddings', 'x-1']);
