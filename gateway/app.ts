@@ -12,6 +12,7 @@ import { createPromptSink } from './http/prompt-log.ts';
 import { createRouter } from './http/router.ts';
 import type { GatewayState } from './http/state.ts';
 import { unreadBody } from './http/unread-body.ts';
+import { Accounts } from './routing/accounts.ts';
 
 export type { AppDeps, MountedApp } from './http/app-deps.ts';
 
@@ -21,9 +22,18 @@ export type { AppDeps, MountedApp } from './http/app-deps.ts';
  */
 export function createApp(deps: AppDeps): RequestListener {
   const { config, logger, metrics } = deps;
+  const accounts = deps.accounts ?? Accounts.ofRegistry(deps.registry);
   const routeDeps: RouteDeps = {
     ...deps,
-    dispatcher: createDispatcher({ router: deps.models, policy: deps.policy, metrics, logger, retry: config.retry }),
+    accounts,
+    dispatcher: createDispatcher({
+      router: deps.models,
+      accounts,
+      policy: deps.policy,
+      metrics,
+      logger,
+      retry: config.retry,
+    }),
     checkApiKey: apiKeyCheck(deps.keyStore?.directory ?? staticKeyDirectory(config.clients)),
   };
   const logRequest = accessLogWriter(logger, metrics);

@@ -6,8 +6,11 @@ import {
   type ClientLimits,
   type ClientSettings,
   ConfigFileError,
+  EMPTY_FILE,
+  type FileCredentials,
   type GatewayFile,
   loadConfigFile,
+  type OwnCredentials,
 } from './config-file.ts';
 import {
   type ClientKey,
@@ -23,7 +26,7 @@ import {
   type StoreSettings,
 } from './lib/env.ts';
 
-export type { AliasSettings, ClientKey, ClientLimits, ClientSettings, Env, StoreSettings };
+export type { AliasSettings, ClientKey, ClientLimits, ClientSettings, Env, OwnCredentials, StoreSettings };
 export { ConfigError, isLoopback };
 
 /*
@@ -35,20 +38,46 @@ export { ConfigError, isLoopback };
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type GigaChatScope = (typeof GIGACHAT_SCOPES)[number];
 
-export interface GigaChatSettings {
-  credentials: string;
-  scope: GigaChatScope;
+/** Where GigaChat's calls go and whom they trust, whoever's credential they carry. */
+export interface GigaChatEndpoint {
   authUrl: URL;
   baseUrl: URL;
   /** PEM text of GIGACHAT_CA_FILE, trusted in addition to the system roots. */
   ca: string | undefined;
 }
 
-export interface GeminiSettings {
-  apiKey: string;
+/** What a GigaChat provider calls with: the endpoint and one credential. */
+export interface GigaChatSettings extends GigaChatEndpoint {
+  credentials: string;
+  scope: GigaChatScope;
+}
+
+/** Where Gemini's calls go, whoever's key they carry. */
+export interface GeminiEndpoint {
   /** API base without the version segment. */
   baseUrl: URL;
   proxy: ProxySettings;
+}
+
+/** What a Gemini provider calls with: the endpoint and one API key. */
+export interface GeminiSettings extends GeminiEndpoint {
+  apiKey: string;
+}
+
+/** One of the operator's accounts with an upstream. */
+export interface OperatorCredential<S> {
+  /** In logs, metrics and usage instead of the secret: `default` for GIGACHAT_CREDENTIALS / GEMINI_API_KEY. */
+  name: string;
+  /** Its share of the calls; 0: a standby, used only while every weighted one rests. */
+  weight: number;
+  settings: S;
+}
+
+/** One upstream: its endpoint, and the operator's credentials for it. */
+export interface UpstreamSettings<E, S> {
+  endpoint: E;
+  /** The environment's `default` first, then GATEWAY_CONFIG's in the file's order; empty: the operator has none. */
+  credentials: readonly OperatorCredential<S>[];
 }
 
 /** The standard proxy variables; Gemini's calls honour them (GigaChat's never do). */
@@ -91,11 +120,16 @@ export interface Config {
   logPrompts: boolean;
   /** How long a shutdown waits for requests and streams in flight before it ends them. */
   shutdownTimeoutMs: number;
-  /** Undefined when GIGACHAT_CREDENTIALS is not set: GigaChat is disabled. */
-  gigachat: GigaChatSettings | undefined;
-  /** Undefined when GEMINI_API_KEY is not set: Gemini is disabled. */
-  gemini: GeminiSettings | undefined;
+  /** Without credentials GigaChat serves only keys that bring their own. */
+  gigachat: UpstreamSettings<GigaChatEndpoint, GigaChatSettings>;
+  /** Without credentials Gemini serves only keys that bring their own. */
+  gemini: UpstreamSettings<GeminiEndpoint, GeminiSettings>;
+  /** How long an operator credential that answered 429 or 402 without a Retry-After rests (GATEWAY_CONFIG). */
+  credentialCooldownMs: number;
 }
+
+/** How long a credential rests after a 429 or 402 without Retry-After, unless GATEWAY_CONFIG says otherwise. */
+const DEFAULT_COOLDOWN_SECONDS = 60;
 
 /** Reads and validates the configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
@@ -131,14 +165,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel: readEnv(env, 'LOG_LEVEL'),
     logPrompts: readEnv(env, 'LOG_PROMPTS'),
     shutdownTimeoutMs: readEnv(env, 'SHUTDOWN_TIMEOUT_MS'),
-    gigachat: readGigaChat(env),
-    gemini: readGemini(env),
+    gigachat: readGigaChat(env, file.credentials),
+    gemini: readGemini(env, file.credentials),
+    credentialCooldownMs: (file.credentials.cooldownSeconds ?? DEFAULT_COOLDOWN_SECONDS) * 1000,
   };
 }
 
 function readConfigFile(env: Env, cwd: string): GatewayFile {
   const path = readEnv(env, 'GATEWAY_CONFIG');
-  if (path === undefined) return { aliases: [], keys: [], defaults: {} };
+  if (path === undefined) return EMPTY_FILE;
   try {
     return loadConfigFile(resolve(cwd, path), env);
   } catch (error) {
@@ -177,34 +212,63 @@ function readAdminKey(env: Env, clients: readonly ClientKey[]): string | undefin
   return key;
 }
 
-function readGigaChat(env: Env): GigaChatSettings | undefined {
+/** `default` from the environment, then the file's; the name `default` is the environment's. */
+function operatorCredentials<S>(
+  fromEnv: OperatorCredential<S> | undefined,
+  fromFile: readonly OperatorCredential<S>[],
+  section: string,
+  variable: string,
+): OperatorCredential<S>[] {
+  if (fromEnv !== undefined && fromFile.some((credential) => credential.name === fromEnv.name)) {
+    throw new ConfigError(
+      'GATEWAY_CONFIG',
+      `credentials.${section}.${fromEnv.name}: the name "${fromEnv.name}" is taken by ${variable}; choose another`,
+    );
+  }
+  return fromEnv === undefined ? [...fromFile] : [fromEnv, ...fromFile];
+}
+
+function readGigaChat(env: Env, file: FileCredentials): Config['gigachat'] {
   const credentials = readEnv(env, 'GIGACHAT_CREDENTIALS');
-  const settings = {
-    scope: readEnv(env, 'GIGACHAT_SCOPE'),
+  const scope = readEnv(env, 'GIGACHAT_SCOPE');
+  const endpoint: GigaChatEndpoint = {
     authUrl: readEnv(env, 'GIGACHAT_AUTH_URL'),
     baseUrl: readEnv(env, 'GIGACHAT_BASE_URL'),
     ca: readCaFile(env),
   };
-  if (credentials === undefined) return undefined;
-  if (!isGigaChatAuthorizationKey(credentials)) {
+  if (credentials !== undefined && !isGigaChatAuthorizationKey(credentials)) {
     throw new ConfigError(
       'GIGACHAT_CREDENTIALS',
       'expected the authorization key from GigaChat Studio (Base64 of client_id:client_secret)',
     );
   }
-  return { credentials, ...settings };
+  const fromEnv =
+    credentials === undefined
+      ? undefined
+      : { name: 'default', weight: 1, settings: { ...endpoint, credentials, scope } };
+  const fromFile = file.gigachat.map(({ name, weight, secret }) => ({
+    name,
+    weight,
+    settings: { ...endpoint, ...secret },
+  }));
+  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gigachat', 'GIGACHAT_CREDENTIALS') };
 }
 
-function readGemini(env: Env): GeminiSettings | undefined {
+function readGemini(env: Env, file: FileCredentials): Config['gemini'] {
   const apiKey = readEnv(env, 'GEMINI_API_KEY');
   const baseUrl = readEnv(env, 'GEMINI_BASE_URL');
   if (/\/v1(beta|alpha)?\d*\/?$/.test(baseUrl.pathname)) {
     throw new ConfigError('GEMINI_BASE_URL', `give the base without the API version, got "${baseUrl.href}"`);
   }
-  const proxy = readProxy(env);
-  if (apiKey === undefined) return undefined;
-  if (/\s/.test(apiKey)) throw new ConfigError('GEMINI_API_KEY', 'the key contains whitespace');
-  return { apiKey, baseUrl, proxy };
+  const endpoint: GeminiEndpoint = { baseUrl, proxy: readProxy(env) };
+  if (apiKey !== undefined && /\s/.test(apiKey)) throw new ConfigError('GEMINI_API_KEY', 'the key contains whitespace');
+  const fromEnv = apiKey === undefined ? undefined : { name: 'default', weight: 1, settings: { ...endpoint, apiKey } };
+  const fromFile = file.gemini.map(({ name, weight, secret }) => ({
+    name,
+    weight,
+    settings: { ...endpoint, ...secret },
+  }));
+  return { endpoint, credentials: operatorCredentials(fromEnv, fromFile, 'gemini', 'GEMINI_API_KEY') };
 }
 
 /**

@@ -10,13 +10,14 @@ import { createClientPolicy } from './clients/policy.ts';
 import { type Config, ConfigError, type Env, isLoopback, loadConfig } from './config.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
 import { readEnv } from './lib/env.ts';
-import { createLogger } from './lib/logger.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import type { Provider } from './providers/provider.ts';
-import { type DisabledProvider, PROVIDERS, type ProviderDeps, ProviderRegistry } from './providers/registry.ts';
+import { type DisabledProvider, PROVIDERS, ProviderRegistry } from './providers/registry.ts';
+import { type Accounts, createAccounts } from './routing/accounts.ts';
 import { AliasError, ModelRouter } from './routing/model-router.ts';
 
 export interface RunningGateway {
@@ -30,20 +31,28 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Builds the providers the configuration enables (registry.ts `PROVIDERS`), and says why the others are off. */
-function buildRegistry(deps: ProviderDeps): ProviderRegistry {
+/**
+ * The registry of the providers the operator has credentials for (registry.ts `PROVIDERS`), each
+ * routed through its first account, and why the others are off; says so in the log.
+ */
+function buildRegistry(accounts: Accounts, config: Config, logger: Logger): ProviderRegistry {
   const providers: Provider[] = [];
   const disabled: DisabledProvider[] = [];
   for (const entry of PROVIDERS) {
-    const provider = entry.create(deps);
-    if (provider === undefined)
+    const pool = accounts.pool(entry.name);
+    if (pool === undefined) {
       disabled.push({ name: entry.name, displayName: entry.displayName, reason: entry.disabledReason });
-    else providers.push(provider);
-    const notice = provider === undefined ? undefined : entry.notice?.(deps.config);
-    if (notice !== undefined) deps.logger.info(notice);
+      logger.warn(
+        `${entry.displayName}: disabled (${entry.disabledReason}); keys with their own credential still use it`,
+      );
+      continue;
+    }
+    providers.push(pool.primary.provider);
+    const notice = entry.notice?.(config);
+    if (notice !== undefined) logger.info(notice);
+    const names = pool.members.map((member) => member.name).join(', ');
+    logger.info(`${entry.displayName}: enabled (credentials: ${names})`);
   }
-  for (const provider of providers) deps.logger.info(`${provider.displayName}: enabled`);
-  for (const entry of disabled) deps.logger.warn(`${entry.displayName}: disabled (${entry.reason})`);
   return new ProviderRegistry(providers, disabled);
 }
 
@@ -63,11 +72,13 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
 
   const store = await openStore(config.store);
   const metrics = createMetrics();
-  const registry = buildRegistry({ config, store, logger, metrics });
+  const accounts = createAccounts({ config, store, logger, metrics });
+  const registry = buildRegistry(accounts, config, logger);
   let models: ModelRouter;
   try {
     models = new ModelRouter(registry, config.aliases);
   } catch (error) {
+    await accounts.close();
     await store.disconnect();
     throw error instanceof AliasError ? new ConfigError('GATEWAY_CONFIG', error.message) : error;
   }
@@ -81,6 +92,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   try {
     await keyStore.start();
   } catch (error) {
+    await accounts.close();
     await store.disconnect();
     throw error;
   }
@@ -116,6 +128,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     } catch (error) {
       keyStore.close();
       await policy.close();
+      await accounts.close();
       await store.disconnect();
       throw error;
     }
@@ -128,7 +141,19 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   if (keyStore.directory.open) {
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
-  const app = createApp({ config, logger, store, registry, models, policy, keyStore, metrics, mounted, shutdown });
+  const app = createApp({
+    config,
+    logger,
+    store,
+    registry,
+    models,
+    accounts,
+    policy,
+    keyStore,
+    metrics,
+    mounted,
+    shutdown,
+  });
   const server = createServer(app);
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
@@ -155,7 +180,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       await b24?.close();
       keyStore.close();
       await policy.close();
-      await Promise.all(registry.providers.map((provider) => provider.close?.()));
+      await accounts.close();
       await store.disconnect();
     },
   };

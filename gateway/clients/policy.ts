@@ -28,12 +28,14 @@ export interface ClientPolicy {
   admit(client: string | undefined, model: string): Promise<void>;
   /** After an answer (JSON done, or stream ended): one request and its tokens into the day's usage, tokens into the
    *  tokens-per-minute window. `model` is the upstream model that answered, `provider` its provider name. usage may be
-   *  undefined (provider did not say): count the request, zero tokens. Must not throw or block the caller. */
+   *  undefined (provider did not say): count the request, zero tokens. `credential` says whose credential paid
+   *  (`operator:<name>` or `own`). Must not throw or block the caller. */
   record(
     client: string | undefined,
     provider: string,
     model: string,
     usage: { prompt_tokens: number; completion_tokens: number } | undefined,
+    credential: string,
   ): void;
   /** The stored usage of a date range (buffered usage included), sorted; GET /admin/usage. */
   readUsage(query: UsageQuery): Promise<UsageRow[]>;
@@ -218,7 +220,7 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
       );
     },
 
-    record(client, provider, model, usage) {
+    record(client, provider, model, usage, credential) {
       const prompt = usage?.prompt_tokens ?? 0;
       const completion = usage?.completion_tokens ?? 0;
       buffer.add({
@@ -226,6 +228,7 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
         client: client ?? null,
         provider,
         model,
+        credential,
         requests: 1,
         prompt_tokens: prompt,
         completion_tokens: completion,

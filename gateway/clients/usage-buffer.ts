@@ -3,23 +3,24 @@ import type { UsageRow } from './usage-row.ts';
 
 type Level<T> = Map<string | null, T>;
 
-/** Usage counted in memory between two writes to the store, one row per day, client and model. */
+/** Usage counted in memory between two writes to the store, one row per day, client, model and credential. */
 export class UsageBuffer {
   // One level per field (childMap): no key string is built and hashed per answer.
-  #index: Level<Level<Level<Level<UsageRow>>>> = new Map();
+  #index: Level<Level<Level<Level<Level<UsageRow>>>>> = new Map();
   #rows: UsageRow[] = [];
 
   get size(): number {
     return this.#rows.length;
   }
 
-  /** Adds a row's counts to the buffered row of the same day, client, provider and model. */
+  /** Adds a row's counts to the buffered row of the same day, client, provider, model and credential. */
   add(row: UsageRow): void {
-    const models = childMap(childMap(childMap(this.#index, row.date), row.client), row.provider);
-    const known = models.get(row.model);
+    const providers = childMap(childMap(this.#index, row.date), row.client);
+    const credentials = childMap(childMap(providers, row.provider), row.model);
+    const known = credentials.get(row.credential);
     if (known === undefined) {
       const copy = { ...row };
-      models.set(row.model, copy);
+      credentials.set(row.credential, copy);
       this.#rows.push(copy);
       return;
     }

@@ -1,4 +1,4 @@
-/** One day's usage of one model by one client: a row of GET /admin/usage. */
+/** One day's usage of one model by one client with one credential: a row of GET /admin/usage. */
 export interface UsageRow {
   /** UTC date, YYYY-MM-DD. */
   date: string;
@@ -6,6 +6,8 @@ export interface UsageRow {
   client: string | null;
   provider: string;
   model: string;
+  /** Whose credential paid: `operator:<name>` or `own`; null on rows stored before credentials were named. */
+  credential: string | null;
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;
@@ -38,17 +40,24 @@ export function dailyDate(): (time: number) => string {
   };
 }
 
-/** Identifies a row within its day. */
-export function usageKey(client: string | null, provider: string, model: string): string {
-  return JSON.stringify([client, provider, model]);
+/** Identifies a row within its day; rows stored before credentials were named have a key of three. */
+export function usageKey(client: string | null, provider: string, model: string, credential: string | null): string {
+  return JSON.stringify(credential === null ? [client, provider, model] : [client, provider, model, credential]);
 }
 
-/** Sorts rows by date, client, provider, model. */
+/** The fields of a row's key (usageKey), a key of three having no credential. */
+export function parseUsageKey(key: string): Pick<UsageRow, 'client' | 'provider' | 'model' | 'credential'> {
+  const [client, provider, model, credential] = JSON.parse(key) as [string | null, string, string, string?];
+  return { client, provider, model, credential: credential ?? null };
+}
+
+/** Sorts rows by date, client, provider, model, credential. */
 export function compareUsageRows(a: UsageRow, b: UsageRow): number {
   return (
     a.date.localeCompare(b.date) ||
     (a.client ?? '').localeCompare(b.client ?? '') ||
     a.provider.localeCompare(b.provider) ||
-    a.model.localeCompare(b.model)
+    a.model.localeCompare(b.model) ||
+    (a.credential ?? '').localeCompare(b.credential ?? '')
   );
 }

@@ -1,6 +1,6 @@
 import type { RedisClientConnectionType } from '@keyv/redis';
 import { redisClientOf, type Store } from '../lib/store.ts';
-import { type UsageRow, usageKey } from './usage-row.ts';
+import { parseUsageKey, type UsageRow, usageKey } from './usage-row.ts';
 
 /** Where usage rows are summed and kept. */
 export interface UsageStore {
@@ -22,9 +22,8 @@ function groupByDate(rows: readonly UsageRow[]): Map<string, UsageRow[]> {
 }
 
 function toRow(date: string, key: string, counts: Counts): UsageRow {
-  const [client, provider, model] = JSON.parse(key) as [string | null, string, string];
   const [requests, prompt_tokens, completion_tokens] = counts;
-  return { date, client, provider, model, requests, prompt_tokens, completion_tokens };
+  return { date, ...parseUsageKey(key), requests, prompt_tokens, completion_tokens };
 }
 
 /**
@@ -38,7 +37,7 @@ export function keyvUsageStore(store: Store): UsageStore {
       for (const [date, dayRows] of groupByDate(rows)) {
         const day = ((await store.get(entry(date))) ?? {}) as Record<string, Counts>;
         for (const row of dayRows) {
-          const key = usageKey(row.client, row.provider, row.model);
+          const key = usageKey(row.client, row.provider, row.model, row.credential);
           const [requests, prompt, completion] = day[key] ?? [0, 0, 0];
           day[key] = [requests + row.requests, prompt + row.prompt_tokens, completion + row.completion_tokens];
         }
@@ -68,7 +67,7 @@ export function redisUsageStore(client: () => Promise<RedisClientConnectionType>
       const writes: Promise<unknown>[] = [];
       for (const [date, dayRows] of groupByDate(rows)) {
         for (const row of dayRows) {
-          const key = usageKey(row.client, row.provider, row.model);
+          const key = usageKey(row.client, row.provider, row.model, row.credential);
           for (const field of FIELDS) {
             if (row[field] !== 0 || field === 'requests')
               writes.push(redis.hIncrBy(hash(date), `${field} ${key}`, row[field]));

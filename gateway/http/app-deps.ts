@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
 import type { Store } from '../lib/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Accounts } from '../routing/accounts.ts';
 import type { ModelRouter } from '../routing/model-router.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { ShutdownState } from './drain.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   registry: ProviderRegistry;
   /** Model names and aliases → providers (wraps the registry). */
   models: ModelRouter;
+  /** The accounts calls go out with (the operator's credentials, keys' own); by default each registered provider alone. */
+  accounts?: Accounts;
   /** Client keys made at run time beside the fixed ones (`/admin/keys`); without it, only config.clients. */
   keyStore?: KeyStore;
   /** Each client key's allowed models, limits and usage. */
@@ -38,6 +41,7 @@ export interface MountedApp extends StartingPart {
 
 /** AppDeps plus the parts createApp builds once from them, which the chat entrance and the router share. */
 export interface RouteDeps extends AppDeps {
+  accounts: Accounts;
   dispatcher: Dispatcher;
   checkApiKey: ApiKeyCheck;
 }

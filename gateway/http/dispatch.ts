@@ -5,22 +5,25 @@ import type { GatewayMetrics } from '../lib/metrics.ts';
 import { toGatewayError } from '../openai/errors.ts';
 import type { OpenAIUsage } from '../openai/types.ts';
 import type { ProviderCall } from '../providers/provider.ts';
-import { callWithFallbacks } from '../routing/call-with-fallbacks.ts';
+import type { AccountHooks, Accounts, AccountTarget } from '../routing/accounts.ts';
+import { type AttemptHooks, callWithFallbacks } from '../routing/call-with-fallbacks.ts';
 import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
 import type { Exchange } from './state.ts';
 
 export interface DispatchDeps {
   router: ModelRouter;
+  /** The accounts each attempt may be sent with: the client's own, or the operator's. */
+  accounts: Accounts;
   policy: ClientPolicy;
   retry: RetrySettings;
   metrics: GatewayMetrics;
   logger: Logger;
 }
 
-/** What one upstream answer came with. */
+/** What one upstream answer came with: the target that answered, and whose credential paid. */
 export interface Dispatched<T> {
   value: T;
-  target: Target;
+  target: AccountTarget;
 }
 
 /**
@@ -31,20 +34,22 @@ export interface Dispatched<T> {
 export interface Dispatcher {
   /**
    * Routes `requested` for this client: 400 for a name outside the grammar, 404/503 for unknown or
-   * unavailable models, 403/429 from the client's policy, which judges the canonical name (routeName).
+   * unavailable models (a provider the operator has no credential for serves a key that brings its
+   * own), 403/429 from the client's policy, which judges the canonical name (routeName).
    */
   open(exchange: Exchange, requested: string): Promise<Route>;
   /**
-   * Tries the route until a target answers; `attempt` resolves only once it is safe to commit (before
-   * any byte went out). A failure has used the gateway's retries, so it says `x-should-retry: false`.
+   * Tries the route until a target answers, each attempt with the account accounts.ts chooses;
+   * `attempt` resolves only once it is safe to commit (before any byte went out). A failure has used
+   * the gateway's retries, so it says `x-should-retry: false`.
    */
   call<T>(
     exchange: Exchange,
     route: Route,
-    attempt: (target: Target, call: ProviderCall) => Promise<T>,
+    attempt: (target: AccountTarget, call: ProviderCall) => Promise<T>,
   ): Promise<Dispatched<T>>;
-  /** Counts an answer's tokens for the client's usage, limits and metrics. */
-  record(exchange: Exchange, target: Target, usage: OpenAIUsage | undefined): void;
+  /** Counts an answer's tokens for the client's usage, limits and metrics, under the credential that paid. */
+  record(exchange: Exchange, target: AccountTarget, usage: OpenAIUsage | undefined): void;
 }
 
 /** The header that names the model that answered, as `provider/model`: with an alias it may be a fallback. */
@@ -53,24 +58,46 @@ export const ANSWERED_BY_HEADER = 'x-gigagate-model';
 /** The header the OpenAI SDKs obey before their own retries (openai-node `shouldRetry`). */
 const SHOULD_RETRY_HEADER = 'x-should-retry';
 
-export function createDispatcher({ router, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
-  const hooks = {
-    failed(target: Target, error: unknown) {
+export function createDispatcher({ router, accounts, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
+  /** The hooks of one call: log lines name the credential of the attempt that failed. */
+  const hooksOf = (sentWith: () => string | undefined): AttemptHooks => ({
+    failed(target, error) {
       metrics.upstreamError(target.provider.name, toGatewayError(error).code ?? 'unknown');
     },
-    retrying(target: Target, error: unknown, waitMs: number) {
+    retrying(target, error, waitMs) {
       const failure = toGatewayError(error);
       metrics.upstreamRetry(target.provider.name, failure.code ?? 'unknown');
       logger.warn(
-        { provider: target.provider.name, model: target.model, status: failure.status, code: failure.code, waitMs },
+        {
+          provider: target.provider.name,
+          model: target.model,
+          credential: sentWith(),
+          status: failure.status,
+          code: failure.code,
+          waitMs,
+        },
         'upstream attempt failed; retrying',
       );
     },
-    fallingBack(alias: string, from: Target, to: Target) {
+    fallingBack(alias, from, to) {
       metrics.fallbackUsed(alias, to.model);
       logger.warn(
-        { alias, from: from.model, to: `${to.provider.name}/${to.model}` },
+        { alias, from: from.model, to: `${to.provider.name}/${to.model}`, credential: sentWith() },
         'alias falls back to its next model',
+      );
+    },
+  });
+  const accountHooks: AccountHooks = {
+    resting(target, failure, restMs, next) {
+      const provider = target.provider.name;
+      metrics.credentialCooldown(provider, target.credential);
+      // The last one's failure goes on to the retries, which count it.
+      if (next !== undefined) metrics.upstreamError(provider, failure.code ?? 'unknown');
+      logger.warn(
+        { provider, model: target.model, credential: target.credential, status: failure.status, restMs, next },
+        next === undefined
+          ? 'upstream credential rests; no other credential is ready'
+          : 'upstream credential rests; the next one serves',
       );
     },
   };
@@ -78,7 +105,7 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
   return {
     async open(exchange, requested) {
       const { state } = exchange;
-      const route = router.route(requested);
+      const route = router.route(requested, (provider) => accounts.ownProvider(provider, state.client));
       const name = routeName(route);
       state.model = name;
       state.provider = route.targets[0]?.provider.name;
@@ -90,16 +117,25 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
       const { res, state } = exchange;
       const signal = clientGoneSignal(exchange);
       let last: ProviderCall | undefined;
+      let sentWith: string | undefined;
+      const context = {
+        client: state.client,
+        signal,
+        hold: (release: () => void) => untilClosed(exchange, release),
+        hooks: accountHooks,
+      };
       try {
-        const answered = await callWithFallbacks(
+        const { value: answered } = await callWithFallbacks(
           route,
           retry,
           signal,
-          (target) => {
-            last = { signal };
-            return attempt(target, last);
-          },
-          hooks,
+          (target) =>
+            accounts.attempt(target, context, (sent) => {
+              sentWith = sent.credential;
+              last = { signal };
+              return attempt(sent, last);
+            }),
+          hooksOf(() => sentWith),
         );
         state.provider = answered.target.provider.name;
         state.answeredModel = answered.target.model;
@@ -118,12 +154,25 @@ export function createDispatcher({ router, policy, retry, metrics, logger }: Dis
 
     record({ state }, target, usage) {
       const provider = target.provider.name;
-      policy.record(state.clientName, provider, target.model, usage);
+      policy.record(state.clientName, provider, target.model, usage, target.credential);
       if (usage !== undefined) {
-        metrics.tokensUsed(provider, target.model, state.clientName, usage.prompt_tokens, usage.completion_tokens);
+        metrics.tokensUsed(
+          provider,
+          target.model,
+          state.clientName,
+          target.credential,
+          usage.prompt_tokens,
+          usage.completion_tokens,
+        );
       }
     },
   };
+}
+
+/** Runs `release` once the exchange's response is over (sent, or the client gone). */
+function untilClosed({ res }: Exchange, release: () => void): void {
+  if (res.closed) release();
+  else res.once('close', release);
 }
 
 /** Fires when the client goes away before its answer is complete; every attempt's upstream call ends with it. */

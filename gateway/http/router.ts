@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { adminGigaChatBalance } from './admin-gigachat-balance.ts';
 import { adminKeys } from './admin-keys.ts';
 import { adminUsage } from './admin-usage.ts';
 import { analyzeText, analyzeTextFailure } from './analyze-text.ts';
@@ -39,6 +40,7 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
     router.patch('/admin/keys/:name', admin, keys.change);
     router.delete('/admin/keys/:name', admin, keys.revoke);
   }
+  router.get('/admin/gigachat/balance', admin, adminGigaChatBalance(deps.accounts, config));
   // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape.
   router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), auth, body, analyzeText(dispatcher));
   router.get('/health', tutorialHealth(registry));

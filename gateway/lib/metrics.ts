@@ -19,8 +19,17 @@ export interface GatewayMetrics {
   /** An attempt was retried (reason = kind), and a fallback model was used for an alias. */
   upstreamRetry(provider: string, kind: string): void;
   fallbackUsed(alias: string, model: string): void;
-  /** Tokens an answer used; client = the client key's name, or undefined. */
-  tokensUsed(provider: string, model: string, client: string | undefined, prompt: number, completion: number): void;
+  /** Tokens an answer used; client = the client key's name, or undefined; credential = whose paid (`operator:<name>`, `own`). */
+  tokensUsed(
+    provider: string,
+    model: string,
+    client: string | undefined,
+    credential: string,
+    prompt: number,
+    completion: number,
+  ): void;
+  /** An operator credential answered 429 or 402 and rests (`operator:<name>`). */
+  credentialCooldown(provider: string, credential: string): void;
   /** A GigaChat OAuth token fetch. */
   tokenRefresh(provider: string, outcome: 'ok' | 'failed'): void;
 }
@@ -84,8 +93,14 @@ export function createMetrics(): GatewayMetrics {
     'provider',
     'model',
     'client',
+    'credential',
     'type',
   ]);
+  const cooldowns = new LabelledCounter(
+    'gigagate_upstream_credential_cooldowns_total',
+    'Operator credentials set to rest after a 429 or 402',
+    ['provider', 'credential'],
+  );
   const tokenRefreshes = new LabelledCounter(
     'gigagate_upstream_token_refreshes_total',
     'OAuth access token fetches from an upstream (GigaChat)',
@@ -99,6 +114,7 @@ export function createMetrics(): GatewayMetrics {
     upstreamRetries,
     fallbacks,
     tokens,
+    cooldowns,
     tokenRefreshes,
   ]) {
     own.registerMetric(metric.asPromMetric());
@@ -123,9 +139,12 @@ export function createMetrics(): GatewayMetrics {
     fallbackUsed(alias, model) {
       fallbacks.inc(1, alias, model);
     },
-    tokensUsed(provider, model, client, prompt, completion) {
-      tokens.inc(prompt, provider, model, client, 'prompt');
-      tokens.inc(completion, provider, model, client, 'completion');
+    tokensUsed(provider, model, client, credential, prompt, completion) {
+      tokens.inc(prompt, provider, model, client, credential, 'prompt');
+      tokens.inc(completion, provider, model, client, credential, 'completion');
+    },
+    credentialCooldown(provider, credential) {
+      cooldowns.inc(1, provider, credential);
     },
     tokenRefresh(provider, outcome) {
       tokenRefreshes.inc(1, provider, outcome);

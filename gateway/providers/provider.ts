@@ -46,3 +46,20 @@ export interface Provider {
   /** Closes the provider's pooled upstream connections; called once the gateway has stopped serving. */
   close?(): Promise<void>;
 }
+
+/** One prepaid package of an upstream account: what it pays for (a model, or `embeddings`) and the tokens left. */
+export interface BalanceItem {
+  usage: string;
+  value: number;
+}
+
+/** A provider whose upstream reports the prepaid balance of the account it calls with (GigaChat's `GET /balance`). */
+export interface ReportsBalance {
+  /** Throws the upstream's error mapped as for any call (403 where the account has no prepaid balance). */
+  balance(call: ProviderCall): Promise<BalanceItem[]>;
+}
+
+/** Whether a provider can report its account's balance. */
+export function reportsBalance(provider: Provider): provider is Provider & ReportsBalance {
+  return typeof (provider as Partial<ReportsBalance>).balance === 'function';
+}

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config, GeminiSettings, GigaChatSettings, OperatorCredential, OwnCredentials } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
 import type { Store } from '../lib/store.ts';
@@ -17,19 +17,31 @@ export interface ProviderDeps {
   metrics: GatewayMetrics;
 }
 
-/** One provider the gateway knows: a third one is a folder plus one entry in PROVIDERS. */
-export interface ProviderEntry {
+/**
+ * One provider the gateway knows: a third one is a folder plus one entry in PROVIDERS. `S` is what
+ * one of its providers calls with: the configured endpoint and one credential.
+ */
+export interface ProviderEntry<S = unknown> {
   /** Routing name, as in `gigachat/GigaChat-2-Max`. */
   name: string;
   displayName: string;
   /** The model ids it serves without a `provider/` prefix (the explicit form always works). */
   models: RegExp;
-  /** Why it is off when `create` gives nothing. */
+  /** Why it is off when the operator has no credential for it (keys with their own still use it). */
   disabledReason: string;
-  /** The provider, when its settings are configured; undefined when they are not. */
-  create(deps: ProviderDeps): Provider | undefined;
+  /** The operator's credentials for it, in order; one provider is built per credential. */
+  credentials(config: Config): readonly OperatorCredential<S>[];
+  /** The settings of a key's own credential for it, on the configured endpoint; undefined when the key brings none. */
+  own(config: Config, own: OwnCredentials): S | undefined;
+  /** A provider that calls with these settings (one credential). */
+  create(deps: ProviderDeps, settings: S): Provider;
   /** A line for the start-up log about how it is set up, when there is one to say. */
   notice?(config: Config): string | undefined;
+}
+
+/** Types an entry's settings; the table holds entries of every settings type. */
+function defineProvider<S>(entry: ProviderEntry<S>): ProviderEntry {
+  return entry;
 }
 
 /** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
@@ -45,36 +57,36 @@ function redactUrl(raw: string): string {
 
 /** Every provider, in the order their models are listed. */
 export const PROVIDERS: readonly ProviderEntry[] = [
-  {
+  defineProvider<GigaChatSettings>({
     name: 'gigachat',
     displayName: 'GigaChat',
     models: /^(gigachat|embeddings|gigaembeddings)/i,
     disabledReason: 'GIGACHAT_CREDENTIALS is not set',
-    create: ({ config, store, logger, metrics }) =>
-      config.gigachat === undefined
-        ? undefined
-        : createGigaChatProvider({
-            settings: config.gigachat,
-            store,
-            logger,
-            timeoutMs: config.upstreamTimeoutMs,
-            onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
-          }),
-  },
-  {
+    credentials: (config) => config.gigachat.credentials,
+    own: (config, own) => (own.gigachat === undefined ? undefined : { ...config.gigachat.endpoint, ...own.gigachat }),
+    create: ({ config, store, logger, metrics }, settings) =>
+      createGigaChatProvider({
+        settings,
+        store,
+        logger,
+        timeoutMs: config.upstreamTimeoutMs,
+        onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
+      }),
+  }),
+  defineProvider<GeminiSettings>({
     name: 'gemini',
     displayName: 'Gemini',
     models: /^(gemini-|gemma-|text-embedding-|tunedModels\/)/i,
     disabledReason: 'GEMINI_API_KEY is not set',
-    create: ({ config }) =>
-      config.gemini === undefined
-        ? undefined
-        : createGeminiProvider({ settings: config.gemini, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
+    credentials: (config) => config.gemini.credentials,
+    own: (config, own) => (own.gemini === undefined ? undefined : { ...config.gemini.endpoint, ...own.gemini }),
+    create: ({ config }, settings) =>
+      createGeminiProvider({ settings, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
     notice: ({ gemini }) => {
-      const proxy = gemini?.proxy.httpsProxy ?? gemini?.proxy.httpProxy;
+      const proxy = gemini.endpoint.proxy.httpsProxy ?? gemini.endpoint.proxy.httpProxy;
       return proxy === undefined ? undefined : `Gemini: calls go through the proxy ${redactUrl(proxy)}`;
     },
-  },
+  }),
 ];
 
 /** A provider that is known but not configured, and why. */
@@ -111,11 +123,13 @@ export class ProviderRegistry {
   /**
    * Finds the provider for a client's model name and the upstream id to call (openai/model-name.ts):
    * 400 for a name outside the grammar, 404 or 503 with the reason when nothing serves it.
+   * `unconfigured` may serve a provider the operator has no credential for (a key's own credential).
    */
-  resolve(requested: string): ResolvedModel {
+  resolve(requested: string, unconfigured?: (name: string) => Provider | undefined): ResolvedModel {
     const { provider: explicit, model } = parseModelName(requested);
     const name = explicit ?? PROVIDERS.find((entry) => entry.models.test(model))?.name;
-    const provider = name === undefined ? undefined : this.#providers.get(name);
+    const provider =
+      name === undefined ? undefined : (this.#providers.get(name) ?? this.#disabledServedBy(name, unconfigured));
     if (provider !== undefined) return { provider, model };
     const disabled = name === undefined ? undefined : this.#disabled.get(name);
     if (disabled !== undefined) {
@@ -133,6 +147,13 @@ export class ProviderRegistry {
         'GET /v1/models lists the available models.',
       { param: 'model', code: 'model_not_found' },
     );
+  }
+
+  #disabledServedBy(
+    name: string,
+    unconfigured: ((name: string) => Provider | undefined) | undefined,
+  ): Provider | undefined {
+    return this.#disabled.has(name) ? unconfigured?.(name) : undefined;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 
 /** One model a request may be sent to. */
 export interface Target {
+  /** A provider of the target's name; each attempt goes to the instance of the account it is sent with (accounts.ts). */
   provider: Provider;
   /** The model id the upstream knows. */
   model: string;
@@ -65,10 +66,14 @@ export class ModelRouter {
     return this.#registry;
   }
 
-  /** Throws the registry's 400 for a name outside the grammar, its 404 or 503 for a name nothing serves. */
-  route(requested: string): Route {
+  /**
+   * Throws the registry's 400 for a name outside the grammar, its 404 or 503 for a name nothing serves.
+   * `unconfigured` may serve a provider the operator has no credential for (a key's own one); aliases
+   * keep the chains checked at start-up.
+   */
+  route(requested: string, unconfigured?: (provider: string) => Provider | undefined): Route {
     const alias = this.#aliases.get(requested.toLowerCase());
-    if (alias === undefined) return { targets: [this.#registry.resolve(requested)] };
+    if (alias === undefined) return { targets: [this.#registry.resolve(requested, unconfigured)] };
     if (alias.route instanceof GatewayError) throw alias.route;
     return alias.route;
   }

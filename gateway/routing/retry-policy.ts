@@ -1,5 +1,6 @@
 import type { RetrySettings } from '../config.ts';
 import { type GatewayError, toGatewayError } from '../openai/errors.ts';
+import { OwnCredentialRefusedError } from './own-credential-refused.ts';
 
 /*
  * Which failed upstream calls are worth another try, and how long to wait first. Errors arrive
@@ -15,9 +16,11 @@ export function isRetryable(error: GatewayError): boolean {
 
 /**
  * Another model may succeed: everything retryable, plus what is wrong with one provider only
- * (its credentials, region, quota or configuration). Never a client error or a bug of ours.
+ * (its credentials, region, quota or configuration). Never a client error or a bug of ours, nor a
+ * key's own credential refused (its owner fixes it; another model would bill the operator).
  */
 export function canFallBack(error: GatewayError): boolean {
+  if (error instanceof OwnCredentialRefusedError) return false;
   return error.status === 402 || error.status === 429 || (error.status >= 502 && error.status <= 504);
 }
 

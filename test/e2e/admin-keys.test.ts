@@ -95,6 +95,25 @@ describe('e2e: client keys made at run time (/admin/keys) and monthly token budg
     expect(file).not.to.include(OWN_GEMINI);
   });
 
+  it('sends the calls of a key made with its own GigaChat credentials with those, until PATCH removes them', async () => {
+    mock.accepted.add(OWN_GIGACHAT);
+    const { body } = await json(await admin('POST', '', { name: 'tenant', gigachat: { credentials: OWN_GIGACHAT } }));
+    const client = clientFor(body.key);
+    await ask(client);
+    const owner = () => mock.ownerOf(mock.requestsTo('/api/v1/chat/completions').at(-1) as never)?.credentials;
+    expect(owner()).to.equal(OWN_GIGACHAT);
+    expect(mock.requestsTo('/api/v2/oauth').at(-1)?.body).to.equal('scope=GIGACHAT_API_PERS');
+    await admin('PATCH', '/tenant', { gigachat: null });
+    await ask(client);
+    expect(owner()).not.to.equal(OWN_GIGACHAT);
+    // Own credentials GigaChat refuses: the key's own, named as such, and never the operator's instead.
+    await admin('PATCH', '/tenant', { gigachat: { credentials: Buffer.from('gone:revoked').toString('base64') } });
+    const refused = await apiError(ask(client));
+    expect(refused.status).to.equal(502);
+    expect(refused.code).to.equal('upstream_auth_error');
+    expect(refused.message).to.include("this key's own GigaChat credential");
+  });
+
   it('changes a key with PATCH (null removes a field) and revokes it with DELETE', async () => {
     const { body } = await json(await admin('POST', '', { name: 'team', models: ['GigaChat'] }));
     const client = clientFor(body.key);

@@ -161,5 +161,14 @@ function row(
   prompt_tokens: number,
   completion_tokens: number,
 ) {
-  return { date, client, provider: 'gigachat', model, requests, prompt_tokens, completion_tokens };
+  return {
+    date,
+    client,
+    provider: 'gigachat',
+    model,
+    credential: 'operator:default',
+    requests,
+    prompt_tokens,
+    completion_tokens,
+  };
 }

@@ -137,3 +137,151 @@ describe('config file (GATEWAY_CONFIG)', () => {
     expect(() => loadConfig({ UPSTREAM_RETRIES: '11' })).to.throw(ConfigError, /^UPSTREAM_RETRIES:/);
   });
 });
+
+describe('config file: upstream credentials (GATEWAY_CONFIG credentials, keys with their own)', () => {
+  // Obviously fake authorization keys: Base64 of client_id:client_secret.
+  const PROJECT_A = Buffer.from('project-a-id:project-a-secret-value').toString('base64');
+  const PROJECT_B = Buffer.from('project-b-id:project-b-secret-value').toString('base64');
+  const TENANT = Buffer.from('tenant-id:tenant-secret-value').toString('base64');
+
+  it('reads named, weighted operator credentials beside the environment’s `default`, and the cooldown', () => {
+    const config = loadConfig({
+      GIGACHAT_CREDENTIALS: PROJECT_A,
+      GIGACHAT_SCOPE: 'GIGACHAT_API_B2B',
+      GIGACHAT_B: PROJECT_B,
+      GEMINI_SPARE: 'gemini-spare-key-not-real',
+      GIGACHAT_BASE_URL: 'http://127.0.0.1:9/api/v1',
+      GATEWAY_CONFIG: writeConfig({
+        credentials: {
+          gigachat: { 'project-b': { credentialsEnv: 'GIGACHAT_B', scope: 'GIGACHAT_API_CORP', weight: 3 } },
+          gemini: { main: { apiKey: 'gemini-main-key-not-real' }, spare: { apiKeyEnv: 'GEMINI_SPARE', weight: 0 } },
+          cooldownSeconds: 15,
+        },
+      }),
+    });
+    expect(
+      config.gigachat.credentials.map(({ name, weight, settings }) => [
+        name,
+        weight,
+        settings.credentials,
+        settings.scope,
+        settings.baseUrl.href,
+      ]),
+    ).to.deep.equal([
+      ['default', 1, PROJECT_A, 'GIGACHAT_API_B2B', 'http://127.0.0.1:9/api/v1'],
+      ['project-b', 3, PROJECT_B, 'GIGACHAT_API_CORP', 'http://127.0.0.1:9/api/v1'],
+    ]);
+    expect(
+      config.gemini.credentials.map(({ name, weight, settings }) => [name, weight, settings.apiKey]),
+    ).to.deep.equal([
+      ['main', 1, 'gemini-main-key-not-real'],
+      ['spare', 0, 'gemini-spare-key-not-real'],
+    ]);
+    expect(config.credentialCooldownMs).to.equal(15_000);
+    expect(loadConfig({}).credentialCooldownMs).to.equal(60_000);
+  });
+
+  it('gives a key its own GigaChat and Gemini credentials (scope GIGACHAT_SCOPE unless given)', () => {
+    const config = loadConfig({
+      TENANT_GEMINI: 'tenant-gemini-key-not-real',
+      GATEWAY_CONFIG: writeConfig({
+        keys: {
+          tenant: {
+            key: 'tenant-client-key-1',
+            gigachat: { credentials: TENANT },
+            gemini: { apiKeyEnv: 'TENANT_GEMINI' },
+          },
+          b2b: { key: 'b2b-client-key-1', gigachat: { credentials: TENANT, scope: 'GIGACHAT_API_B2B' } },
+          plain: { key: 'plain-client-key-1' },
+        },
+      }),
+    });
+    expect(config.clients.map((client) => client.own)).to.deep.equal([
+      {
+        gigachat: { credentials: TENANT, scope: 'GIGACHAT_API_PERS' },
+        gemini: { apiKey: 'tenant-gemini-key-not-real' },
+      },
+      { gigachat: { credentials: TENANT, scope: 'GIGACHAT_API_B2B' } },
+      undefined,
+    ]);
+    // No operator credential: the providers serve only keys with their own.
+    expect(config.gigachat.credentials).to.deep.equal([]);
+  });
+
+  it('stops start-up with one line naming GATEWAY_CONFIG and the field, never the secret', () => {
+    const secret = Buffer.from('leaky-id:leaky-secret-value').toString('base64');
+    const cases: [unknown, Record<string, string>, string][] = [
+      [
+        { credentials: { gigachat: { a: {} } } },
+        {},
+        'credentials.gigachat.a needs exactly one of "credentials" and "credentialsEnv"',
+      ],
+      [
+        { credentials: { gigachat: { a: { credentials: secret, credentialsEnv: 'X' } } } },
+        {},
+        'credentials.gigachat.a needs exactly one of "credentials" and "credentialsEnv"',
+      ],
+      [
+        { credentials: { gemini: { a: { apiKeyEnv: 'MISSING_GEMINI' } } } },
+        {},
+        'credentials.gemini.a reads MISSING_GEMINI, which is not set',
+      ],
+      [
+        { credentials: { gemini: { a: {} } } },
+        {},
+        'credentials.gemini.a needs exactly one of "apiKey" and "apiKeyEnv"',
+      ],
+      [
+        { credentials: { gigachat: { a: { credentials: 'leaky-not-base64-secret' } } } },
+        {},
+        'credentials.gigachat.a is not a GigaChat authorization key',
+      ],
+      [
+        { credentials: { gigachat: { a: { credentialsEnv: 'BAD_GIGA' } } } },
+        { BAD_GIGA: 'leaky-not-base64-secret' },
+        'credentials.gigachat.a (from BAD_GIGA) is not a GigaChat authorization key',
+      ],
+      [{ credentials: { gemini: { a: { apiKey: 'leaky secret' } } } }, {}, 'credentials.gemini.a contains whitespace'],
+      [
+        { credentials: { gigachat: { a: { credentials: secret, scope: 'GIGACHAT_API_LEAKY' } } } },
+        {},
+        'credentials.gigachat.a.scope must be one of GIGACHAT_API_PERS, GIGACHAT_API_B2B, GIGACHAT_API_CORP',
+      ],
+      [{ credentials: { gemini: { a: { apiKey: 'k', weight: -1 } } } }, {}, 'credentials.gemini.a.weight must be >= 0'],
+      [{ credentials: { cooldownSeconds: 0 } }, {}, 'credentials.cooldownSeconds must be >= 1'],
+      [{ credentials: { openai: {} } }, {}, 'unknown field "openai" at credentials'],
+      [{ credentials: { gemini: { 'bad name': { apiKey: 'k' } } } }, {}, 'bad name "bad name" at credentials.gemini'],
+      [
+        { keys: { t: { key: 'tenant-key-1', gemini: {} } } },
+        {},
+        'keys.t.gemini needs exactly one of "apiKey" and "apiKeyEnv"',
+      ],
+      [
+        { keys: { t: { key: 'tenant-key-1', gigachat: { credentials: 'leaky-not-base64-secret' } } } },
+        {},
+        'keys.t.gigachat is not a GigaChat authorization key',
+      ],
+      [
+        { keys: { t: { key: 'tenant-key-1', gemini: { apiKey: 'k', weight: 1 } } } },
+        {},
+        'unknown field "weight" at keys.t.gemini',
+      ],
+      [
+        { credentials: { gemini: { default: { apiKey: 'k' } } } },
+        { GEMINI_API_KEY: 'env-gemini-key' },
+        'credentials.gemini.default: the name "default" is taken by GEMINI_API_KEY; choose another',
+      ],
+    ];
+    for (const [content, env, expected] of cases) {
+      const message = fileError(content, env);
+      expect(message, expected).to.include(expected);
+      expect(message).not.to.match(/leaky|secret-value|env-gemini-key/);
+      expect(message).not.to.include(secret);
+      expect(message.split('\n')).to.have.length(1);
+    }
+  });
+
+  it('names a key called "gigachat" by its key pair, not a credential pair', () => {
+    expect(fileError({ keys: { gigachat: {} } })).to.include('keys.gigachat needs exactly one of "key" and "keyEnv"');
+  });
+});

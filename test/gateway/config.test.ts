@@ -23,12 +23,12 @@ describe('config', () => {
     expect(config.apiKeys).to.deep.equal([]);
     expect(config.store).to.deep.equal({ kind: 'sqlite', path: '/srv/gateway/data/gateway.sqlite' });
     expect(config.maxBodyBytes).to.equal(20 * 1024 * 1024);
-    expect(config.gigachat).to.equal(undefined);
-    expect(config.gemini).to.equal(undefined);
+    expect(config.gigachat.credentials).to.deep.equal([]);
+    expect(config.gemini.credentials).to.deep.equal([]);
   });
 
   it('fills Gemini defaults when GEMINI_API_KEY is set: the public API, direct', () => {
-    const gemini = loadConfig({ GEMINI_API_KEY: ' AIza-test-key ' }).gemini;
+    const gemini = loadConfig({ GEMINI_API_KEY: ' AIza-test-key ' }).gemini.credentials[0]?.settings;
     expect(gemini?.apiKey).to.equal('AIza-test-key');
     expect(gemini?.baseUrl.href).to.equal('https://generativelanguage.googleapis.com/');
     expect(gemini?.proxy).to.deep.equal({ httpsProxy: undefined, httpProxy: undefined, noProxy: undefined });
@@ -36,9 +36,9 @@ describe('config', () => {
 
   it('takes GEMINI_BASE_URL without a version (the gateway adds v1beta)', () => {
     for (const base of ['http://127.0.0.1:9000', 'https://gemini-mirror.example.com/google/']) {
-      expect(loadConfig({ GEMINI_API_KEY: 'k', GEMINI_BASE_URL: base }).gemini?.baseUrl.href).to.equal(
-        new URL(base).href,
-      );
+      expect(
+        loadConfig({ GEMINI_API_KEY: 'k', GEMINI_BASE_URL: base }).gemini.credentials[0]?.settings.baseUrl.href,
+      ).to.equal(new URL(base).href);
     }
   });
 
@@ -49,7 +49,7 @@ describe('config', () => {
       https_proxy: 'http://lower.proxy:3128',
       http_proxy: 'http://plain.proxy:8080',
       no_proxy: 'localhost,.internal',
-    }).gemini?.proxy;
+    }).gemini.credentials[0]?.settings.proxy;
     expect(proxy).to.deep.equal({
       httpsProxy: 'http://upper.proxy:3128/',
       httpProxy: 'http://plain.proxy:8080/',
@@ -58,9 +58,10 @@ describe('config', () => {
   });
 
   it('takes a proxy without a scheme as http://, as curl does, and never echoes a bad proxy value', () => {
-    expect(loadConfig({ GEMINI_API_KEY: 'k', HTTPS_PROXY: 'proxy.corp:3128' }).gemini?.proxy.httpsProxy).to.equal(
-      'http://proxy.corp:3128/',
-    );
+    expect(
+      loadConfig({ GEMINI_API_KEY: 'k', HTTPS_PROXY: 'proxy.corp:3128' }).gemini.credentials[0]?.settings.proxy
+        .httpsProxy,
+    ).to.equal('http://proxy.corp:3128/');
     expect(() => loadConfig({ GEMINI_API_KEY: 'k', HTTPS_PROXY: 'socks5://user:s3cret@proxy:1080' }))
       .to.throw(ConfigError, 'HTTPS_PROXY')
       .with.property('message')
@@ -74,7 +75,7 @@ describe('config', () => {
       https_proxy: 'https://user:pass@lower.proxy:8443',
       NO_PROXY: '*.ru',
       no_proxy: 'ignored',
-    }).gemini?.proxy;
+    }).gemini.credentials[0]?.settings.proxy;
     expect(proxy).to.deep.equal({
       httpsProxy: 'https://user:pass@lower.proxy:8443/',
       httpProxy: undefined,
@@ -83,9 +84,9 @@ describe('config', () => {
   });
 
   it('leaves Gemini off without GEMINI_API_KEY, even when its other variables are set', () => {
-    expect(loadConfig({ GEMINI_BASE_URL: 'http://127.0.0.1:9000', HTTPS_PROXY: 'http://p:3128' }).gemini).to.equal(
-      undefined,
-    );
+    const { gemini } = loadConfig({ GEMINI_BASE_URL: 'http://127.0.0.1:9000', HTTPS_PROXY: 'http://p:3128' });
+    expect(gemini.credentials).to.deep.equal([]);
+    expect(gemini.endpoint.baseUrl.href).to.equal('http://127.0.0.1:9000/');
   });
 
   it('rejects a Gemini key with whitespace inside, without echoing it', () => {
@@ -95,11 +96,15 @@ describe('config', () => {
   });
 
   it('fills GigaChat defaults when credentials are set', () => {
-    const gigachat = loadConfig({ GIGACHAT_CREDENTIALS: TEST_CREDENTIALS }).gigachat;
+    const gigachat = loadConfig({ GIGACHAT_CREDENTIALS: TEST_CREDENTIALS }).gigachat.credentials[0]?.settings;
     expect(gigachat?.scope).to.equal('GIGACHAT_API_PERS');
     expect(gigachat?.authUrl.href).to.equal('https://ngw.devices.sberbank.ru:9443/api/v2/oauth');
     expect(gigachat?.baseUrl.href).to.equal('https://gigachat.devices.sberbank.ru/api/v1');
     expect(gigachat?.ca).to.equal(undefined);
+    expect(loadConfig({ GIGACHAT_CREDENTIALS: TEST_CREDENTIALS }).gigachat.credentials[0]).to.include({
+      name: 'default',
+      weight: 1,
+    });
   });
 
   it('parses client keys as name:key or key', () => {

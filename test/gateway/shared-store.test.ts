@@ -60,6 +60,56 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
     expect(gigachat.requestsTo('/api/v1/chat/completions')).to.have.length(10);
   });
 
+  it('share one GigaChat token per credential: one OAuth call for each, operator and own, between two processes', async () => {
+    // Obviously fake authorization keys (Base64 of client_id:client_secret).
+    const projectB = Buffer.from('project-b-client-id:project-b-client-secret').toString('base64');
+    const tenant = Buffer.from('tenant-client-id:tenant-client-secret').toString('base64');
+    gigachat.accepted.add(projectB);
+    gigachat.accepted.add(tenant);
+    gigachat.oauthDelayMs = 200; // every process and credential asks while the first OAuth calls are still out
+    const dir = mkdtempSync(join(tmpdir(), 'shared-credentials-'));
+    try {
+      const config = {
+        keys: {
+          plain: { key: 'key-plain-client' },
+          tenant: { key: 'key-tenant-client', gigachat: { credentialsEnv: 'TENANT_GIGACHAT' } },
+        },
+        credentials: { gigachat: { 'project-b': { credentialsEnv: 'GIGACHAT_PROJECT_B' } } },
+      };
+      writeFileSync(join(dir, 'gateway.json'), JSON.stringify(config));
+      const env = {
+        ...gigachat.env(),
+        STORE_URL: redis.url,
+        GATEWAY_SECRET_KEY,
+        GATEWAY_CONFIG: join(dir, 'gateway.json'),
+        GIGACHAT_PROJECT_B: projectB,
+        TENANT_GIGACHAT: tenant,
+      };
+      const [first, second] = await startTwo(env);
+      const ask = (url: string, key: string) =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}` },
+          body: JSON.stringify({ model: 'GigaChat', messages: [{ role: 'user', content: 'hi' }] }),
+        }).then((response) => response.status);
+      const statuses = await Promise.all(
+        [first, second].flatMap(({ url }) => [
+          ...Array.from({ length: 10 }, () => ask(url, 'key-plain-client')),
+          ...Array.from({ length: 4 }, () => ask(url, 'key-tenant-client')),
+        ]),
+      );
+      expect(statuses).to.deep.equal(Array(28).fill(200));
+      const used = new Set(
+        gigachat.requestsTo('/api/v1/chat/completions').map((request) => gigachat.ownerOf(request)?.credentials),
+      );
+      expect(used.has(tenant)).to.equal(true);
+      const oauth = gigachat.requestsTo('/api/v2/oauth').map((request) => request.headers.authorization);
+      expect(oauth.sort()).to.deep.equal([...used].map((credentials) => `Basic ${credentials}`).sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('share one rate-limit budget and one usage count per client key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shared-limits-'));
     try {
@@ -104,6 +154,7 @@ describe('several gateway processes sharing one Redis store (STORE_URL=redis://â
           client: '1c-accounting',
           provider: 'gigachat',
           model: 'GigaChat',
+          credential: 'operator:default',
           requests: 4,
           prompt_tokens: 4 * 17,
           completion_tokens: 4 * 3,

@@ -17,6 +17,17 @@ export interface RecordedRequest {
 
 export type ChatHandler = (body: any, response: ServerResponse, request: IncomingMessage) => void | Promise<void>;
 
+/** The account a token was issued to: the authorization key and scope of its OAuth call. */
+export interface TokenOwner {
+  credentials: string;
+  scope: string;
+}
+
+/** A recorded GigaChat JSON body (test/fixtures/gigachat/SOURCES.md). */
+export function gigaChatFixture<T = any>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/gigachat/${name}.json`, import.meta.url), 'utf8')) as T;
+}
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Answers with a JSON body the way GigaChat does (compact, `application/json; charset=utf-8`). */
@@ -65,10 +76,21 @@ export class GigaChatMock {
   /** Delay before the OAuth answer, to let concurrent requests pile up. */
   oauthDelayMs = 0;
   readonly issued = new Set<string>();
+  /** The authorization keys OAuth accepts (another project's key is a credential of its own). */
+  readonly accepted = new Set([TEST_CREDENTIALS]);
+  /** Whose each issued token is. */
+  readonly owners = new Map<string, TokenOwner>();
   chat: ChatHandler = (_body, response) => sendJson(response, 200, gigaChatCompletion('Hello.'));
   /** Replaces the OAuth endpoint's answer (the call is still counted). */
   oauth: ((response: ServerResponse) => void) | undefined;
   models: () => unknown = () => recordedExchange('models', '/api/v1/models').response;
+  /** GET /balance: the recorded packages; 403 for a pay-as-you-go scope (GIGACHAT_API_CORP), as GigaChat answers. */
+  balance: ChatHandler = (_body, response, request) => {
+    if (this.ownerOf(request)?.scope === 'GIGACHAT_API_CORP') {
+      return sendJson(response, 403, gigaChatFixture('error-balance-403'));
+    }
+    sendJson(response, 200, gigaChatFixture('balance'));
+  };
   /** By default the recorded vector (test/fixtures/gigachat/embeddings.json) for every input, in order. */
   embeddings: ChatHandler = (body, response) => {
     const recorded = JSON.parse(readFileSync(new URL('../fixtures/gigachat/embeddings.json', import.meta.url), 'utf8'));
@@ -114,6 +136,12 @@ export class GigaChatMock {
     this.issued.clear();
   }
 
+  /** The account whose token authorized a request to the API. */
+  ownerOf(request: { headers: IncomingHttpHeaders }): TokenOwner | undefined {
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    return token === undefined ? undefined : this.owners.get(token);
+  }
+
   /** The requests that reached one path. */
   requestsTo(path: string): RecordedRequest[] {
     return this.requests.filter((request) => request.path === path);
@@ -137,6 +165,7 @@ export class GigaChatMock {
       return sendJson(response, 401, { status: 401, message: 'Token has expired' });
     }
     if (path === '/api/v1/models' && request.method === 'GET') return sendJson(response, 200, this.models());
+    if (path === '/api/v1/balance' && request.method === 'GET') return this.balance(undefined, response, request);
     if (path === '/api/v1/chat/completions' && request.method === 'POST') {
       return this.chat(JSON.parse(body), response, request);
     }
@@ -150,7 +179,8 @@ export class GigaChatMock {
     this.oauthCalls += 1;
     if (this.oauthDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.oauthDelayMs));
     if (this.oauth !== undefined) return this.oauth(response);
-    if (request.headers.authorization !== `Basic ${TEST_CREDENTIALS}`) {
+    const credentials = /^Basic (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (credentials === undefined || !this.accepted.has(credentials)) {
       return sendJson(response, 401, { code: 6, message: "credentials doesn't match db data" });
     }
     if (!UUID_V4.test(String(request.headers.rquid))) {
@@ -162,6 +192,7 @@ export class GigaChatMock {
     }
     const token = `mock-token-${this.oauthCalls}-${randomUUID()}`;
     this.issued.add(token);
+    this.owners.set(token, { credentials, scope });
     const expiresAt = Date.now() + this.tokenLifetimeMs;
     sendJson(response, 200, {
       access_token: token,

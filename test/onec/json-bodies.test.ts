@@ -6,6 +6,7 @@ import { createRouter } from '../../gateway/http/router.ts';
 import { createLogger } from '../../gateway/lib/logger.ts';
 import { createMetrics } from '../../gateway/lib/metrics.ts';
 import { ProviderRegistry } from '../../gateway/providers/registry.ts';
+import { Accounts } from '../../gateway/routing/accounts.ts';
 import { ModelRouter } from '../../gateway/routing/model-router.ts';
 import { gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -52,6 +53,7 @@ describe('onec: JSON bodies from 1C on every route that reads JSON', () => {
       store: {} as any,
       registry,
       models: new ModelRouter(registry, []),
+      accounts: Accounts.ofRegistry(registry),
       policy: {} as any,
       metrics: createMetrics(),
       dispatcher: {} as any,

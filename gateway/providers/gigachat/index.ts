@@ -5,7 +5,7 @@ import { randomId } from '../../lib/random-id.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel, OpenAIModelKind } from '../../openai/types.ts';
-import type { ChatStream, EmbeddingResult, Provider, ProviderCall } from '../provider.ts';
+import type { BalanceItem, ChatStream, EmbeddingResult, Provider, ProviderCall, ReportsBalance } from '../provider.ts';
 import { createAgent } from '../upstream.ts';
 import { GigaChatClient } from './client.ts';
 import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
@@ -13,6 +13,7 @@ import { translateGigaChatRequest } from './translate-request.ts';
 import { translateGigaChatResponse } from './translate-response.ts';
 import { translateGigaChatStream } from './translate-stream.ts';
 import type {
+  GigaChatBalance,
   GigaChatCompletion,
   GigaChatEmbeddings,
   GigaChatEmbeddingsRequest,
@@ -67,14 +68,14 @@ function completionId(): string {
   return `chatcmpl-${randomId()}`;
 }
 
-/** GigaChat behind the provider interface. */
+/** GigaChat behind the provider interface, calling with one credential; it also reports that account's balance. */
 export function createGigaChatProvider({
   settings,
   store,
   logger,
   timeoutMs,
   onTokenFetch,
-}: GigaChatProviderOptions): Provider {
+}: GigaChatProviderOptions): Provider & ReportsBalance {
   // One pool for the API and OAuth hosts, trusting GIGACHAT_CA_FILE when set.
   const agent = createAgent(settings.ca);
   const tokens = new GigaChatTokenCache({
@@ -155,9 +156,19 @@ export function createGigaChatProvider({
     return result;
   }
 
+  async function balance(call: ProviderCall): Promise<BalanceItem[]> {
+    const answer = await client.json<GigaChatBalance>('GET', '/balance', undefined, call);
+    const valid = (item: unknown): item is BalanceItem =>
+      typeof (item as BalanceItem)?.usage === 'string' && typeof (item as BalanceItem).value === 'number';
+    if (!Array.isArray(answer?.balance) || !answer.balance.every(valid)) {
+      throw new UpstreamError('GigaChat answered /balance without a list of packages.');
+    }
+    return answer.balance.map(({ usage, value }) => ({ usage, value }));
+  }
+
   async function close() {
     await agent.destroy();
   }
 
-  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed, close };
+  return { name: 'gigachat', displayName: 'GigaChat', complete, stream, listModels, embed, balance, close };
 }

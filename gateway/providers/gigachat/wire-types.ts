@@ -98,6 +98,11 @@ export interface GigaChatModelList {
   data: GigaChatModel[];
 }
 
+/** `GET /balance` answer: tokens left per prepaid package (pay-as-you-go accounts get 403 instead). */
+export interface GigaChatBalance {
+  balance: Array<{ usage: string; value: number }>;
+}
+
 /** OAuth answer; `expires_at` is in ms (older docs show `tok`/`exp` and seconds). */
 export interface GigaChatTokenResponse {
   access_token?: string;

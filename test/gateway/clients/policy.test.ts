@@ -89,9 +89,21 @@ function behavesAsAPolicy(open: () => Promise<Store>) {
 
   it('refuses once the recorded tokens reach tokens per minute, naming that limit', async () => {
     await policy.admit('tokens-only', 'GigaChat');
-    policy.record('tokens-only', 'gigachat', 'GigaChat', { prompt_tokens: 60, completion_tokens: 39 });
+    policy.record(
+      'tokens-only',
+      'gigachat',
+      'GigaChat',
+      { prompt_tokens: 60, completion_tokens: 39 },
+      'operator:default',
+    );
     await policy.admit('tokens-only', 'GigaChat');
-    policy.record('tokens-only', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 0 });
+    policy.record(
+      'tokens-only',
+      'gigachat',
+      'GigaChat',
+      { prompt_tokens: 1, completion_tokens: 0 },
+      'operator:default',
+    );
     const error = await rejection(policy.admit('tokens-only', 'GigaChat'));
     expect(error.status).to.equal(429);
     expect(error.message).to.match(/100 tokens per minute/);
@@ -100,9 +112,9 @@ function behavesAsAPolicy(open: () => Promise<Store>) {
 
   it("refuses a key whose UTC month's tokens reached its monthly budget, until the next month", async () => {
     await policy.admit('budgeted', 'GigaChat');
-    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 20, completion_tokens: 10 });
+    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 20, completion_tokens: 10 }, 'own');
     await policy.admit('budgeted', 'GigaChat');
-    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 15, completion_tokens: 5 });
+    policy.record('budgeted', 'gigachat', 'GigaChat', { prompt_tokens: 15, completion_tokens: 5 }, 'operator:default');
     const error = await rejection(policy.admit('budgeted', 'GigaChat'));
     expect(error.status).to.equal(429);
     expect(error.toBody().error).to.deep.equal({
@@ -126,18 +138,44 @@ function behavesAsAPolicy(open: () => Promise<Store>) {
     await policy.admit('budgeted', 'GigaChat');
   });
 
-  it('counts usage per day, client, provider and model, and reads it back sorted and filtered', async () => {
-    policy.record('1c-accounting', 'gigachat', 'GigaChat-2-Max', { prompt_tokens: 10, completion_tokens: 5 });
-    policy.record('1c-accounting', 'gigachat', 'GigaChat-2-Max', { prompt_tokens: 1, completion_tokens: 2 });
-    policy.record('1c-accounting', 'gigachat', 'GigaChat-2-Max', undefined);
-    policy.record('bitrix24', 'gemini', 'gemini-2.5-flash', { prompt_tokens: 3, completion_tokens: 4 });
-    policy.record(undefined, 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 });
+  it('counts usage per day, client, provider, model and credential, and reads it back sorted and filtered', async () => {
+    policy.record(
+      '1c-accounting',
+      'gigachat',
+      'GigaChat-2-Max',
+      { prompt_tokens: 10, completion_tokens: 5 },
+      'operator:default',
+    );
+    policy.record(
+      '1c-accounting',
+      'gigachat',
+      'GigaChat-2-Max',
+      { prompt_tokens: 1, completion_tokens: 2 },
+      'operator:default',
+    );
+    policy.record('1c-accounting', 'gigachat', 'GigaChat-2-Max', undefined, 'operator:default');
+    policy.record(
+      'bitrix24',
+      'gemini',
+      'gemini-2.5-flash',
+      { prompt_tokens: 3, completion_tokens: 4 },
+      'operator:default',
+    );
+    policy.record(undefined, 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 }, 'operator:default');
+    policy.record('1c-accounting', 'gigachat', 'GigaChat-2-Max', { prompt_tokens: 2, completion_tokens: 2 }, 'own');
     now += 24 * 60 * 60 * 1000;
-    policy.record('bitrix24', 'gemini', 'gemini-2.5-flash', { prompt_tokens: 1, completion_tokens: 1 });
+    policy.record(
+      'bitrix24',
+      'gemini',
+      'gemini-2.5-flash',
+      { prompt_tokens: 1, completion_tokens: 1 },
+      'operator:default',
+    );
     const all = await policy.readUsage({ from: '2026-11-20', to: '2026-11-23' });
     expect(all).to.deep.equal([
       row('2026-11-21', null, 'gigachat', 'GigaChat', 1, 1, 1),
       row('2026-11-21', '1c-accounting', 'gigachat', 'GigaChat-2-Max', 3, 11, 7),
+      row('2026-11-21', '1c-accounting', 'gigachat', 'GigaChat-2-Max', 1, 2, 2, 'own'),
       row('2026-11-21', 'bitrix24', 'gemini', 'gemini-2.5-flash', 1, 3, 4),
       row('2026-11-22', 'bitrix24', 'gemini', 'gemini-2.5-flash', 1, 1, 1),
     ]);
@@ -151,9 +189,9 @@ function behavesAsAPolicy(open: () => Promise<Store>) {
   });
 
   it('adds usage written in several batches, and keeps it across a restart (close flushes)', async () => {
-    policy.record('bitrix24', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 });
+    policy.record('bitrix24', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 }, 'operator:default');
     await policy.readUsage({ from: '2026-11-21', to: '2026-11-21' }); // writes the first batch
-    policy.record('bitrix24', 'gigachat', 'GigaChat', { prompt_tokens: 2, completion_tokens: 2 });
+    policy.record('bitrix24', 'gigachat', 'GigaChat', { prompt_tokens: 2, completion_tokens: 2 }, 'operator:default');
     await policy.close();
     policy = create();
     expect(await policy.readUsage({ from: '2026-11-21', to: '2026-11-21' })).to.deep.equal([
@@ -170,8 +208,9 @@ function row(
   requests: number,
   prompt_tokens: number,
   completion_tokens: number,
+  credential: string | null = 'operator:default',
 ) {
-  return { date, client, provider, model, requests, prompt_tokens, completion_tokens };
+  return { date, client, provider, model, credential, requests, prompt_tokens, completion_tokens };
 }
 
 describe('client policy', () => {
@@ -212,7 +251,13 @@ describe('client policy', () => {
         await policy.admit('1c-accounting', 'smart');
         await lost.stop();
         for (let index = 0; index < 5; index++) await policy.admit('1c-accounting', 'smart');
-        policy.record('1c-accounting', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 1 });
+        policy.record(
+          '1c-accounting',
+          'gigachat',
+          'GigaChat',
+          { prompt_tokens: 1, completion_tokens: 1 },
+          'operator:default',
+        );
         await policy.close();
         expect(lines.filter((line) => line.includes('requests are admitted uncounted'))).to.have.length(1);
         expect(lines.filter((line) => line.includes('cannot write to the store'))).to.have.length(1);
@@ -255,8 +300,20 @@ describe('client policy', () => {
           [first, second, first, second, first, second].map((policy) => policy.admit('1c-accounting', 'smart')),
         );
         expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(3);
-        first.record('1c-accounting', 'gigachat', 'GigaChat', { prompt_tokens: 1, completion_tokens: 2 });
-        second.record('1c-accounting', 'gigachat', 'GigaChat', { prompt_tokens: 10, completion_tokens: 20 });
+        first.record(
+          '1c-accounting',
+          'gigachat',
+          'GigaChat',
+          { prompt_tokens: 1, completion_tokens: 2 },
+          'operator:default',
+        );
+        second.record(
+          '1c-accounting',
+          'gigachat',
+          'GigaChat',
+          { prompt_tokens: 10, completion_tokens: 20 },
+          'operator:default',
+        );
         await first.close();
         expect(await second.readUsage({ from: '2026-11-21', to: '2026-11-21' })).to.deep.equal([
           row('2026-11-21', '1c-accounting', 'gigachat', 'GigaChat', 2, 11, 22),

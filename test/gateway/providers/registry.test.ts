@@ -118,6 +118,19 @@ describe('ProviderRegistry', () => {
       .with.property('code', 'provider_not_configured');
   });
 
+  it("serves a provider that is not configured with a key's own one, and only such a provider", () => {
+    const own = fakeProvider('gigachat', []);
+    const disabled = new ProviderRegistry(
+      [],
+      [{ name: 'gigachat', displayName: 'GigaChat', reason: 'GIGACHAT_CREDENTIALS is not set' }],
+    );
+    expect(disabled.resolve('GigaChat-2', () => own)).to.deep.equal({ provider: own, model: 'GigaChat-2' });
+    expect(() => disabled.resolve('GigaChat-2', () => undefined)).to.throw(ServiceUnavailableError);
+    // A configured provider is the registry's own; an unknown one stays unknown.
+    expect(registry.resolve('GigaChat-2', () => own).provider).to.equal(gigachat);
+    expect(() => disabled.resolve('unknown/model-1', () => own)).to.throw(NotFoundError);
+  });
+
   it('merges the model lists of every enabled provider', async () => {
     const both = new ProviderRegistry([gigachat, fakeProvider('other', ['x-1'])], []);
     expect((await both.listModels()).map((model) => model.id)).to.deep.equal(['GigaChat-2-Max', 'Embeddings', 'x-1']);
@@ -154,14 +167,16 @@ describe('PROVIDERS', () => {
     ]);
   });
 
-  it('creates nothing without the settings that enable a provider', () => {
-    for (const entry of PROVIDERS) expect(entry.create(deps({})), entry.name).to.equal(undefined);
+  it('lists no operator credential without the settings that enable a provider', () => {
+    for (const entry of PROVIDERS) expect(entry.credentials(loadConfig({})), entry.name).to.deep.equal([]);
   });
 
   it('creates Gemini from GEMINI_API_KEY, and says which proxy it goes through without its password', async () => {
     const env = { GEMINI_API_KEY: 'test-key', HTTPS_PROXY: 'http://user:secret@proxy.internal:3128' };
     const entry = PROVIDERS.find((candidate) => candidate.name === 'gemini');
-    const provider = entry?.create(deps(env));
+    const [credential] = entry?.credentials(loadConfig(env)) ?? [];
+    expect(credential?.name).to.equal('default');
+    const provider = credential === undefined ? undefined : entry?.create(deps(env), credential.settings);
     try {
       expect(provider?.name).to.equal('gemini');
       expect(entry?.notice?.(loadConfig(env))).to.equal(

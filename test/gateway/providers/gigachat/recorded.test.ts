@@ -28,7 +28,7 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
       GIGACHAT_CREDENTIALS: RECORDING ? process.env.GIGACHAT_CREDENTIALS : TEST_CREDENTIALS,
       GIGACHAT_CA_FILE: RECORDING ? process.env.GIGACHAT_CA_FILE : undefined,
     });
-    const settings = config.gigachat;
+    const settings = config.gigachat.credentials[0]?.settings;
     if (settings === undefined) throw new Error('GIGACHAT_CREDENTIALS is needed to record');
     provider = createGigaChatProvider({ settings, store, logger: createLogger('silent'), timeoutMs: 60_000 });
   });

@@ -122,8 +122,9 @@ describe('GigaChat token', () => {
     let now: number;
     const settings = () => {
       const config = loadConfig(mock.env());
-      if (config.gigachat === undefined) throw new Error('GigaChat settings expected');
-      return config.gigachat;
+      const gigachat = config.gigachat.credentials[0]?.settings;
+      if (gigachat === undefined) throw new Error('GigaChat settings expected');
+      return gigachat;
     };
     const cache = () => {
       const gigachat = settings();
