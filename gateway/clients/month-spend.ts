@@ -33,8 +33,9 @@ export function tokensByClient(rows: readonly UsageRow[]): Map<string, number> {
 export class MonthSpend {
   readonly #read: (dates: readonly string[]) => Promise<UsageRow[]>;
   readonly #now: () => number;
-  #month = '';
   #totals = new Map<string, number>();
+  /** The month the totals are of ends then; before the first reading, at once. */
+  #monthEndsAt = Number.NEGATIVE_INFINITY;
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<void> | undefined;
 
@@ -44,31 +45,29 @@ export class MonthSpend {
     this.#now = now;
   }
 
-  /** The client's tokens this month: from memory when fresh enough, else after one read of the store. */
-  async spent(client: string): Promise<number> {
+  /**
+   * The client's tokens this month: a number from memory (a stale one starts a reading in the
+   * background, for the next request), or a promise when there is no reading of this month yet.
+   */
+  spent(client: string): number | Promise<number> {
     const now = this.#now();
-    const { month } = utcMonth(now);
-    if (month !== this.#month) {
-      await this.#refresh();
-    } else if (now - this.#readAt > REFRESH_MS) {
-      // A stale total still answers; the fresh one serves the next request.
-      void this.#refresh().catch(() => {});
-    }
+    if (now >= this.#monthEndsAt) return this.#refresh().then(() => this.#totals.get(client) ?? 0);
+    if (now - this.#readAt > REFRESH_MS) void this.#refresh().catch(() => {});
     return this.#totals.get(client) ?? 0;
   }
 
   /** Tokens an answer used just now, counted before the store has them. */
   add(client: string, tokens: number): void {
-    if (this.#month !== '') this.#totals.set(client, (this.#totals.get(client) ?? 0) + tokens);
+    if (this.#now() < this.#monthEndsAt) this.#totals.set(client, (this.#totals.get(client) ?? 0) + tokens);
   }
 
   #refresh(): Promise<void> {
     this.#reading ??= (async () => {
-      const { month, dates } = utcMonth(this.#now());
+      const { dates, resetsAt } = utcMonth(this.#now());
       try {
         const totals = tokensByClient(await this.#read(dates));
-        this.#month = month;
         this.#totals = totals;
+        this.#monthEndsAt = Date.parse(resetsAt);
         this.#readAt = this.#now();
       } finally {
         this.#reading = undefined;

@@ -170,16 +170,13 @@ export function createClientPolicy(options: ClientPolicyOptions): ClientPolicy {
   };
   const spend = new MonthSpend(readRows, now);
 
-  /** Refuses a key whose month's tokens reached its budget; a store that does not answer admits. */
-  const checkBudget = async (client: string, budget: number): Promise<void> => {
-    let spent: number;
-    try {
-      spent = await withTimeout(spend.spent(client), CHECK_TIMEOUT_MS);
-    } catch (error) {
-      storeDown(error);
-      return;
-    }
-    if (spent >= budget) throw budgetError(client, budget, utcMonth(now()).resetsAt);
+  /** Refuses a key whose month's tokens reached its budget, from memory when it can; a store that does not answer admits. */
+  const checkBudget = (client: string, budget: number): Promise<void> => {
+    const judge = (spent: number): Promise<void> =>
+      spent < budget ? ADMITTED : Promise.reject(budgetError(client, budget, utcMonth(now()).resetsAt));
+    const spent = spend.spent(client);
+    if (typeof spent === 'number') return judge(spent);
+    return withTimeout(spent, CHECK_TIMEOUT_MS).then(judge, storeDown);
   };
 
   /** A store outage must not stop the API, nor make every request wait for a reconnection. */
