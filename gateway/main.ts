@@ -72,7 +72,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
 
   const store = await openStore(config.store);
   const metrics = createMetrics();
-  const accounts = createAccounts({ config, store, logger, metrics });
+  const accounts = createAccounts({ config, store, box: secrets.box, logger, metrics });
   const registry = buildRegistry(accounts, config, logger);
   let models: ModelRouter;
   try {

@@ -1,6 +1,7 @@
 import type { Config, GeminiSettings, GigaChatSettings, OperatorCredential, OwnCredentials } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
+import type { SecretBox } from '../lib/secrets/secret-box.ts';
 import type { Store } from '../lib/store.ts';
 import { NotFoundError, ServiceUnavailableError } from '../openai/errors.ts';
 import { parseModelName } from '../openai/model-name.ts';
@@ -13,6 +14,8 @@ import type { Provider } from './provider.ts';
 export interface ProviderDeps {
   config: Config;
   store: Store;
+  /** Seals what a provider keeps in the store (GigaChat's access tokens). */
+  box: SecretBox;
   logger: Logger;
   metrics: GatewayMetrics;
 }
@@ -64,10 +67,11 @@ export const PROVIDERS: readonly ProviderEntry[] = [
     disabledReason: 'GIGACHAT_CREDENTIALS is not set',
     credentials: (config) => config.gigachat.credentials,
     own: (config, own) => (own.gigachat === undefined ? undefined : { ...config.gigachat.endpoint, ...own.gigachat }),
-    create: ({ config, store, logger, metrics }, settings) =>
+    create: ({ config, store, box, logger, metrics }, settings) =>
       createGigaChatProvider({
         settings,
         store,
+        box,
         logger,
         timeoutMs: config.upstreamTimeoutMs,
         onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),

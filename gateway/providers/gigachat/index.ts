@@ -2,6 +2,7 @@ import type { GigaChatSettings } from '../../config.ts';
 import { cached } from '../../lib/cached.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId } from '../../lib/random-id.ts';
+import type { SecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Store } from '../../lib/store.ts';
 import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel, OpenAIModelKind } from '../../openai/types.ts';
@@ -23,6 +24,8 @@ import type {
 export interface GigaChatProviderOptions {
   settings: GigaChatSettings;
   store: Store;
+  /** Seals the access token at rest. */
+  box: SecretBox;
   logger: Logger;
   timeoutMs: number;
   /** Told of every OAuth call for a token (the gateway's metrics). */
@@ -72,6 +75,7 @@ function completionId(): string {
 export function createGigaChatProvider({
   settings,
   store,
+  box,
   logger,
   timeoutMs,
   onTokenFetch,
@@ -80,6 +84,7 @@ export function createGigaChatProvider({
   const agent = createAgent(settings.ca);
   const tokens = new GigaChatTokenCache({
     store,
+    box,
     storeKey: gigaChatTokenKey(settings),
     fetchToken: () => requestGigaChatToken(settings, agent, timeoutMs),
     logger,

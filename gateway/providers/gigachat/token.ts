@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { GigaChatSettings } from '../../config.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { SecretBox } from '../../lib/secrets/secret-box.ts';
 import { type Store, tryLease } from '../../lib/store.ts';
 import { RateLimitError, UpstreamError } from '../../openai/errors.ts';
 import { bodyWords, mapTransportFailure, openUpstream, requestTarget, type Upstream } from '../upstream.ts';
@@ -17,6 +18,8 @@ export interface GigaChatToken {
 
 export interface GigaChatTokenCacheOptions {
   store: Store;
+  /** Seals the token before it reaches the store: it is a bearer secret for its lifetime. */
+  box: SecretBox;
   /** Store key; distinct per credentials, scope and OAuth URL. */
   storeKey: string;
   fetchToken: () => Promise<GigaChatToken>;
@@ -26,6 +29,12 @@ export interface GigaChatTokenCacheOptions {
   now?: () => number;
   /** Told of every OAuth call's outcome (not of tokens found in memory or the store). */
   onFetch?: (outcome: 'ok' | 'failed') => void;
+}
+
+/** A token as the store keeps it: sealed with GATEWAY_SECRET_KEY, bound to its store key. */
+interface StoredToken {
+  sealed: string;
+  expiresAtMs: number;
 }
 
 /** How long one instance may take to fetch a token while the others sharing the store wait for it. */
@@ -100,7 +109,11 @@ export class GigaChatTokenCache {
     );
     const ttl = token.expiresAtMs - this.#options.marginMs - this.#options.now();
     if (ttl > 0) {
-      await this.#options.store.set(this.#options.storeKey, token, ttl).catch((error: unknown) => {
+      const stored: StoredToken = {
+        sealed: this.#options.box.seal(token.accessToken, this.#options.storeKey),
+        expiresAtMs: token.expiresAtMs,
+      };
+      await this.#options.store.set(this.#options.storeKey, stored, ttl).catch((error: unknown) => {
         this.#options.logger.warn({ err: error }, 'gigachat: could not save the access token to the store');
       });
     }
@@ -124,11 +137,24 @@ export class GigaChatTokenCache {
     return undefined;
   }
 
+  /** The stored token, opened; undefined when there is none, or one this secret key cannot open (fetched anew). */
   async #readStore(): Promise<GigaChatToken | undefined> {
+    let stored: Partial<StoredToken> | undefined;
     try {
-      return (await this.#options.store.get<GigaChatToken>(this.#options.storeKey)) ?? undefined;
+      stored = (await this.#options.store.get<Partial<StoredToken>>(this.#options.storeKey)) ?? undefined;
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'gigachat: could not read the access token from the store');
+      return undefined;
+    }
+    // An older version stored the token in plaintext: it is not used, and the next one is sealed.
+    if (typeof stored?.sealed !== 'string' || typeof stored.expiresAtMs !== 'number') return undefined;
+    try {
+      return {
+        accessToken: this.#options.box.open(stored.sealed, this.#options.storeKey),
+        expiresAtMs: stored.expiresAtMs,
+      };
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'gigachat: the stored access token does not open; fetching a new one');
       return undefined;
     }
   }

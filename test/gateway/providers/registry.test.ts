@@ -155,6 +155,7 @@ describe('ProviderRegistry', () => {
 describe('PROVIDERS', () => {
   const deps = (env: Record<string, string>): ProviderDeps => ({
     config: loadConfig(env),
+    box: undefined as never,
     store: undefined as never,
     logger: createLogger('silent'),
     metrics: createMetrics(),

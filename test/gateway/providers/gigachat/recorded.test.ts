@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../../../gateway/config.ts';
 import { createLogger } from '../../../../gateway/lib/logger.ts';
+import { SecretBox } from '../../../../gateway/lib/secrets/secret-box.ts';
 import { openStore, type Store } from '../../../../gateway/lib/store.ts';
 import { NotFoundError } from '../../../../gateway/openai/errors.ts';
 import type { OpenAIChatChunk } from '../../../../gateway/openai/types.ts';
@@ -30,7 +32,13 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
     });
     const settings = config.gigachat.credentials[0]?.settings;
     if (settings === undefined) throw new Error('GIGACHAT_CREDENTIALS is needed to record');
-    provider = createGigaChatProvider({ settings, store, logger: createLogger('silent'), timeoutMs: 60_000 });
+    provider = createGigaChatProvider({
+      settings,
+      store,
+      box: new SecretBox([randomBytes(32)]),
+      logger: createLogger('silent'),
+      timeoutMs: 60_000,
+    });
   });
   afterEach(async () => {
     await store.disconnect();

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../../../gateway/config.ts';
 import { createAgent } from '../../../../gateway/lib/http-request.ts';
 import { createLogger } from '../../../../gateway/lib/logger.ts';
+import { SecretBox } from '../../../../gateway/lib/secrets/secret-box.ts';
 import { openStore, type Store } from '../../../../gateway/lib/store.ts';
 import {
   GigaChatTokenCache,
@@ -118,6 +120,7 @@ describe('GigaChat token', () => {
   });
 
   describe('GigaChatTokenCache', () => {
+    const box = new SecretBox([randomBytes(32)]);
     let store: Store;
     let now: number;
     const settings = () => {
@@ -130,6 +133,7 @@ describe('GigaChat token', () => {
       const gigachat = settings();
       return new GigaChatTokenCache({
         store,
+        box,
         storeKey: gigaChatTokenKey(gigachat),
         fetchToken: () => requestGigaChatToken(gigachat, createAgent(), 5000),
         logger: createLogger('silent'),
@@ -166,16 +170,22 @@ describe('GigaChat token', () => {
       expect(mock.oauthCalls).to.equal(1);
     });
 
-    it('keeps the token in the store under a key that does not reveal the credentials', async () => {
+    it('keeps the token in the store sealed, under a key that does not reveal the credentials', async () => {
       const tokens = cache();
       const token = await tokens.get();
       const key = gigaChatTokenKey(settings());
       expect(key).to.match(/^gigachat:token:[0-9a-f]{32}$/);
       expect(key).not.to.contain(TEST_CREDENTIALS);
-      expect((await store.get<{ accessToken: string }>(key))?.accessToken).to.equal(token);
+      const stored = await store.get<{ sealed: string }>(key);
+      expect(JSON.stringify(stored)).not.to.include(token);
+      expect(box.open(stored?.sealed as string, key)).to.equal(token);
       const restarted = cache();
       expect(await restarted.get()).to.equal(token);
       expect(mock.oauthCalls).to.equal(1);
+      // A token stored in plaintext by an older version is not used; the new one is sealed.
+      await store.set(key, { accessToken: 'plaintext-token', expiresAtMs: now + 20 * 60_000 });
+      expect(await cache().get()).not.to.equal('plaintext-token');
+      expect(mock.oauthCalls).to.equal(2);
     });
 
     it('invalidate drops only the token it names, so late 401s do not discard a newer token', async () => {
@@ -192,6 +202,7 @@ describe('GigaChat token', () => {
       let calls = 0;
       const tokens = new GigaChatTokenCache({
         store,
+        box,
         storeKey: 'gigachat:token:test',
         fetchToken: async () => {
           calls += 1;
