@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClientSettings } from '../config-file.ts';
-import type { Client } from './client.ts';
+import type { Client, ClientSettings } from '../config-file.ts';
 
 /**
  * Every client key the gateway knows, served from memory: a request with a known key never waits

@@ -1,11 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClientSettings } from '../config-file.ts';
+import type { Client, ClientSettings, OwnCredentials } from '../config-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets/secret-box.ts';
 import { type Store, tryLease } from '../lib/store.ts';
 import { AuthenticationError } from '../openai/errors.ts';
-import type { Client, OwnCredentials } from './client.ts';
 import { clientOf, type KeyDirectory, keyDigest } from './key-directory.ts';
 
 /** A key made at run time, as the store keeps it: the key only as its digest, own credentials sealed. */

@@ -1,8 +1,8 @@
 import type { ClientLimits, Config } from '../config.ts';
+import type { Client } from '../config-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import { redisClientOf, type Store } from '../lib/store.ts';
 import { GatewayError, PermissionDeniedError, RateLimitError } from '../openai/errors.ts';
-import type { Client } from './client.ts';
 import { type KeyDirectory, staticKeyDirectory } from './key-directory.ts';
 import { MemoryRateWindows } from './memory-rate-windows.ts';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.ts';

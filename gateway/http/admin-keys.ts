@@ -1,8 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { koaBody } from 'koa-body';
-import { isGigaChatAuthorizationKey } from '../clients/client.ts';
 import { type KeyFields, type KeyStore, KeyStoreError } from '../clients/key-store.ts';
-import { GIGACHAT_SCOPES } from '../lib/env.ts';
+import { GIGACHAT_SCOPES, isGigaChatAuthorizationKey } from '../lib/env.ts';
 import { BadRequestError, GatewayError, NotFoundError } from '../openai/errors.ts';
 import type { GatewayContext, GatewayMiddleware } from './state.ts';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
-import type { Client } from '../clients/client.ts';
+import type { Client } from '../config-file.ts';
 
 declare module 'koa' {
   interface Request {

@@ -1,4 +1,4 @@
-import type { Client } from '../clients/client.ts';
+import type { Client } from '../config-file.ts';
 import { type GatewayError, ServiceUnavailableError, toGatewayError } from '../openai/errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { PROVIDERS, type ProviderDeps, type ProviderRegistry } from '../providers/registry.ts';

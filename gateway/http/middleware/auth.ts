@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '../../clients/client.ts';
 import type { KeyDirectory } from '../../clients/key-directory.ts';
+import type { Client } from '../../config-file.ts';
 import { AuthenticationError } from '../../openai/errors.ts';
 import type { GatewayMiddleware } from '../state.ts';
 

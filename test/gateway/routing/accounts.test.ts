@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Client } from '../../../gateway/clients/client.ts';
+import type { Client } from '../../../gateway/config-file.ts';
 import {
   BadRequestError,
   InsufficientQuotaError,
