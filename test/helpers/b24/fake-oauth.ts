@@ -1,26 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { OAuthTokenAnswer } from '../../../b24-app/install/oauth.ts';
 import type { FakePortal } from './fake-portal.ts';
 import { closeServer, parseBody, sendJson, startHttpsServer } from './https-server.ts';
 
 /** The app keys the tests configure: obviously fake. */
 export const TEST_CLIENT_ID = 'local.0000test000000.00000000';
 export const TEST_CLIENT_SECRET = 'test-client-secret-not-real';
-
-/** A token set as Bitrix24's OAuth server answers it (https://apidocs.bitrix24.com/settings/oauth/index.html; SOURCES.md). */
-export interface OAuthAnswer {
-  access_token: string;
-  refresh_token: string;
-  expires: number;
-  expires_in: number;
-  scope: string;
-  domain: string;
-  server_endpoint: string;
-  client_endpoint: string;
-  member_id: string;
-  status: string;
-  user_id: number;
-}
 
 interface Grant {
   portal: FakePortal;
@@ -82,7 +68,7 @@ export class FakeOAuth {
    * Issues a fresh token pair for a user of a portal, as Bitrix24 does when the app is opened or
    * installed; `clientId` names another app on the same portal (its tokens are not ours).
    */
-  issue(portal: FakePortal, userId: number, lifetimeSeconds = 3600, clientId = TEST_CLIENT_ID): OAuthAnswer {
+  issue(portal: FakePortal, userId: number, lifetimeSeconds = 3600, clientId = TEST_CLIENT_ID): OAuthTokenAnswer {
     const accessToken = `test-access-${randomBytes(12).toString('hex')}`;
     const refreshToken = `test-refresh-${randomBytes(12).toString('hex')}`;
     const expires = Math.floor(Date.now() / 1000) + lifetimeSeconds;

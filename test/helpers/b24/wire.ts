@@ -1,4 +1,4 @@
-import type { OAuthAnswer } from './fake-oauth.ts';
+import type { OAuthTokenAnswer } from '../../../b24-app/install/oauth.ts';
 import type { FakePortal } from './fake-portal.ts';
 
 /*
@@ -12,7 +12,7 @@ export const APP_EVENTS = ['ONAPPINSTALL', 'ONAPPUPDATE', 'ONAPPUNINSTALL'];
 /** The frame install page POST: query DOMAIN/PROTOCOL/LANG/APP_SID, form AUTH_ID, REFRESH_ID… (https://apidocs.bitrix24.com/settings/oauth/simple-way.html). */
 export function frameInstallRequest(
   portal: FakePortal,
-  tokens: OAuthAnswer,
+  tokens: OAuthTokenAnswer,
   options: { lang?: string; domain?: string; applicationToken?: string } = {},
 ): { query: string; body: URLSearchParams } {
   const query = new URLSearchParams({
@@ -36,7 +36,7 @@ export function frameInstallRequest(
 }
 
 /** The `auth[…]` block of ONAPPINSTALL, ONAPPUPDATE and the API-only install callback (https://apidocs.bitrix24.com/api-reference/common/events/on-app-install.html). */
-function authFields(portal: FakePortal, tokens: OAuthAnswer, applicationToken: string): Record<string, string> {
+function authFields(portal: FakePortal, tokens: OAuthTokenAnswer, applicationToken: string): Record<string, string> {
   return {
     'auth[access_token]': tokens.access_token,
     'auth[expires]': String(tokens.expires),
@@ -56,7 +56,7 @@ function authFields(portal: FakePortal, tokens: OAuthAnswer, applicationToken: s
 /** ONAPPINSTALL as the event queue posts it (also the API-only install callback's body). */
 export function installEvent(
   portal: FakePortal,
-  tokens: OAuthAnswer,
+  tokens: OAuthTokenAnswer,
   options: { applicationToken?: string } = {},
 ): URLSearchParams {
   return new URLSearchParams({
@@ -76,7 +76,7 @@ export function installEvent(
  */
 export function updateEvent(
   portal: FakePortal,
-  tokens: OAuthAnswer,
+  tokens: OAuthTokenAnswer,
   options: { applicationToken?: string } = {},
 ): URLSearchParams {
   return new URLSearchParams({
