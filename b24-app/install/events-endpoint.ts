@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { B24Deps } from '../deps.ts';
-import { answerBitrixError } from '../http/http-answers.ts';
-import { BodyError, type Form, field, formReader } from '../http/request-body.ts';
+import { answerBitrixError, readFormOrAnswer } from '../http/http-answers.ts';
+import { type Form, field, formReader } from '../http/request-body.ts';
 import { safeEqual } from '../portal/portal-key.ts';
 import { installFromAuthForm } from './auth-form-install.ts';
 import { confirmUninstall } from './uninstall.ts';
@@ -15,13 +15,8 @@ const readEventForm = formReader(256 * 1024);
  */
 export function eventsEndpoint(deps: B24Deps) {
   return async function handleEvent(ctx: Context): Promise<void> {
-    let form: Form;
-    try {
-      form = await readEventForm(ctx);
-    } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      return answerBitrixError(ctx, error.status, 'INVALID_REQUEST', error.message);
-    }
+    const form = await readFormOrAnswer(ctx, readEventForm);
+    if (form === undefined) return;
     const event = field(form, 'event')?.toUpperCase();
     if (event === 'ONAPPUNINSTALL') return uninstall(deps, ctx, form);
     if (event === 'ONAPPINSTALL' || event === 'ONAPPUPDATE') {

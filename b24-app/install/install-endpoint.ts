@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { B24Deps } from '../deps.ts';
-import { answerBitrixError } from '../http/http-answers.ts';
-import { BodyError, type Form, field, readFrameForm } from '../http/request-body.ts';
+import { readFormOrAnswer } from '../http/http-answers.ts';
+import { type Form, field, readFrameForm } from '../http/request-body.ts';
 import { pageLanguage } from '../page/i18n.ts';
 import { claimedOrigin, renderInstallPage, setPageHeaders } from '../page/render.ts';
 import { hasAuthForm, installFromAuthForm } from './auth-form-install.ts';
@@ -15,13 +15,8 @@ import { installFailure } from './install-failure.ts';
  */
 export function installEndpoint(deps: B24Deps) {
   return async function handleInstall(ctx: Context): Promise<void> {
-    let form: Form;
-    try {
-      form = await readFrameForm(ctx);
-    } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      return answerBitrixError(ctx, error.status, 'INVALID_REQUEST', error.message);
-    }
+    const form = await readFormOrAnswer(ctx, readFrameForm);
+    if (form === undefined) return;
     if (hasAuthForm(form)) {
       const answer = await installFromAuthForm(deps, form, true);
       ctx.status = answer.status;
