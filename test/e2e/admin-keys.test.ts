@@ -172,7 +172,17 @@ describe('e2e: client keys made at run time (/admin/keys) and monthly token budg
     expect(huge.status).to.equal(413);
     const array = await json(await admin('POST', '', [1, 2]));
     expect(array.status).to.equal(400);
+    const deep = `{"name":"deep","metadata":${'{"a":'.repeat(10_000)}"x"${'}'.repeat(10_000)}}`;
+    const nested = await json(await admin('POST', '', deep));
+    expect(nested.status).to.equal(400);
+    expect(nested.body.error.param).to.equal('metadata.a');
     expect((await admin('POST', '', { name: 'x' })).status).to.equal(201);
+    // Names that reach the path: traversal, encoded slashes, overlong, none of them a key.
+    for (const path of ['/..%2F..%2Fetc%2Fpasswd', '/x%00', `/${'a'.repeat(300)}`, '/%E0%A4%A']) {
+      const answer = await json(await admin('GET', path));
+      expect(answer.status, path).to.be.oneOf([400, 404]);
+      expect(answer.body.error.type, path).to.equal('invalid_request_error');
+    }
   });
 
   it('answers 409 for a taken name or a key fixed at start-up, 404 for an unknown one, 401/403 without the admin key', async () => {
