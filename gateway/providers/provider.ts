@@ -1,3 +1,4 @@
+import type { FileReader } from '../files/stored-file.ts';
 import type {
   OpenAIChatChunk,
   OpenAIChatCompletion,
@@ -13,6 +14,8 @@ export interface ProviderCall {
   signal: AbortSignal;
   /** The upstream's own request id, once it answered; written only by the upstream seam (upstream.ts). */
   upstreamRequestId?: string;
+  /** The calling client's files, for `file_id` content parts; undefined where the gateway keeps none. */
+  files?: FileReader;
 }
 
 /**
