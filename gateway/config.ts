@@ -126,6 +126,8 @@ export interface Config {
   gemini: UpstreamSettings<GeminiEndpoint, GeminiSettings>;
   /** How long an operator credential that answered 429 or 402 without a Retry-After rests (GATEWAY_CONFIG). */
   credentialCooldownMs: number;
+  /** GIGACHAT_FILES_RETENTION_HOURS: how long an attachment uploaded to GigaChat is reused before the gateway deletes it there. */
+  gigachatFileRetentionMs: number;
 }
 
 /** How long a credential rests after a 429 or 402 without Retry-After, unless GATEWAY_CONFIG says otherwise. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     gigachat: readGigaChat(env, file.credentials),
     gemini: readGemini(env, file.credentials),
     credentialCooldownMs: (file.credentials.cooldownSeconds ?? DEFAULT_COOLDOWN_SECONDS) * 1000,
+    gigachatFileRetentionMs: readEnv(env, 'GIGACHAT_FILES_RETENTION_HOURS') * 3_600_000,
   };
 }
 

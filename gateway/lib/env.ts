@@ -62,6 +62,7 @@ export const VARIABLES = {
   GIGACHAT_AUTH_URL: { kind: 'url', default: 'https://ngw.devices.sberbank.ru:9443/api/v2/oauth' },
   GIGACHAT_BASE_URL: { kind: 'url', default: 'https://gigachat.devices.sberbank.ru/api/v1' },
   GIGACHAT_CA_FILE: { kind: 'text' },
+  GIGACHAT_FILES_RETENTION_HOURS: integer(24, 1, 24 * 365),
   GEMINI_API_KEY: { kind: 'text' },
   GEMINI_BASE_URL: { kind: 'url', default: 'https://generativelanguage.googleapis.com' },
   // Upper case first, as curl reads them; gateway/config.ts parses the proxy URLs.

@@ -4,22 +4,16 @@ import { BlockList, isIP } from 'node:net';
 import tls from 'node:tls';
 
 /*
- * Downloads an image a client referred to by URL, for upstreams that want the bytes inline. The
- * URL comes from whoever calls the API, so it must not reach this machine's own network (SSRF):
- * only https, and every address the name resolves to is checked at connect time (so DNS cannot
- * change its answer between the check and the connection), redirects included.
+ * Downloads an image a client referred to by URL, for upstreams that want its bytes (inline, or
+ * uploaded to their file storage). The URL comes from whoever calls the API, so it must not reach
+ * this machine's own network (SSRF): only https, and every address the name resolves to is checked
+ * at connect time (so DNS cannot change its answer between the check and the connection),
+ * redirects included.
  */
 
-/** Image types Gemini accepts inline. */
-export const IMAGE_TYPES: ReadonlySet<string> = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/webp',
-  'image/heic',
-  'image/heif',
-]);
-
 export interface ImageFetchOptions {
+  /** The content types the caller's upstream takes; the URL must serve one of them. */
+  types: ReadonlySet<string>;
   maxBytes: number;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -109,7 +103,7 @@ function get(url: URL, options: ImageFetchOptions, signal: AbortSignal): Promise
       signal,
       agent: false,
       ca: options.ca === undefined ? undefined : [...tls.getCACertificates('default'), options.ca],
-      headers: { accept: [...IMAGE_TYPES].join(', '), 'user-agent': 'gigagate-image-fetch' },
+      headers: { accept: [...options.types].join(', '), 'user-agent': 'gigagate-image-fetch' },
       lookup: options.allowPrivateAddresses ? undefined : publicOnlyLookup,
     });
     request.once('error', reject);
@@ -128,8 +122,8 @@ function get(url: URL, options: ImageFetchOptions, signal: AbortSignal): Promise
         reject(new ImageFetchError(problem));
       };
       if (status !== 200) return refuse(`the image URL answered HTTP ${status}`);
-      if (!IMAGE_TYPES.has(mimeType)) {
-        return refuse(`the URL serves "${mimeType || 'no content type'}", not one of ${[...IMAGE_TYPES].join(', ')}`);
+      if (!options.types.has(mimeType)) {
+        return refuse(`the URL serves "${mimeType || 'no content type'}", not one of ${[...options.types].join(', ')}`);
       }
       if (declared > options.maxBytes) return refuse(`the image is larger than ${options.maxBytes} bytes`);
       const pieces: Buffer[] = [];

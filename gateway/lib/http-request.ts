@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { ResponseBody } from './response-body.ts';
@@ -14,7 +15,7 @@ export class HttpTimeoutError extends Error {
 export interface HttpRequestOptions {
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Readable;
   /** The keep-alive pool the request goes through (createAgent). */
   dispatcher: Dispatcher;
   /** Aborts the request (the client went away); the request then fails with the signal's reason. */

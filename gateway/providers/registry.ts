@@ -47,8 +47,10 @@ function defineProvider<S>(entry: ProviderEntry<S>): ProviderEntry {
   return entry;
 }
 
-/** Limits for image URLs the gateway downloads on a client's behalf (Gemini takes images inline). */
-const IMAGE_LIMITS = { maxBytes: 10 * 1024 * 1024, timeoutMs: 15_000 };
+/** How long an image URL the gateway downloads on a client's behalf may take (Gemini takes images inline, GigaChat uploaded). */
+const IMAGE_DOWNLOAD_TIMEOUT_MS = 15_000;
+/** The largest image Gemini gets downloaded (GigaChat's limit is its own, attachment-types.ts). */
+const GEMINI_IMAGE_BYTES = 10 * 1024 * 1024;
 
 /** A URL without its user and password, for logs. */
 function redactUrl(raw: string): string {
@@ -74,6 +76,8 @@ export const PROVIDERS: readonly ProviderEntry[] = [
         box,
         logger,
         timeoutMs: config.upstreamTimeoutMs,
+        fileRetentionMs: config.gigachatFileRetentionMs,
+        downloads: { timeoutMs: IMAGE_DOWNLOAD_TIMEOUT_MS },
         onTokenFetch: (outcome) => metrics.tokenRefresh('gigachat', outcome),
       }),
   }),
@@ -85,7 +89,11 @@ export const PROVIDERS: readonly ProviderEntry[] = [
     credentials: (config) => config.gemini.credentials,
     own: (config, own) => (own.gemini === undefined ? undefined : { ...config.gemini.endpoint, ...own.gemini }),
     create: ({ config }, settings) =>
-      createGeminiProvider({ settings, timeoutMs: config.upstreamTimeoutMs, media: IMAGE_LIMITS }),
+      createGeminiProvider({
+        settings,
+        timeoutMs: config.upstreamTimeoutMs,
+        media: { maxBytes: GEMINI_IMAGE_BYTES, timeoutMs: IMAGE_DOWNLOAD_TIMEOUT_MS },
+      }),
     notice: ({ gemini }) => {
       const proxy = gemini.endpoint.proxy.httpsProxy ?? gemini.endpoint.proxy.httpProxy;
       return proxy === undefined ? undefined : `Gemini: calls go through the proxy ${redactUrl(proxy)}`;

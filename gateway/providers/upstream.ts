@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   type HttpResponse,
@@ -35,11 +36,11 @@ export interface Upstream {
   readonly tlsHint?: string;
 }
 
-/** One request: its method, headers and JSON text body. */
+/** One request: its method, headers and body (JSON text, or a stream such as a file upload). */
 export interface UpstreamRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Readable;
 }
 
 /** Whether a failure came before the answer began or while it was read. */

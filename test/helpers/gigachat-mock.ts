@@ -13,6 +13,18 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  raw: Buffer;
+}
+
+/** A file in the mock's storage, with the account that uploaded it. */
+export interface StoredGigaChatFile {
+  id: string;
+  owner: string;
+  filename: string;
+  type: string;
+  purpose: string;
+  data: Buffer;
+  createdAt: number;
 }
 
 export type ChatHandler = (body: any, response: ServerResponse, request: IncomingMessage) => void | Promise<void>;
@@ -99,6 +111,11 @@ export class GigaChatMock {
     sendJson(response, 200, { ...recorded, model: body.model, data });
   };
 
+  /** Replaces the answer to POST /files (the request is still recorded). */
+  upload: ChatHandler | undefined;
+  /** GigaChat's file storage: every account sees only its own files, as GigaChat says ("доступны только вам"). */
+  readonly files = new Map<string, StoredGigaChatFile>();
+
   private constructor(server: http.Server, url: string) {
     this.server = server;
     this.url = url;
@@ -155,9 +172,10 @@ export class GigaChatMock {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     const path = new URL(request.url ?? '/', this.url).pathname;
-    this.requests.push({ method: request.method ?? '', path, headers: request.headers, body });
+    this.requests.push({ method: request.method ?? '', path, headers: request.headers, body, raw });
 
     if (path === '/api/v2/oauth') return this.#oauth(request, response, body);
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -166,13 +184,62 @@ export class GigaChatMock {
     }
     if (path === '/api/v1/models' && request.method === 'GET') return sendJson(response, 200, this.models());
     if (path === '/api/v1/balance' && request.method === 'GET') return this.balance(undefined, response, request);
+    if (path === '/api/v1/files' && request.method === 'POST') return this.#upload(request, response, raw);
+    if (path === '/api/v1/files' && request.method === 'GET') {
+      const owner = this.ownerOf(request)?.credentials;
+      const data = [...this.files.values()].filter((file) => file.owner === owner).map(fileObject);
+      return sendJson(response, 200, { data });
+    }
+    const deleted = /^\/api\/v1\/files\/([^/]+)\/delete$/.exec(path)?.[1];
+    if (deleted !== undefined && request.method === 'POST') {
+      const id = decodeURIComponent(deleted);
+      if (this.files.get(id)?.owner !== this.ownerOf(request)?.credentials) {
+        return sendJson(response, 404, { status: 404, message: 'Not found' });
+      }
+      this.files.delete(id);
+      return sendJson(response, 200, { ...gigaChatFixture<object>('post-files-delete'), id });
+    }
     if (path === '/api/v1/chat/completions' && request.method === 'POST') {
-      return this.chat(JSON.parse(body), response, request);
+      const parsed = JSON.parse(body);
+      const owner = this.ownerOf(request)?.credentials;
+      for (const message of parsed.messages ?? []) {
+        for (const id of message.attachments ?? []) {
+          if (this.files.get(id)?.owner !== owner) {
+            return sendJson(response, 400, { status: 400, message: `file ${id} not found` });
+          }
+        }
+      }
+      return this.chat(parsed, response, request);
     }
     if (path === '/api/v1/embeddings' && request.method === 'POST') {
       return this.embeddings(JSON.parse(body), response, request);
     }
     return sendJson(response, 404, { status: 404, message: 'Not found' });
+  }
+
+  /** POST /files: multipart `file` and `purpose`, parsed by undici's own multipart reader. */
+  async #upload(request: IncomingMessage, response: ServerResponse, raw: Buffer): Promise<void> {
+    if (this.upload !== undefined) return this.upload(undefined, response, request);
+    const form = await new Response(raw, { headers: { 'content-type': String(request.headers['content-type']) } })
+      .formData()
+      .catch(() => undefined);
+    const file = form?.get('file');
+    const purpose = form?.get('purpose');
+    if (!(file instanceof File) || (purpose !== 'general' && purpose !== 'assistant')) {
+      return sendJson(response, 400, { status: 400, message: 'file and purpose are required' });
+    }
+    const stored: StoredGigaChatFile = {
+      id: randomUUID(),
+      owner: this.ownerOf(request)?.credentials ?? '',
+      filename: file.name,
+      type: file.type,
+      purpose,
+      data: Buffer.from(await file.arrayBuffer()),
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    this.files.set(stored.id, stored);
+    const { access_policy: _policy, ...answer } = fileObject(stored);
+    sendJson(response, 200, { ...gigaChatFixture<object>('post-files'), ...answer });
   }
 
   async #oauth(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
@@ -199,4 +266,17 @@ export class GigaChatMock {
       expires_at: this.expiresInSeconds ? Math.floor(expiresAt / 1000) : expiresAt,
     });
   }
+}
+
+/** A stored file as GET /files lists it (SDK `tests/data/get_files.json`). */
+function fileObject(file: StoredGigaChatFile) {
+  return {
+    id: file.id,
+    object: 'file',
+    bytes: file.data.length,
+    access_policy: 'private',
+    created_at: file.createdAt,
+    filename: file.filename,
+    purpose: file.purpose,
+  };
 }

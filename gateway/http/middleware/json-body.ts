@@ -16,7 +16,9 @@ export async function readJsonBody(request: IncomingMessage, maxBytes: number) {
   const decoder = declared > maxBytes ? undefined : textDecoder(charsetOf(request.headers['content-type']));
   const bytes = decoder === undefined ? undefined : await readBytes(request, maxBytes);
   if (decoder === undefined || bytes === undefined) {
-    throw new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES).`);
+    throw new PayloadTooLargeError(
+      `The request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES). Send large files with POST /v1/files (multipart) and refer to them by file_id.`,
+    );
   }
   const text = decoder.decode(bytes); // TextDecoder drops a leading BOM
   if (text.trim() === '') {

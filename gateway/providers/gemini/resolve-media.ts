@@ -1,15 +1,19 @@
-import {
-  fetchPublicImage,
-  IMAGE_TYPES,
-  ImageFetchError,
-  type ImageFetchOptions,
-} from '../../lib/fetch-public-image.ts';
+import { fetchPublicImage, ImageFetchError, type ImageFetchOptions } from '../../lib/fetch-public-image.ts';
+import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
 import type { OpenAIMessage } from '../../openai/types.ts';
-import { parseDataUrl } from './translate-messages.ts';
 import type { GeminiInlineData } from './wire-types.ts';
 
-export type MediaFetchOptions = Omit<ImageFetchOptions, 'signal'>;
+export type MediaFetchOptions = Omit<ImageFetchOptions, 'signal' | 'types'>;
+
+/** Image types Gemini accepts inline. */
+export const IMAGE_TYPES: ReadonlySet<string> = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'image/heic',
+  'image/heif',
+]);
 
 /** Image URLs one request may make the gateway download. */
 const MAX_DOWNLOADS = 16;
@@ -52,7 +56,7 @@ export async function resolveGeminiMedia(
   await Promise.all(
     [...downloads].map(async ([url, param]) => {
       try {
-        const image = await fetchPublicImage(new URL(url), { ...options, signal: both });
+        const image = await fetchPublicImage(new URL(url), { ...options, types: IMAGE_TYPES, signal: both });
         media.set(url, { mimeType: image.mimeType, data: image.data.toString('base64') });
       } catch (error) {
         siblings.abort();

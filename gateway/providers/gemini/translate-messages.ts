@@ -1,3 +1,4 @@
+import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
 import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
@@ -237,12 +238,4 @@ function userParts(
     }
   }
   return parts;
-}
-
-/** `data:<type>;base64,<data>` → inline data, or undefined if it is not such a URL. */
-export function parseDataUrl(url: string): GeminiInlineData | undefined {
-  const match = /^data:([\w.+-]+\/[\w.+-]+)(?:;[\w-]+=[^;,]*)*;base64,([A-Za-z0-9+/=\s]+)$/.exec(url);
-  if (match === null) return undefined;
-  const data = (match[2] as string).replace(/\s/g, '');
-  return data === '' ? undefined : { mimeType: (match[1] as string).toLowerCase(), data };
 }

@@ -1,5 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { UpstreamError } from '../../openai/errors.ts';
+import type { MultipartBody } from '../../lib/multipart-body.ts';
+import { type GatewayError, UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import {
   type HttpResponse,
@@ -22,6 +25,12 @@ export interface GigaChatTokens {
   get(): Promise<string>;
   invalidate(accessToken: string): Promise<void>;
 }
+
+/** Maps a non-2xx answer of one kind of call (a file upload, a chat with attachments) instead of mapGigaChatError. */
+export type GigaChatErrorMapper = (status: number, body: Buffer, headers: IncomingHttpHeaders) => GatewayError;
+
+/** One request's body and its headers, made anew for each attempt: a streamed body is read once. */
+type Payload = () => { body?: string | Readable; headers: Record<string, string> };
 
 /** A GigaChat stream event without `choices` is its error report. */
 export function gigaChatEventError(event: unknown): UpstreamError | undefined {
@@ -54,15 +63,28 @@ export class GigaChatClient {
     };
   }
 
-  /** A JSON call: the parsed answer, or the mapped error. */
+  /** A JSON call: the parsed answer, or the mapped error (by `mapError` when given). */
   async json<T>(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
     call: ProviderCall | undefined,
     headers?: Record<string, string>,
+    mapError?: GigaChatErrorMapper,
   ): Promise<T> {
-    return readJson<T>(this.#upstream, await this.#send(method, path, body, call, headers), call);
+    const response = await this.#send(method, path, jsonPayload(body, headers), call);
+    return readJson<T>(this.#mappedBy(mapError), response, call);
+  }
+
+  /** A multipart upload (a fresh body per attempt); its answer's JSON, or the error `mapError` makes of it. */
+  async upload<T>(
+    path: string,
+    form: () => MultipartBody,
+    call: ProviderCall | undefined,
+    mapError: GigaChatErrorMapper,
+  ): Promise<T> {
+    const response = await this.#send('POST', path, form, call);
+    return readJson<T>(this.#mappedBy(mapError), response, call);
   }
 
   /** A streamed call: GigaChat's chunks as they arrive. */
@@ -71,39 +93,35 @@ export class GigaChatClient {
     body: unknown,
     call: ProviderCall,
     headers: Record<string, string>,
+    mapError?: GigaChatErrorMapper,
   ): AsyncGenerator<GigaChatChunk> {
-    const response = this.#send('POST', path, body, call, { ...headers, accept: 'text/event-stream' });
-    return readEvents<GigaChatChunk>(this.#upstream, response, call, gigaChatEventError);
+    const response = this.#send('POST', path, jsonPayload(body, { ...headers, accept: 'text/event-stream' }), call);
+    return readEvents<GigaChatChunk>(this.#mappedBy(mapError), response, call, gigaChatEventError);
+  }
+
+  #mappedBy(mapError: GigaChatErrorMapper | undefined): Upstream {
+    return mapError === undefined ? this.#upstream : { ...this.#upstream, mapError };
   }
 
   async #send(
     method: 'GET' | 'POST',
     path: string,
-    body: unknown,
+    payload: Payload,
     call: ProviderCall | undefined,
-    headers: Record<string, string> = {},
   ): Promise<HttpResponse> {
     let target = this.#targets.get(path);
     if (target === undefined) {
       target = requestTarget(new URL(this.#base + path));
-      this.#targets.set(path, target);
+      // Only fixed paths are kept: a file's own path (/files/<id>/delete) would grow the map without end.
+      if (!path.startsWith('/files/')) this.#targets.set(path, target);
     }
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
       const token = await this.#tokens.get();
+      const { body, headers } = payload();
       const response = await openUpstream(
         this.#upstream,
         target,
-        {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-            ...headers,
-          },
-          body: payload,
-        },
+        { method, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...headers }, body },
         call,
       );
       if (response.statusCode !== 401 || attempt > 1) return response;
@@ -111,4 +129,12 @@ export class GigaChatClient {
       await this.#tokens.invalidate(token);
     }
   }
+}
+
+/** A JSON body, serialised once for every attempt. */
+function jsonPayload(body: unknown, headers: Record<string, string> = {}): Payload {
+  if (body === undefined) return () => ({ headers });
+  const text = JSON.stringify(body);
+  const withType = { 'content-type': 'application/json', ...headers };
+  return () => ({ body: text, headers: withType });
 }

@@ -8,11 +8,20 @@ import { BadRequestError, UpstreamError } from '../../openai/errors.ts';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, OpenAIModel, OpenAIModelKind } from '../../openai/types.ts';
 import type { BalanceItem, ChatStream, EmbeddingResult, Provider, ProviderCall, ReportsBalance } from '../provider.ts';
 import { createAgent } from '../upstream.ts';
+import {
+  type AttachmentDownloadOptions,
+  hasAttachments,
+  NO_ATTACHMENTS,
+  type ResolvedAttachments,
+  resolveGigaChatAttachments,
+} from './attachments.ts';
 import { GigaChatClient } from './client.ts';
+import { mapGigaChatAttachedChatError } from './map-error.ts';
 import { GigaChatTokenCache, gigaChatTokenKey, requestGigaChatToken } from './token.ts';
 import { translateGigaChatRequest } from './translate-request.ts';
 import { translateGigaChatResponse } from './translate-response.ts';
 import { translateGigaChatStream } from './translate-stream.ts';
+import { GigaChatUploads } from './uploads.ts';
 import type {
   GigaChatBalance,
   GigaChatCompletion,
@@ -28,6 +37,10 @@ export interface GigaChatProviderOptions {
   box: SecretBox;
   logger: Logger;
   timeoutMs: number;
+  /** How long a file uploaded to GigaChat for an attachment is reused before the gateway deletes it there. */
+  fileRetentionMs: number;
+  /** Limits for image URLs downloaded to be uploaded. */
+  downloads: AttachmentDownloadOptions;
   /** Told of every OAuth call for a token (the gateway's metrics). */
   onTokenFetch?: (outcome: 'ok' | 'failed') => void;
 }
@@ -78,6 +91,8 @@ export function createGigaChatProvider({
   box,
   logger,
   timeoutMs,
+  fileRetentionMs,
+  downloads,
   onTokenFetch,
 }: GigaChatProviderOptions): Provider & ReportsBalance {
   // One pool for the API and OAuth hosts, trusting GIGACHAT_CA_FILE when set.
@@ -91,6 +106,8 @@ export function createGigaChatProvider({
     onFetch: onTokenFetch,
   });
   const client = new GigaChatClient(settings.baseUrl, agent, tokens, timeoutMs);
+  const uploads = new GigaChatUploads({ store, settings, client, retentionMs: fileRetentionMs, logger });
+  uploads.start();
 
   const listModels = cached(async (): Promise<OpenAIModel[]> => {
     const list = await client.json<GigaChatModelList>('GET', '/models', undefined, {
@@ -106,30 +123,60 @@ export function createGigaChatProvider({
     return models;
   }, MODELS_TTL_MS);
 
+  /** The request's files, uploaded (or found uploaded) under this account. */
+  function attach(request: OpenAIChatRequest, call: ProviderCall): Promise<ResolvedAttachments> {
+    return resolveGigaChatAttachments(request.messages, call, uploads, downloads);
+  }
+
+  /** A refusal about an attached file: its ids are forgotten, so the next request uploads them again. */
+  async function forgetRefused(attached: ResolvedAttachments, error: unknown): Promise<never> {
+    if (attached.all.length > 0 && (error as { code?: unknown }).code === 'file_not_found') {
+      await uploads.forget(attached.all).catch(() => {});
+    }
+    throw error;
+  }
+
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
-    const plan = translateGigaChatRequest(request);
-    const completion = await client.json<GigaChatCompletion>(
-      'POST',
-      '/chat/completions',
-      plan.body,
-      call,
-      plan.headers,
-    );
+    // Most requests have no attachments, and no await for them either.
+    const attached = hasAttachments(request.messages) ? await attach(request, call) : NO_ATTACHMENTS;
+    const plan = translateGigaChatRequest(request, attached.ids);
+    let completion: GigaChatCompletion;
+    try {
+      completion = await client.json<GigaChatCompletion>(
+        'POST',
+        '/chat/completions',
+        plan.body,
+        call,
+        plan.headers,
+        attached.all.length > 0 ? mapGigaChatAttachedChatError : undefined,
+      );
+    } catch (error) {
+      return forgetRefused(attached, error);
+    }
     return translateGigaChatResponse(completion, { id: completionId(), model: request.model, stop: plan.stop });
   }
 
   async function* stream(request: OpenAIChatRequest, call: ProviderCall): ChatStream {
-    const plan = translateGigaChatRequest(request);
+    const attached = hasAttachments(request.messages) ? await attach(request, call) : NO_ATTACHMENTS;
+    const plan = translateGigaChatRequest(request, attached.ids);
+    const events = client.events(
+      '/chat/completions',
+      { ...plan.body, stream: true },
+      call,
+      plan.headers,
+      attached.all.length > 0 ? mapGigaChatAttachedChatError : undefined,
+    );
     // Ending early (a stop sequence, the client left) returns through to the seam, which ends the upstream request.
-    return yield* translateGigaChatStream(
-      client.events('/chat/completions', { ...plan.body, stream: true }, call, plan.headers),
-      {
+    try {
+      return yield* translateGigaChatStream(events, {
         id: completionId(),
         model: request.model,
         includeUsage: request.stream_options?.include_usage === true,
         stop: plan.stop,
-      },
-    );
+      });
+    } catch (error) {
+      return forgetRefused(attached, error);
+    }
   }
 
   async function embed(
@@ -172,6 +219,7 @@ export function createGigaChatProvider({
   }
 
   async function close() {
+    uploads.close();
     await agent.destroy();
   }
 

@@ -1,7 +1,8 @@
 import { BadRequestError } from '../../openai/errors.ts';
 import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
-import type { OpenAIMessage } from '../../openai/types.ts';
+import type { OpenAIContentPart, OpenAIMessage } from '../../openai/types.ts';
+import { attachmentKey } from './attachments.ts';
 import type { GigaChatMessage } from './wire-types.ts';
 
 type ContentPart = { type: string; text?: string; refusal?: string };
@@ -37,18 +38,48 @@ function functionResult(text: string, param: string): string {
   return JSON.stringify({ result: parsed });
 }
 
+/** A user message: its text parts joined, its other parts as the GigaChat file ids attachments.ts found for them. */
+function userMessage(
+  content: string | readonly OpenAIContentPart[],
+  index: number,
+  attachments: ReadonlyMap<string, string>,
+): GigaChatMessage {
+  if (typeof content === 'string') return { role: 'user', content };
+  const texts: string[] = [];
+  const ids: string[] = [];
+  for (const [position, part] of content.entries()) {
+    if (part.type === 'text') {
+      texts.push(part.text);
+      continue;
+    }
+    const id = attachments.get(attachmentKey(index, position));
+    if (id === undefined) throw new Error(`messages[${index}].content[${position}] was not uploaded`); // attachments.ts ran first
+    ids.push(id);
+  }
+  const message: GigaChatMessage = { role: 'user', content: texts.join('\n') };
+  if (ids.length > 0) message.attachments = ids;
+  return message;
+}
+
 /**
  * OpenAI messages → GigaChat messages. GigaChat allows one system message, first; one function
- * call per assistant message, each followed by its result; roles `function` for results.
+ * call per assistant message, each followed by its result; roles `function` for results. User
+ * messages' attachments are the file ids `attachments` holds by content part (attachments.ts).
  */
-export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): GigaChatMessage[] {
+export function translateGigaChatMessages(
+  messages: readonly OpenAIMessage[],
+  attachments: ReadonlyMap<string, string> = new Map(),
+): GigaChatMessage[] {
   const output: GigaChatMessage[] = [];
   const push = (message: GigaChatMessage): void => {
     const last = output.at(-1);
     const mergeable = (entry: GigaChatMessage) =>
       entry.role === 'user' || (entry.role === 'assistant' && entry.function_call === undefined);
-    if (last !== undefined && last.role === message.role && mergeable(last) && mergeable(message)) {
+    // Two messages with files stay apart: GigaChat takes one image per message.
+    const bothAttach = last?.attachments !== undefined && message.attachments !== undefined;
+    if (last !== undefined && last.role === message.role && mergeable(last) && mergeable(message) && !bothAttach) {
       last.content = last.content === '' ? message.content : `${last.content}\n\n${message.content}`;
+      if (message.attachments !== undefined) last.attachments = message.attachments;
     } else {
       output.push(message);
     }
@@ -69,8 +100,10 @@ export function translateGigaChatMessages(messages: readonly OpenAIMessage[]): G
     switch (message.role) {
       case 'system':
       case 'developer':
-      case 'user':
         push({ role: 'user', content: contentText(message.content, `${param}.content`) });
+        break;
+      case 'user':
+        push(userMessage(message.content, index, attachments));
         break;
       case 'function':
         push({

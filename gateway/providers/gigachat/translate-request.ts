@@ -15,10 +15,19 @@ export interface GigaChatRequestPlan {
   stop: string[];
 }
 
-/** OpenAI Chat Completions request → GigaChat v1 request. Throws 400 for what GigaChat cannot do. */
-export function translateGigaChatRequest(request: OpenAIChatRequest): GigaChatRequestPlan {
+/**
+ * OpenAI Chat Completions request → GigaChat v1 request, its user messages' files already uploaded
+ * (`attachments`: file ids by content part). Throws 400 for what GigaChat cannot do.
+ */
+export function translateGigaChatRequest(
+  request: OpenAIChatRequest,
+  attachments?: ReadonlyMap<string, string>,
+): GigaChatRequestPlan {
   rejectUnsupported(request);
-  const body: GigaChatChatRequest = { model: request.model, messages: translateGigaChatMessages(request.messages) };
+  const body: GigaChatChatRequest = {
+    model: request.model,
+    messages: translateGigaChatMessages(request.messages, attachments),
+  };
   if (request.temperature === 0) {
     // GigaChat wants temperature > 0; greedy decoding is expressed as top_p 0 (as gpt2giga and LiteLLM do).
     body.top_p = 0;

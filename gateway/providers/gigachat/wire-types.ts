@@ -17,6 +17,8 @@ export interface GigaChatMessage {
   /** Required when role is `function`: the function whose result this is. */
   name?: string;
   function_call?: GigaChatFunctionCall;
+  /** Ids of files in GigaChat's storage (POST /files) the message refers to. */
+  attachments?: string[];
 }
 
 export interface GigaChatFunction {
@@ -101,6 +103,23 @@ export interface GigaChatModelList {
 /** `GET /balance` answer: tokens left per prepaid package (pay-as-you-go accounts get 403 instead). */
 export interface GigaChatBalance {
   balance: Array<{ usage: string; value: number }>;
+}
+
+/** `POST /files` answer (SDK `tests/data/post_files.json`); `GET /files/{id}` adds `access_policy`. */
+export interface GigaChatFile {
+  id: string;
+  object: 'file';
+  bytes: number;
+  created_at: number;
+  filename: string;
+  purpose: string;
+  access_policy?: string;
+}
+
+/** `POST /files/{id}/delete` answer. */
+export interface GigaChatDeletedFile {
+  id: string;
+  deleted: boolean;
 }
 
 /** OAuth answer; `expires_at` is in ms (older docs show `tok`/`exp` and seconds). */

@@ -11,6 +11,7 @@ import {
   type ImageFetchOptions,
   isPrivateAddress,
 } from '../../../gateway/lib/fetch-public-image.ts';
+import { IMAGE_TYPES } from '../../../gateway/providers/gemini/resolve-media.ts';
 import { createTestCa, type TestCa } from '../../helpers/test-ca.ts';
 
 /** A 1×1 PNG. */
@@ -74,6 +75,7 @@ describe('fetchPublicImage', () => {
 
   /** Options that reach the local test server: private addresses allowed, the test CA trusted. */
   const local = (overrides: Partial<ImageFetchOptions> = {}): ImageFetchOptions => ({
+    types: IMAGE_TYPES,
     maxBytes: 1024,
     timeoutMs: 2000,
     allowPrivateAddresses: true,

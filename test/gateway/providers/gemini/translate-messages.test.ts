@@ -4,7 +4,6 @@ import type { OpenAIMessage } from '../../../../gateway/openai/types.ts';
 import { encodeGeminiToolCallId } from '../../../../gateway/providers/gemini/tool-call-id.ts';
 import {
   type GeminiMessagesContext,
-  parseDataUrl,
   SKIP_THOUGHT_SIGNATURE,
   translateGeminiMessages,
 } from '../../../../gateway/providers/gemini/translate-messages.ts';
@@ -581,22 +580,4 @@ describe('translateGeminiMessages', () => {
       });
     }
   });
-});
-
-describe('parseDataUrl', () => {
-  for (const [url, expected] of [
-    [PIXEL_URL, { mimeType: 'image/png', data: PIXEL }],
-    ['data:Image/JPEG;base64,/9j/', { mimeType: 'image/jpeg', data: '/9j/' }],
-    ['data:application/pdf;name=a.pdf;base64,JVBE\nRi0=', { mimeType: 'application/pdf', data: 'JVBERi0=' }],
-    ['data:image/svg+xml;charset=utf-8;base64,PHN2Zz4=', { mimeType: 'image/svg+xml', data: 'PHN2Zz4=' }],
-    ['data:image/png,rawbytes', undefined],
-    ['data:image/png;base64,', undefined],
-    ['data:;base64,AAAA', undefined],
-    ['data:image/png;base64,not base64!', undefined],
-    ['https://example.com/a.png', undefined],
-  ] as const) {
-    it(`${JSON.stringify(url.slice(0, 60))} → ${JSON.stringify(expected)}`, () => {
-      expect(parseDataUrl(url)).to.deep.equal(expected);
-    });
-  }
 });

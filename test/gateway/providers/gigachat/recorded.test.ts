@@ -38,6 +38,8 @@ describe('GigaChat provider against recorded exchanges (nock back)', () => {
       box: new SecretBox([randomBytes(32)]),
       logger: createLogger('silent'),
       timeoutMs: 60_000,
+      fileRetentionMs: 3_600_000,
+      downloads: { timeoutMs: 15_000 },
     });
   });
   afterEach(async () => {

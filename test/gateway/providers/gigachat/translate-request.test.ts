@@ -355,22 +355,28 @@ describe('translateGigaChatMessages', () => {
       ]);
     });
 
-    it('an image_url part → 400 naming messages[i].content[j].type', () => {
-      const error = rejection(() =>
-        translate([
-          { role: 'system', content: 'S' },
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: 'Что здесь?' },
-              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
-            ],
-          },
-        ]),
-      );
-      expect(error.param).to.equal('messages[1].content[1].type');
-      expect(error.code).to.equal('unsupported_content');
-      expect(error.message).to.contain("'image_url'");
+    it("puts the ids attachments.ts found for a user message's parts into its attachments; two messages with files stay apart", () => {
+      const messages: OpenAIMessage[] = [
+        { role: 'system', content: 'S' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Что здесь?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+        { role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] },
+        { role: 'user', content: 'И ещё' },
+      ];
+      const ids = new Map([
+        ['1:1', 'gigachat-file-a'],
+        ['2:0', 'gigachat-file-b'],
+      ]);
+      expect(translateGigaChatMessages(messages, ids)).to.deep.equal([
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'Что здесь?', attachments: ['gigachat-file-a'] },
+        { role: 'user', content: 'И ещё', attachments: ['gigachat-file-b'] },
+      ]);
     });
   });
 
