@@ -53,7 +53,7 @@ export function createGeminiProvider({ settings, timeoutMs, media }: GeminiProvi
   }, MODELS_TTL_MS);
 
   async function prepare(request: OpenAIChatRequest, call: ProviderCall) {
-    const inline = await resolveGeminiMedia(request.messages, media, call.signal);
+    const inline = await resolveGeminiMedia(request.messages, media, call);
     return translateGeminiRequest(request, inline);
   }
 

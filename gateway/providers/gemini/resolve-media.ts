@@ -2,6 +2,7 @@ import { fetchPublicImage, ImageFetchError, type ImageFetchOptions } from '../..
 import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
 import type { OpenAIMessage } from '../../openai/types.ts';
+import type { ProviderCall } from '../provider.ts';
 import type { GeminiInlineData } from './wire-types.ts';
 
 export type MediaFetchOptions = Omit<ImageFetchOptions, 'signal' | 'types'>;
@@ -18,21 +19,36 @@ export const IMAGE_TYPES: ReadonlySet<string> = new Set([
 /** Image URLs one request may make the gateway download. */
 const MAX_DOWNLOADS = 16;
 
+/** The key of a `file_id` part's inline data in the map resolveGeminiMedia returns. */
+export function storedFileKey(id: string): string {
+  return `file_id:${id}`;
+}
+
 /**
- * Turns every image URL in the user messages into inline data: `data:` URLs are decoded, https
- * URLs downloaded (in parallel, each once) within the limits of fetch-public-image.ts. A URL that
- * cannot be used is a 400 naming its place in the request.
+ * Turns every image URL and `file_id` in the user messages into inline data: `data:` URLs are
+ * decoded, https URLs downloaded (in parallel, each once) within the limits of
+ * fetch-public-image.ts, files the client uploaded with POST /v1/files read from the gateway's
+ * disk (Gemini gets them inline, as it gets file_data). One that cannot be used is a 400 naming
+ * its place in the request.
  */
 export async function resolveGeminiMedia(
   messages: readonly OpenAIMessage[],
   options: MediaFetchOptions,
-  signal: AbortSignal,
+  call: ProviderCall,
 ): Promise<Map<string, GeminiInlineData>> {
+  const { signal } = call;
   const media = new Map<string, GeminiInlineData>();
   const downloads = new Map<string, string>();
   for (const [index, message] of messages.entries()) {
     if (message.role !== 'user' || typeof message.content === 'string') continue;
     for (const [position, part] of message.content.entries()) {
+      if (part.type === 'file' && typeof (part.file as { file_id?: unknown }).file_id === 'string') {
+        const id = (part.file as { file_id: string }).file_id;
+        const key = storedFileKey(id);
+        if (!media.has(key))
+          media.set(key, await storedFile(id, call, `messages[${index}].content[${position}].file.file_id`));
+        continue;
+      }
       if (part.type !== 'image_url') continue;
       const url = part.image_url.url;
       const param = `messages[${index}].content[${position}].image_url.url`;
@@ -68,6 +84,19 @@ export async function resolveGeminiMedia(
     }),
   );
   return media;
+}
+
+async function storedFile(id: string, call: ProviderCall, param: string): Promise<GeminiInlineData> {
+  const file = await call.files?.find(id);
+  if (file === undefined) {
+    throw new BadRequestError(`No file with the id '${id}' was uploaded with this key (POST /v1/files).`, {
+      param,
+      code: 'file_not_found',
+    });
+  }
+  const content = await call.files?.content(file);
+  const data = Buffer.from((await content?.arrayBuffer()) ?? new ArrayBuffer(0)).toString('base64');
+  return { mimeType: file.mimeType, data };
 }
 
 function dataImage(url: string, param: string): GeminiInlineData {

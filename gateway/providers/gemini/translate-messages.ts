@@ -3,6 +3,7 @@ import { BadRequestError } from '../../openai/errors.ts';
 import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
 import type { OpenAIAssistantMessage, OpenAIContentPart, OpenAIMessage } from '../../openai/types.ts';
+import { storedFileKey } from './resolve-media.ts';
 import { decodeGeminiToolCallId } from './tool-call-id.ts';
 import type { GeminiContent, GeminiInlineData, GeminiPart } from './wire-types.ts';
 
@@ -222,11 +223,16 @@ function userParts(
         break;
       }
       case 'file': {
-        const file = part.file as { file_data?: unknown };
-        const inline = typeof file.file_data === 'string' ? parseDataUrl(file.file_data) : undefined;
+        const file = part.file as { file_data?: unknown; file_id?: unknown };
+        const inline =
+          typeof file.file_id === 'string'
+            ? media.get(storedFileKey(file.file_id))
+            : typeof file.file_data === 'string'
+              ? parseDataUrl(file.file_data)
+              : undefined;
         if (inline === undefined) {
           throw new BadRequestError(
-            "Gemini takes files inline: 'file_data' must be a base64 data: URL (file_id is not supported).",
+            "A file part needs 'file_data' as a base64 data: URL, or a 'file_id' from POST /v1/files.",
             {
               param: `${partParam}.file.file_data`,
             },

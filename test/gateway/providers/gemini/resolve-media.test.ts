@@ -25,7 +25,7 @@ describe('resolveGeminiMedia', () => {
   let handler: (request: IncomingMessage, response: ServerResponse) => void;
 
   const resolve = (messages: unknown[], signal = new AbortController().signal) =>
-    resolveGeminiMedia(messages as OpenAIMessage[], options, signal);
+    resolveGeminiMedia(messages as OpenAIMessage[], options, { signal });
 
   async function rejection(messages: unknown[]): Promise<BadRequestError> {
     try {
