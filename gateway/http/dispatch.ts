@@ -1,5 +1,6 @@
 import type { ClientPolicy } from '../clients/policy.ts';
 import type { RetrySettings } from '../config.ts';
+import type { FileReader } from '../files/stored-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
 import { toGatewayError } from '../openai/errors.ts';
@@ -18,6 +19,8 @@ export interface DispatchDeps {
   retry: RetrySettings;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Each client's files (POST /v1/files), for `file_id` content parts; absent where the gateway keeps none. */
+  files?: { reader(owner: string | undefined): FileReader };
 }
 
 /** What one upstream answer came with: the target that answered, and whose credential paid. */
@@ -58,7 +61,7 @@ export const ANSWERED_BY_HEADER = 'x-gigagate-model';
 /** The header the OpenAI SDKs obey before their own retries (openai-node `shouldRetry`). */
 const SHOULD_RETRY_HEADER = 'x-should-retry';
 
-export function createDispatcher({ router, accounts, policy, retry, metrics, logger }: DispatchDeps): Dispatcher {
+export function createDispatcher({ router, accounts, policy, retry, metrics, logger, files }: DispatchDeps): Dispatcher {
   /** The hooks of one call: log lines name the credential of the attempt that failed. */
   const hooksOf = (sentWith: () => string | undefined): AttemptHooks => ({
     failed(target, error) {
@@ -118,6 +121,7 @@ export function createDispatcher({ router, accounts, policy, retry, metrics, log
       const signal = clientGoneSignal(exchange);
       let last: ProviderCall | undefined;
       let sentWith: string | undefined;
+      const reader = files?.reader(state.clientName);
       const context = {
         client: state.client,
         signal,
@@ -132,7 +136,7 @@ export function createDispatcher({ router, accounts, policy, retry, metrics, log
           (target) =>
             accounts.attempt(target, context, (sent) => {
               sentWith = sent.credential;
-              last = { signal };
+              last = { signal, files: reader };
               return attempt(sent, last);
             }),
           hooksOf(() => sentWith),
