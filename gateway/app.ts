@@ -33,6 +33,7 @@ export function createApp(deps: AppDeps): RequestListener {
       metrics,
       logger,
       retry: config.retry,
+      files: deps.files,
     }),
     checkApiKey: apiKeyCheck(deps.keyStore?.directory ?? staticKeyDirectory(config.clients)),
   };

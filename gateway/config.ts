@@ -113,6 +113,8 @@ export interface Config {
   aliases: readonly AliasSettings[];
   retry: RetrySettings;
   store: StoreSettings;
+  /** FILES_DIR, absolute: where POST /v1/files keeps the bytes. */
+  filesDir: string;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   logLevel: LogLevel;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       budgetMs: readEnv(env, 'UPSTREAM_RETRY_BUDGET_MS'),
     },
     store: readStoreUrl(env, cwd),
+    filesDir: resolve(cwd, readEnv(env, 'FILES_DIR')),
     maxBodyBytes: readEnv(env, 'MAX_BODY_BYTES'),
     upstreamTimeoutMs: readEnv(env, 'UPSTREAM_TIMEOUT_MS'),
     logLevel: readEnv(env, 'LOG_LEVEL'),

@@ -8,8 +8,9 @@ import { createApp, type MountedApp } from './app.ts';
 import { KeyStore } from './clients/key-store.ts';
 import { createClientPolicy } from './clients/policy.ts';
 import { type Config, ConfigError, type Env, isLoopback, loadConfig } from './config.ts';
+import { GatewayFiles } from './files/gateway-files.ts';
 import { createDrain, type ShutdownState } from './http/drain.ts';
-import { readEnv } from './lib/env.ts';
+import { readEnv, VARIABLES } from './lib/env.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, type GatewayMetrics } from './lib/metrics.ts';
 import { SealedSecretError } from './lib/secrets/secret-box.ts';
@@ -97,6 +98,22 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     throw error;
   }
   const policy = createClientPolicy({ config, store, logger, clients: keyStore.directory });
+  let files: GatewayFiles;
+  try {
+    files = new GatewayFiles({ dir: config.filesDir, store, logger });
+  } catch (error) {
+    keyStore.close();
+    await policy.close();
+    await accounts.close();
+    await store.disconnect();
+    throw new ConfigError('FILES_DIR', `cannot create ${config.filesDir} (${(error as Error).message})`);
+  }
+  files.start();
+  if (config.store.kind === 'redis' && readEnv(env, 'FILES_DIR') === VARIABLES.FILES_DIR.default) {
+    logger.warn(
+      'FILES_DIR is the default data/files: with several instances on Redis, point it at a folder they all share',
+    );
+  }
   // The Bitrix24 app asks this gateway through its URL, which with PORT=0 is known only once it listens.
   let url: string | undefined;
   const gatewayUrl = () => {
@@ -151,6 +168,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     policy,
     keyStore,
     metrics,
+    files,
     mounted,
     shutdown,
   });
@@ -179,6 +197,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       // Everything below runs once no request is left.
       await b24?.close();
       keyStore.close();
+      files.close();
       await policy.close();
       await accounts.close();
       await store.disconnect();

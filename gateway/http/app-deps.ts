@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { KeyStore } from '../clients/key-store.ts';
 import type { ClientPolicy } from '../clients/policy.ts';
 import type { Config } from '../config.ts';
+import type { GatewayFiles } from '../files/gateway-files.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
 import type { Store } from '../lib/store.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   /** Each client key's allowed models, limits and usage. */
   policy: ClientPolicy;
   metrics: GatewayMetrics;
+  /** The files of POST /v1/files; without it those routes answer 404 and file_id parts are not found. */
+  files?: GatewayFiles;
   /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
   shutdown?: ShutdownState;
   /** Another app served on the same server (the Bitrix24 app, composed by main.ts). */

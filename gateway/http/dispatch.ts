@@ -61,7 +61,15 @@ export const ANSWERED_BY_HEADER = 'x-gigagate-model';
 /** The header the OpenAI SDKs obey before their own retries (openai-node `shouldRetry`). */
 const SHOULD_RETRY_HEADER = 'x-should-retry';
 
-export function createDispatcher({ router, accounts, policy, retry, metrics, logger, files }: DispatchDeps): Dispatcher {
+export function createDispatcher({
+  router,
+  accounts,
+  policy,
+  retry,
+  metrics,
+  logger,
+  files,
+}: DispatchDeps): Dispatcher {
   /** The hooks of one call: log lines name the credential of the attempt that failed. */
   const hooksOf = (sentWith: () => string | undefined): AttemptHooks => ({
     failed(target, error) {

@@ -6,6 +6,7 @@ import { analyzeText, analyzeTextFailure } from './analyze-text.ts';
 import type { RouteDeps } from './app-deps.ts';
 import { CHAT_COMPLETIONS_PATH } from './chat-entrance.ts';
 import { embeddings } from './embeddings.ts';
+import { filesApi } from './files.ts';
 import { healthz, readyz } from './health.ts';
 import { metricsEndpoint } from './metrics.ts';
 import { authenticateAdmin } from './middleware/admin-auth.ts';
@@ -27,6 +28,14 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
   router.post('/v1/embeddings', auth, body, embeddings(dispatcher));
   router.get('/v1/models', auth, listModels(deps));
   router.get('/v1/models/:model', auth, retrieveModel(deps));
+  if (deps.files !== undefined) {
+    const files = filesApi(deps.files);
+    router.post('/v1/files', auth, files.create);
+    router.get('/v1/files', auth, files.list);
+    router.get('/v1/files/:id', auth, files.retrieve);
+    router.delete('/v1/files/:id', auth, files.remove);
+    router.get('/v1/files/:id/content', auth, files.content);
+  }
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));
   router.get('/metrics', metricsEndpoint(deps.metrics.registry));

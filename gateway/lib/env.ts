@@ -47,6 +47,7 @@ export const VARIABLES = {
   GATEWAY_ADMIN_KEY: { kind: 'text' },
   GATEWAY_SECRET_KEY: { kind: 'text' },
   STORE_URL: { kind: 'text', default: 'sqlite://data/gateway.sqlite' },
+  FILES_DIR: { kind: 'text', default: 'data/files' },
   UPSTREAM_RETRIES: integer(2, 0, 10),
   UPSTREAM_RETRY_BASE_MS: integer(500, 1, 60_000),
   UPSTREAM_RETRY_MAX_WAIT_MS: integer(10_000, 0, 600_000),

@@ -59,6 +59,7 @@ export async function startTestGateway(
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
+      FILES_DIR: join(dir, 'files'),
       // Each upstream failure maps to one answer; the retry tests turn retries on themselves.
       UPSTREAM_RETRIES: '0',
       ...env,
