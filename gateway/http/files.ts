@@ -219,6 +219,9 @@ export function filesApi(
       const path = await files.contentPath(file);
       ctx.type = file.mimeType;
       ctx.length = file.bytes;
+      // The type is the client's word: never let a browser render the file as a page of the gateway.
+      ctx.set('x-content-type-options', 'nosniff');
+      ctx.attachment(file.filename);
       ctx.body = createReadStream(path);
     },
   };

@@ -18,6 +18,8 @@ const PNG = Buffer.from(
 const PNG_URL = `data:image/png;base64,${PNG.toString('base64')}`;
 const PDF = Buffer.from('%PDF-1.4\n% an invoice\n%%EOF\n');
 const WAV = Buffer.from('RIFF\u0024\u0000\u0000\u0000WAVEfmt ', 'latin1');
+// An MPEG-1 Layer III frame header (sync word, 128 kbit/s, 44.1 kHz), then silence.
+const MP3 = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(60)]);
 const TENANT_GIGACHAT = Buffer.from('tenant-client-id:tenant-client-secret').toString('base64');
 const TENANT_KEY = 'sk-tenant-attachments-not-real';
 const PLAIN_KEY = 'sk-plain-attachments-not-real';
@@ -149,12 +151,20 @@ describe('e2e: GigaChat attachments (image, audio and file parts → POST /files
         },
         { role: 'assistant', content: 'Слушаю.' },
         { role: 'user', content: [text('И посмотри'), image('https://images.example.com/cat.png')] },
+        { role: 'assistant', content: 'Вижу.' },
+        {
+          role: 'user',
+          content: [
+            text('И это'),
+            { type: 'input_audio', input_audio: { data: MP3.toString('base64'), format: 'mp3' } },
+          ],
+        },
       ],
     });
-    const types = [...gigachat.files.values()].map((file) => file.type).sort();
-    expect(types).to.deep.equal(['audio/wav', 'image/png']);
+    const files = [...gigachat.files.values()].map((file) => `${file.type} ${file.filename}`).sort();
+    expect(files).to.deep.equal(['audio/mp3 audio.mp3', 'audio/wav audio.wav', 'image/png image.png']);
     expect(chats()[0].messages.map((message: { attachments?: string[] }) => message.attachments?.length)).to.deep.equal(
-      [1, undefined, 1],
+      [1, undefined, 1, undefined, 1],
     );
   });
 

@@ -238,8 +238,14 @@ export class GigaChatMock {
       createdAt: Math.floor(Date.now() / 1000),
     };
     this.files.set(stored.id, stored);
-    const { access_policy: _policy, ...answer } = fileObject(stored);
-    sendJson(response, 200, { ...gigaChatFixture<object>('post-files'), ...answer });
+    sendJson(response, 200, {
+      ...gigaChatFixture<object>('post-files'),
+      id: stored.id,
+      bytes: stored.data.length,
+      created_at: stored.createdAt,
+      filename: stored.filename,
+      purpose: stored.purpose,
+    });
   }
 
   async #oauth(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
@@ -269,12 +275,13 @@ export class GigaChatMock {
 }
 
 /** A stored file as GET /files lists it (SDK `tests/data/get_files.json`). */
+/** A stored file in the shape of GigaChat's recorded `GET /files` entry, with this file's values. */
 function fileObject(file: StoredGigaChatFile) {
+  const [recorded] = gigaChatFixture<{ data: object[] }>('get-files').data;
   return {
+    ...recorded,
     id: file.id,
-    object: 'file',
     bytes: file.data.length,
-    access_policy: 'private',
     created_at: file.createdAt,
     filename: file.filename,
     purpose: file.purpose,
