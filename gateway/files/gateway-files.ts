@@ -3,7 +3,7 @@ import { mkdirSync, openAsBlob } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
-import { type Store, storeNamespace, tryLease } from '../lib/store.ts';
+import { type Store, storeEntries, storeNamespace, tryLease } from '../lib/store.ts';
 import { ServiceUnavailableError } from '../openai/errors.ts';
 import type { FileReader, StoredFile } from './stored-file.ts';
 
@@ -131,10 +131,7 @@ export class GatewayFiles {
   /** The owner's files, newest first. */
   async list(owner: string | undefined): Promise<StoredFile[]> {
     const files: StoredFile[] = [];
-    const view = this.#of(owner);
-    const iterate = view.iterator;
-    if (iterate === undefined) return files;
-    for await (const [, value] of iterate.call(view, view.namespace)) {
+    for (const [, value] of await storeEntries(this.#of(owner))) {
       const file = value as StoredFile | undefined;
       if (typeof file?.id === 'string' && !this.#expired(file)) files.push(file);
     }
@@ -171,10 +168,8 @@ export class GatewayFiles {
     if (lease === undefined) return 0;
     let swept = 0;
     try {
-      const iterate = this.#expiring.iterator;
-      if (iterate === undefined) return 0;
       const now = Math.floor(this.#now() / 1000);
-      for await (const [, value] of iterate.call(this.#expiring, this.#expiring.namespace)) {
+      for (const [, value] of await storeEntries(this.#expiring)) {
         const entry = value as Expiring | undefined;
         if (entry === undefined || entry.expiresAt > now) continue;
         await this.#remove(entry.owner, entry.id);

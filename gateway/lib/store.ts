@@ -102,6 +102,19 @@ export async function compactStore(store: Store): Promise<void> {
   await backend.query('PRAGMA wal_checkpoint(TRUNCATE)');
 }
 
+/**
+ * Every entry of a store's namespace, collected before it is returned, so a caller can delete while
+ * it walks them: the SQLite iterator pages by offset and would skip entries that moved up.
+ */
+export async function storeEntries(store: Store): Promise<Array<[key: string, value: unknown]>> {
+  const entries: Array<[string, unknown]> = [];
+  if (store.iterator === undefined) return entries;
+  for await (const [key, value] of store.iterator(store.namespace)) {
+    if (typeof key === 'string') entries.push([key, value]);
+  }
+  return entries;
+}
+
 /** True when the store answers a read; `/readyz` uses it. */
 export async function isStoreReachable(store: Store, timeoutMs = 2000): Promise<boolean> {
   const timeout = new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref());

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GigaChatSettings } from '../../config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { multipartBody } from '../../lib/multipart-body.ts';
-import { type Store, storeNamespace, tryLease } from '../../lib/store.ts';
+import { type Store, storeEntries, storeNamespace, tryLease } from '../../lib/store.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import type { GigaChatClient } from './client.ts';
@@ -104,7 +104,7 @@ export class GigaChatUploads {
   /** Forgets ids GigaChat no longer has, so the next request uploads their bytes again. */
   async forget(ids: readonly string[]): Promise<void> {
     const gone = new Set(ids);
-    for await (const [sha256, record] of this.#entries()) {
+    for (const [sha256, record] of await this.#entries()) {
       if (gone.has(record.id)) await this.#records.delete(sha256);
     }
   }
@@ -116,7 +116,7 @@ export class GigaChatUploads {
     let swept = 0;
     try {
       const oldest = this.#now() - this.#retentionMs - SWEEP_GRACE_MS;
-      for await (const [sha256, record] of this.#entries()) {
+      for (const [sha256, record] of await this.#entries()) {
         if (record.uploadedAt > oldest) continue;
         if (await this.#remove(record.id)) {
           await this.#records.delete(sha256);
@@ -176,12 +176,9 @@ export class GigaChatUploads {
     }
   }
 
-  async *#entries(): AsyncGenerator<[string, UploadRecord]> {
-    const iterate = this.#records.iterator;
-    if (iterate === undefined) return;
-    for await (const [key, value] of iterate.call(this.#records, this.#namespace)) {
-      const record = value as UploadRecord | undefined;
-      if (typeof key === 'string' && typeof record?.id === 'string') yield [key, record];
-    }
+  async #entries(): Promise<Array<[sha256: string, record: UploadRecord]>> {
+    return (await storeEntries(this.#records)).filter(
+      (entry): entry is [string, UploadRecord] => typeof (entry[1] as UploadRecord | undefined)?.id === 'string',
+    );
   }
 }

@@ -114,6 +114,14 @@ describe('GigaChatUploads: one upload per bytes and account, deleted after the r
     expect(uploadCount()).to.equal(3);
   });
 
+  it('sweeps every upload past the retention, more than a page of the store', async () => {
+    const uploads = uploadsFor();
+    for (let index = 0; index < 25; index++) await uploads.idFor(content(Buffer.from(`note ${index}`)), call());
+    now += 25 * HOUR;
+    expect(await uploads.sweep()).to.equal(25);
+    expect(gigachat.files.size).to.equal(0);
+  });
+
   it('forgets ids GigaChat no longer has', async () => {
     const uploads = uploadsFor();
     const note = content(Buffer.from('gone'));
