@@ -3,7 +3,8 @@ import { mkdirSync, openAsBlob } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
-import { type Store, storeEntries, storeNamespace, tryLease } from '../lib/store.ts';
+import { PeriodicSweep } from '../lib/periodic-sweep.ts';
+import { type Store, storeEntries, storeNamespace } from '../lib/store.ts';
 import { ServiceUnavailableError } from '../openai/errors.ts';
 import type { FileReader, StoredFile } from './stored-file.ts';
 
@@ -56,18 +57,32 @@ export class GatewayFiles {
   readonly #dir: string;
   readonly #store: Store;
   readonly #expiring: Store;
-  readonly #logger: Logger;
   readonly #now: () => number;
   readonly #owners = new Map<string, Store>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #sweep: PeriodicSweep;
 
   constructor({ dir, store, logger, now = Date.now }: GatewayFilesOptions) {
     mkdirSync(join(dir, 'incoming'), { recursive: true, mode: 0o700 });
     this.#dir = dir;
     this.#store = store;
     this.#expiring = storeNamespace(store, 'files-expiring');
-    this.#logger = logger;
     this.#now = now;
+    this.#sweep = new PeriodicSweep({
+      store,
+      lease: 'files:sweep',
+      everyMs: SWEEP_EVERY_MS,
+      logger,
+      label: 'files: the expiry sweep',
+      sweep: async (removed) => {
+        const now = Math.floor(this.#now() / 1000);
+        for (const [, value] of await storeEntries(this.#expiring)) {
+          const entry = value as Expiring | undefined;
+          if (entry === undefined || entry.expiresAt > now) continue;
+          await this.#remove(entry.owner, entry.id);
+          removed();
+        }
+      },
+    });
   }
 
   /** Where uploads are parsed to before they are kept (the same file system, so keeping is a rename). */
@@ -77,14 +92,11 @@ export class GatewayFiles {
 
   /** Deletes expired files now and then until close(). */
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
-    this.#timer.unref();
+    this.#sweep.start();
   }
 
   close(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#sweep.close();
   }
 
   /** The owner's files as providers read them. `owner` is the client key's name; undefined for an open API. */
@@ -163,24 +175,8 @@ export class GatewayFiles {
   }
 
   /** Deletes every expired file (with a Redis store, one instance at a time); returns how many. */
-  async sweep(): Promise<number> {
-    const lease = await tryLease(this.#store, 'files:sweep', SWEEP_EVERY_MS).catch(() => undefined);
-    if (lease === undefined) return 0;
-    let swept = 0;
-    try {
-      const now = Math.floor(this.#now() / 1000);
-      for (const [, value] of await storeEntries(this.#expiring)) {
-        const entry = value as Expiring | undefined;
-        if (entry === undefined || entry.expiresAt > now) continue;
-        await this.#remove(entry.owner, entry.id);
-        swept += 1;
-      }
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'files: the expiry sweep stopped early');
-    } finally {
-      await lease.release().catch(() => {});
-    }
-    return swept;
+  sweep(): Promise<number> {
+    return this.#sweep.run();
   }
 
   async #remove(owner: string, id: string): Promise<void> {

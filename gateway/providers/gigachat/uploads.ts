@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { GigaChatSettings } from '../../config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { multipartBody } from '../../lib/multipart-body.ts';
-import { type Store, storeEntries, storeNamespace, tryLease } from '../../lib/store.ts';
+import { PeriodicSweep } from '../../lib/periodic-sweep.ts';
+import { type Store, storeEntries, storeNamespace } from '../../lib/store.ts';
 import { UpstreamError } from '../../openai/errors.ts';
 import type { ProviderCall } from '../provider.ts';
 import type { GigaChatClient } from './client.ts';
@@ -65,31 +66,43 @@ export class GigaChatUploads {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #namespace: string;
-  readonly #store: Store;
   /** Uploads under way, so two requests with the same bytes share one. */
   readonly #pending = new Map<string, Promise<string>>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #sweep: PeriodicSweep;
 
   constructor({ store, settings, client, retentionMs, logger, now = Date.now }: GigaChatUploadsOptions) {
     this.#namespace = uploadsNamespace(settings);
-    this.#store = store;
     this.#records = storeNamespace(store, this.#namespace);
     this.#client = client;
     this.#retentionMs = retentionMs;
     this.#logger = logger;
     this.#now = now;
+    this.#sweep = new PeriodicSweep({
+      store,
+      lease: `${this.#namespace}:sweep`,
+      everyMs: SWEEP_EVERY_MS,
+      logger,
+      label: 'GigaChat uploads: the retention sweep',
+      sweep: async (removed) => {
+        const oldest = this.#now() - this.#retentionMs - SWEEP_GRACE_MS;
+        for (const [sha256, record] of await this.#entries()) {
+          if (record.uploadedAt > oldest) continue;
+          if (await this.#remove(record.id)) {
+            await this.#records.delete(sha256);
+            removed();
+          }
+        }
+      },
+    });
   }
 
   /** Sweeps now and then until close(). */
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
-    this.#timer.unref();
+    this.#sweep.start();
   }
 
   close(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#sweep.close();
   }
 
   /** GigaChat's id for these bytes: uploaded now, or earlier within the retention. */
@@ -110,25 +123,8 @@ export class GigaChatUploads {
   }
 
   /** Deletes from GigaChat and from the store every upload past its retention; returns how many. */
-  async sweep(): Promise<number> {
-    const lease = await tryLease(this.#store, `${this.#namespace}:sweep`, SWEEP_EVERY_MS).catch(() => undefined);
-    if (lease === undefined) return 0;
-    let swept = 0;
-    try {
-      const oldest = this.#now() - this.#retentionMs - SWEEP_GRACE_MS;
-      for (const [sha256, record] of await this.#entries()) {
-        if (record.uploadedAt > oldest) continue;
-        if (await this.#remove(record.id)) {
-          await this.#records.delete(sha256);
-          swept += 1;
-        }
-      }
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'GigaChat uploads: the retention sweep stopped early');
-    } finally {
-      await lease.release().catch(() => {});
-    }
-    return swept;
+  sweep(): Promise<number> {
+    return this.#sweep.run();
   }
 
   async #find(upload: UploadContent, call: ProviderCall): Promise<string> {
