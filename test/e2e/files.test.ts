@@ -22,6 +22,19 @@ describe('e2e: the Files API (/v1/files) and file_id content parts', () => {
   const as = (apiKey: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey, maxRetries: 0 });
   const upload = async (client = as(ALICE), name = 'invoice.pdf', bytes = PDF) =>
     client.files.create({ file: await toFile(bytes, name), purpose: 'user_data' });
+  const askAbout = (fileId: string, model: string, client = as(ALICE)) =>
+    client.chat.completions.create({
+      model,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Сумма счёта?' },
+            { type: 'file', file: { file_id: fileId } },
+          ],
+        },
+      ],
+    });
   const start = async () => {
     gateway = await startTestGateway(
       { ...gigachat.env(), ...gemini.env(), GATEWAY_API_KEYS: `alice:${ALICE},bob:${BOB}` },
@@ -92,21 +105,8 @@ describe('e2e: the Files API (/v1/files) and file_id content parts', () => {
 
   it('sends a file_id to GigaChat as an upload to its storage, once', async () => {
     const file = await upload();
-    const ask = () =>
-      as(ALICE).chat.completions.create({
-        model: 'GigaChat-2-Max',
-        messages: [
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: 'Сумма счёта?' },
-              { type: 'file', file: { file_id: file.id } },
-            ],
-          },
-        ],
-      });
-    await ask();
-    await ask();
+    await askAbout(file.id, 'GigaChat-2-Max');
+    await askAbout(file.id, 'GigaChat-2-Max');
     const stored = [...gigachat.files.values()];
     expect(stored.map((entry) => [entry.filename, entry.type, entry.data.equals(PDF)])).to.deep.equal([
       ['invoice.pdf', 'application/pdf', true],
@@ -117,18 +117,7 @@ describe('e2e: the Files API (/v1/files) and file_id content parts', () => {
 
   it('sends a file_id to Gemini inline, read from the gateway’s disk', async () => {
     const file = await upload();
-    await as(ALICE).chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'Сумма?' },
-            { type: 'file', file: { file_id: file.id } },
-          ],
-        },
-      ],
-    });
+    await askAbout(file.id, 'gemini-2.5-flash');
     const [request] = gemini.requests.filter((entry) => entry.action === 'generateContent');
     const parts = (request?.body as { contents: Array<{ parts: unknown[] }> } | undefined)?.contents[0]?.parts;
     expect(parts?.[1]).to.deep.equal({ inlineData: { mimeType: 'application/pdf', data: PDF.toString('base64') } });
