@@ -123,9 +123,17 @@ export function createGigaChatProvider({
     return models;
   }, MODELS_TTL_MS);
 
-  /** The request's files, uploaded (or found uploaded) under this account. */
-  function attach(request: OpenAIChatRequest, call: ProviderCall): Promise<ResolvedAttachments> {
-    return resolveGigaChatAttachments(request.messages, call, uploads, downloads);
+  /** The request's files uploaded (or found uploaded) under this account, and its GigaChat body that refers to them. */
+  async function prepare(request: OpenAIChatRequest, call: ProviderCall) {
+    // Most requests have no attachments, and no await for them either.
+    const attached = hasAttachments(request.messages)
+      ? await resolveGigaChatAttachments(request.messages, call, uploads, downloads)
+      : NO_ATTACHMENTS;
+    return {
+      attached,
+      plan: translateGigaChatRequest(request, attached.ids),
+      mapError: attached.all.length > 0 ? mapGigaChatAttachedChatError : undefined,
+    };
   }
 
   /** A refusal about an attached file: its ids are forgotten, so the next request uploads them again. */
@@ -137,9 +145,7 @@ export function createGigaChatProvider({
   }
 
   async function complete(request: OpenAIChatRequest, call: ProviderCall) {
-    // Most requests have no attachments, and no await for them either.
-    const attached = hasAttachments(request.messages) ? await attach(request, call) : NO_ATTACHMENTS;
-    const plan = translateGigaChatRequest(request, attached.ids);
+    const { attached, plan, mapError } = await prepare(request, call);
     let completion: GigaChatCompletion;
     try {
       completion = await client.json<GigaChatCompletion>(
@@ -148,7 +154,7 @@ export function createGigaChatProvider({
         plan.body,
         call,
         plan.headers,
-        attached.all.length > 0 ? mapGigaChatAttachedChatError : undefined,
+        mapError,
       );
     } catch (error) {
       return forgetRefused(attached, error);
@@ -157,15 +163,8 @@ export function createGigaChatProvider({
   }
 
   async function* stream(request: OpenAIChatRequest, call: ProviderCall): ChatStream {
-    const attached = hasAttachments(request.messages) ? await attach(request, call) : NO_ATTACHMENTS;
-    const plan = translateGigaChatRequest(request, attached.ids);
-    const events = client.events(
-      '/chat/completions',
-      { ...plan.body, stream: true },
-      call,
-      plan.headers,
-      attached.all.length > 0 ? mapGigaChatAttachedChatError : undefined,
-    );
+    const { attached, plan, mapError } = await prepare(request, call);
+    const events = client.events('/chat/completions', { ...plan.body, stream: true }, call, plan.headers, mapError);
     // Ending early (a stop sequence, the client left) returns through to the seam, which ends the upstream request.
     try {
       return yield* translateGigaChatStream(events, {
