@@ -1,5 +1,6 @@
 import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
+import { readInputAudio } from '../../openai/input-audio.ts';
 import { checkJsonDepth } from '../../openai/json-depth.ts';
 import { parseToolArguments } from '../../openai/tool-arguments.ts';
 import type { OpenAIAssistantMessage, OpenAIContentPart, OpenAIMessage } from '../../openai/types.ts';
@@ -212,13 +213,7 @@ function userParts(
         break;
       }
       case 'input_audio': {
-        // The schema only checks that input_audio is an object.
-        const audio = part.input_audio as { data?: unknown; format?: unknown };
-        if (typeof audio.data !== 'string' || audio.data === '' || (audio.format !== 'wav' && audio.format !== 'mp3')) {
-          throw new BadRequestError("input_audio needs base64 'data' and a 'format' of 'wav' or 'mp3'.", {
-            param: `${partParam}.input_audio`,
-          });
-        }
+        const audio = readInputAudio(part.input_audio, `${partParam}.input_audio`);
         parts.push({ inlineData: { mimeType: `audio/${audio.format}`, data: audio.data } });
         break;
       }

@@ -4,6 +4,7 @@ import { fetchPublicImage, ImageFetchError, type ImageFetchOptions } from '../..
 import { mediaTypeOf } from '../../lib/media-types.ts';
 import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
+import { readInputAudio } from '../../openai/input-audio.ts';
 import type { OpenAIContentPart, OpenAIMessage } from '../../openai/types.ts';
 import type { ProviderCall } from '../provider.ts';
 import {
@@ -132,21 +133,10 @@ function sourceOf(part: OpenAIContentPart, param: string): Source {
       return { from: 'data', type: data.mimeType, base64: data.data, filename: undefined, field };
     }
     case 'input_audio': {
-      // The schema only checks that input_audio is an object.
-      const audio = part.input_audio as { data?: unknown; format?: unknown };
       const field = `${param}.input_audio`;
-      if (
-        typeof audio.data !== 'string' ||
-        !isBase64(audio.data) ||
-        (audio.format !== 'wav' && audio.format !== 'mp3')
-      ) {
-        throw new BadRequestError("input_audio needs base64 'data' and a 'format' of 'wav' or 'mp3'.", {
-          param: field,
-          code: 'invalid_audio',
-        });
-      }
+      const audio = readInputAudio(part.input_audio, field);
       const type = audio.format === 'wav' ? 'audio/wav' : 'audio/mpeg';
-      return { from: 'data', type, base64: audio.data.replace(/\s/g, ''), filename: undefined, field: `${field}.data` };
+      return { from: 'data', type, base64: audio.data, filename: undefined, field: `${field}.data` };
     }
     case 'file': {
       const file = part.file as { file_data?: unknown; file_id?: unknown; filename?: unknown };
@@ -186,15 +176,7 @@ async function readKnown(wanted: Wanted, files: FileReader | undefined): Promise
     const accepted = acceptedType(wanted, source.type, source.field);
     const bytes = Math.floor((source.base64.length * 3) / 4) - (source.base64.match(/=+$/)?.[0].length ?? 0);
     checkSize(wanted, accepted.kind, bytes);
-    const data = Buffer.from(source.base64, 'base64');
-    return {
-      wanted,
-      ...accepted,
-      filename: uploadName(source.filename, accepted),
-      bytes: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
-      content: async () => new Blob([data], { type: accepted.type }),
-    };
+    return inMemory(wanted, accepted, source.filename, Buffer.from(source.base64, 'base64'));
   }
   if (source.from !== 'file') throw new Error('image URLs are read by downloadImages');
   const file = await files?.find(source.id);
@@ -216,11 +198,22 @@ async function readKnown(wanted: Wanted, files: FileReader | undefined): Promise
   };
 }
 
-function acceptedType(
-  wanted: Wanted,
-  mimeType: string,
-  field: string,
-): { kind: AttachmentKind; type: string; extension: string } {
+/** A part whose bytes are in memory (decoded from base64, or downloaded), ready to upload. */
+function inMemory(wanted: Wanted, accepted: AcceptedPart, filename: string | undefined, data: Buffer): Ready {
+  return {
+    wanted,
+    ...accepted,
+    filename: uploadName(filename, accepted),
+    bytes: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    content: async () => new Blob([data], { type: accepted.type }),
+  };
+}
+
+/** What a part is for GigaChat: its kind, the type it is uploaded as, and that type's extension. */
+type AcceptedPart = { kind: AttachmentKind; type: string; extension: string };
+
+function acceptedType(wanted: Wanted, mimeType: string, field: string): AcceptedPart {
   const accepted = gigaChatAttachmentType(mimeType);
   if (accepted === undefined) {
     throw new BadRequestError(
@@ -320,15 +313,7 @@ async function downloadImages(
           maxBytes: MAX_ATTACHMENT_BYTES.image,
           signal: both,
         });
-        const accepted = acceptedType(entry, image.mimeType, field);
-        return {
-          wanted: entry,
-          ...accepted,
-          filename: uploadName(undefined, accepted),
-          bytes: image.data.length,
-          sha256: createHash('sha256').update(image.data).digest('hex'),
-          content: async () => new Blob([image.data], { type: accepted.type }),
-        };
+        return inMemory(entry, acceptedType(entry, image.mimeType, field), undefined, image.data);
       } catch (error) {
         siblings.abort();
         if (error instanceof ImageFetchError) {
@@ -359,9 +344,4 @@ function uploadName(given: string | undefined, accepted: { kind: AttachmentKind;
     .slice(0, 200);
   const name = base === undefined || base === '' || base.startsWith('.') ? accepted.kind : base;
   return name.toLowerCase().endsWith(`.${accepted.extension}`) ? name : `${name}.${accepted.extension}`;
-}
-
-function isBase64(text: string): boolean {
-  const compact = text.replace(/\s/g, '');
-  return compact !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(compact);
 }

@@ -552,7 +552,12 @@ describe('translateGeminiMessages', () => {
       ]);
     });
 
-    for (const audio of [{ data: '', format: 'wav' }, { data: 'SUQz', format: 'ogg' }, { format: 'mp3' }]) {
+    for (const audio of [
+      { data: '', format: 'wav' },
+      { data: 'SUQz', format: 'ogg' },
+      { format: 'mp3' },
+      { data: 'not base64!', format: 'wav' },
+    ]) {
       it(`input_audio ${JSON.stringify(audio)} → 400 naming it`, () => {
         const error = rejection([
           user([
