@@ -1,3 +1,5 @@
+import { BadRequestError } from '../openai/errors.ts';
+
 /** A file a client uploaded with `POST /v1/files`, as the gateway keeps it. */
 export interface StoredFile {
   /** `file-` and random characters. */
@@ -25,4 +27,16 @@ export interface FileReader {
   find(id: string): Promise<StoredFile | undefined>;
   /** The file's bytes as a Blob read from disk as it is read (fs.openAsBlob), not held in memory. */
   content(file: StoredFile): Promise<Blob>;
+}
+
+/** The client's file a `file_id` part names; a 400 `file_not_found` naming `param` when it has none by that id. */
+export async function clientFile(files: FileReader | undefined, id: string, param: string): Promise<StoredFile> {
+  const file = await files?.find(id);
+  if (file === undefined) {
+    throw new BadRequestError(`No file with the id '${id}' was uploaded with this key (POST /v1/files).`, {
+      param,
+      code: 'file_not_found',
+    });
+  }
+  return file;
 }

@@ -1,3 +1,4 @@
+import { clientFile } from '../../files/stored-file.ts';
 import { fetchPublicImage, ImageFetchError, type ImageFetchOptions } from '../../lib/fetch-public-image.ts';
 import { parseDataUrl } from '../../openai/data-url.ts';
 import { BadRequestError } from '../../openai/errors.ts';
@@ -87,13 +88,7 @@ export async function resolveGeminiMedia(
 }
 
 async function storedFile(id: string, call: ProviderCall, param: string): Promise<GeminiInlineData> {
-  const file = await call.files?.find(id);
-  if (file === undefined) {
-    throw new BadRequestError(`No file with the id '${id}' was uploaded with this key (POST /v1/files).`, {
-      param,
-      code: 'file_not_found',
-    });
-  }
+  const file = await clientFile(call.files, id, param);
   const content = await call.files?.content(file);
   const data = Buffer.from((await content?.arrayBuffer()) ?? new ArrayBuffer(0)).toString('base64');
   return { mimeType: file.mimeType, data };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileReader } from '../../files/stored-file.ts';
+import { clientFile, type FileReader } from '../../files/stored-file.ts';
 import { fetchPublicImage, ImageFetchError, type ImageFetchOptions } from '../../lib/fetch-public-image.ts';
 import { mediaTypeOf } from '../../lib/media-types.ts';
 import { parseDataUrl } from '../../openai/data-url.ts';
@@ -179,13 +179,7 @@ async function readKnown(wanted: Wanted, files: FileReader | undefined): Promise
     return inMemory(wanted, accepted, source.filename, Buffer.from(source.base64, 'base64'));
   }
   if (source.from !== 'file') throw new Error('image URLs are read by downloadImages');
-  const file = await files?.find(source.id);
-  if (file === undefined) {
-    throw new BadRequestError(`No file with the id '${source.id}' was uploaded with this key (POST /v1/files).`, {
-      param: source.field,
-      code: 'file_not_found',
-    });
-  }
+  const file = await clientFile(files, source.id, source.field);
   const accepted = acceptedType(wanted, file.mimeType, source.field);
   checkSize(wanted, accepted.kind, file.bytes);
   return {
