@@ -3,7 +3,7 @@ import Koa from 'koa';
 import { staticKeyDirectory } from './clients/key-directory.ts';
 import type { AppDeps, RouteDeps } from './http/app-deps.ts';
 import { createChatEntrance } from './http/chat-entrance.ts';
-import { createDispatcher } from './http/dispatch.ts';
+import { createDispatcher, type Dispatcher } from './http/dispatch.ts';
 import { accessLog, accessLogWriter } from './http/middleware/access-log.ts';
 import { apiKeyCheck } from './http/middleware/auth.ts';
 import { errorHandler, rejectUnrouted } from './http/middleware/error-handler.ts';
@@ -16,6 +16,19 @@ import { Accounts } from './routing/accounts.ts';
 
 export type { AppDeps, MountedApp } from './http/app-deps.ts';
 
+/** The dispatcher of an app's parts (main.ts makes it first when background responses need it too). */
+export function dispatcherOf(deps: AppDeps & { accounts: Accounts }): Dispatcher {
+  return createDispatcher({
+    router: deps.models,
+    accounts: deps.accounts,
+    policy: deps.policy,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    retry: deps.config.retry,
+    files: deps.files,
+  });
+}
+
 /**
  * The gateway's request listener, without listening: tests and main.ts start it on their own
  * server. The chat entrance answers `POST /v1/chat/completions`; Koa answers everything else.
@@ -26,15 +39,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const routeDeps: RouteDeps = {
     ...deps,
     accounts,
-    dispatcher: createDispatcher({
-      router: deps.models,
-      accounts,
-      policy: deps.policy,
-      metrics,
-      logger,
-      retry: config.retry,
-      files: deps.files,
-    }),
+    dispatcher: deps.dispatcher ?? dispatcherOf({ ...deps, accounts }),
     checkApiKey: apiKeyCheck(deps.keyStore?.directory ?? staticKeyDirectory(config.clients)),
   };
   const logRequest = accessLogWriter(logger, metrics);

@@ -128,6 +128,8 @@ export interface Config {
   gemini: UpstreamSettings<GeminiEndpoint, GeminiSettings>;
   /** How long an operator credential that answered 429 or 402 without a Retry-After rests (GATEWAY_CONFIG). */
   credentialCooldownMs: number;
+  /** RESPONSES_RETENTION_HOURS: how long a stored response (POST /v1/responses) is kept. */
+  responsesRetentionMs: number;
   /** GIGACHAT_FILES_RETENTION_HOURS: how long an attachment uploaded to GigaChat is reused before the gateway deletes it there. */
   gigachatFileRetentionMs: number;
 }
@@ -174,6 +176,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     gemini: readGemini(env, file.credentials),
     credentialCooldownMs: (file.credentials.cooldownSeconds ?? DEFAULT_COOLDOWN_SECONDS) * 1000,
     gigachatFileRetentionMs: readEnv(env, 'GIGACHAT_FILES_RETENTION_HOURS') * 3_600_000,
+    responsesRetentionMs: readEnv(env, 'RESPONSES_RETENTION_HOURS') * 3_600_000,
   };
 }
 

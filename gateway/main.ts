@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import type { DestinationStream } from 'pino';
 import type { B24App } from '../b24-app/app.ts';
 import { loadB24Config } from '../b24-app/config.ts';
-import { createApp, type MountedApp } from './app.ts';
+import { createApp, dispatcherOf, type MountedApp } from './app.ts';
 import { KeyStore } from './clients/key-store.ts';
 import { createClientPolicy } from './clients/policy.ts';
 import { type Config, ConfigError, type Env, isLoopback, loadConfig } from './config.ts';
@@ -17,6 +17,8 @@ import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import type { Provider } from './providers/provider.ts';
+import { BackgroundResponses } from './responses/background.ts';
+import { ResponseStore } from './responses/response-store.ts';
 import { type DisabledProvider, PROVIDERS, ProviderRegistry } from './providers/registry.ts';
 import { type Accounts, createAccounts } from './routing/accounts.ts';
 import { AliasError, ModelRouter } from './routing/model-router.ts';
@@ -158,20 +160,17 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   if (keyStore.directory.open) {
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
-  const app = createApp({
-    config,
-    logger,
+  const parts = { config, logger, store, registry, models, accounts, policy, keyStore, metrics, files, mounted, shutdown };
+  const dispatcher = dispatcherOf(parts);
+  const responses = new ResponseStore({ store, retentionMs: config.responsesRetentionMs, logger });
+  const background = new BackgroundResponses({
+    responses,
     store,
-    registry,
-    models,
-    accounts,
-    policy,
-    keyStore,
-    metrics,
-    files,
-    mounted,
-    shutdown,
+    dispatcher,
+    clientNamed: (name) => keyStore.directory.byName(name),
+    logger,
   });
+  const app = createApp({ ...parts, dispatcher, responses: { store: responses, background } });
   const server = createServer(app);
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
@@ -190,6 +189,8 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     url,
     async close() {
       const drained = drain.drain();
+      // Running background responses get the drain's time to finish; queued ones wait for the next start.
+      await background.stop(config.shutdownTimeoutMs);
       // The Bitrix24 worker's own calls to this server would hold the drain until they end: they are
       // aborted instead, and their jobs stay in the store for the next start.
       await b24?.stop();
@@ -198,6 +199,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
       await b24?.close();
       keyStore.close();
       files.close();
+      responses.close();
       await policy.close();
       await accounts.close();
       await store.disconnect();
@@ -205,6 +207,8 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   };
   // The jobs a previous process accepted resume once the gateway they call answers; `/readyz` waits for it.
   try {
+    responses.start();
+    await background.resume();
     await b24?.start();
   } catch (error) {
     await gateway.close();

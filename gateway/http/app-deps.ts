@@ -9,6 +9,8 @@ import type { Store } from '../lib/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Accounts } from '../routing/accounts.ts';
 import type { ModelRouter } from '../routing/model-router.ts';
+import type { BackgroundResponses } from '../responses/background.ts';
+import type { ResponseStore } from '../responses/response-store.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { ShutdownState } from './drain.ts';
 import type { StartingPart } from './health.ts';
@@ -31,6 +33,10 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** The files of POST /v1/files; without it those routes answer 404 and file_id parts are not found. */
   files?: GatewayFiles;
+  /** Stored and background responses (POST /v1/responses); without them those routes answer 404. */
+  responses?: { store: ResponseStore; background: BackgroundResponses };
+  /** The dispatcher every model-bound route shares; createApp makes one when it is not given. */
+  dispatcher?: Dispatcher;
   /** Set once a shutdown begins (main.ts); `/readyz` then answers 503. */
   shutdown?: ShutdownState;
   /** Another app served on the same server (the Bitrix24 app, composed by main.ts). */

@@ -9,7 +9,7 @@ import type { ProviderCall } from '../providers/provider.ts';
 import type { AccountHooks, Accounts, AccountTarget } from '../routing/accounts.ts';
 import { type AttemptHooks, callWithFallbacks } from '../routing/call-with-fallbacks.ts';
 import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
-import type { Exchange } from './state.ts';
+import type { Exchange, GatewayState } from './state.ts';
 
 export interface DispatchDeps {
   router: ModelRouter;
@@ -22,6 +22,20 @@ export interface DispatchDeps {
   /** Each client's files (POST /v1/files), for `file_id` content parts; absent where the gateway keeps none. */
   files?: { reader(owner: string | undefined): FileReader };
 }
+
+/**
+ * A call made with no HTTP exchange (a background response): its state as a request's would be,
+ * the signal that stops it, and how it says it is over.
+ */
+export interface DetachedCall {
+  state: GatewayState;
+  signal: AbortSignal;
+  /** Runs `release` once the caller is done with the answer (a stream read to its end). */
+  whenOver(release: () => void): void;
+}
+
+/** Who a call is made for: an HTTP exchange, or a detached caller. */
+export type Caller = Exchange | DetachedCall;
 
 /** What one upstream answer came with: the target that answered, and whose credential paid. */
 export interface Dispatched<T> {
@@ -40,19 +54,19 @@ export interface Dispatcher {
    * unavailable models (a provider the operator has no credential for serves a key that brings its
    * own), 403/429 from the client's policy, which judges the canonical name (routeName).
    */
-  open(exchange: Exchange, requested: string): Promise<Route>;
+  open(caller: Caller, requested: string): Promise<Route>;
   /**
    * Tries the route until a target answers, each attempt with the account accounts.ts chooses;
    * `attempt` resolves only once it is safe to commit (before any byte went out). A failure has used
    * the gateway's retries, so it says `x-should-retry: false`.
    */
   call<T>(
-    exchange: Exchange,
+    caller: Caller,
     route: Route,
     attempt: (target: AccountTarget, call: ProviderCall) => Promise<T>,
   ): Promise<Dispatched<T>>;
   /** Counts an answer's tokens for the client's usage, limits and metrics, under the credential that paid. */
-  record(exchange: Exchange, target: AccountTarget, usage: OpenAIUsage | undefined): void;
+  record(caller: Caller, target: AccountTarget, usage: OpenAIUsage | undefined): void;
 }
 
 /** The header that names the model that answered, as `provider/model`: with an alias it may be a fallback. */
@@ -114,8 +128,7 @@ export function createDispatcher({
   };
 
   return {
-    async open(exchange, requested) {
-      const { state } = exchange;
+    async open({ state }, requested) {
       const route = router.route(requested, (provider) => accounts.ownProvider(provider, state.client));
       const name = routeName(route);
       state.model = name;
@@ -124,16 +137,17 @@ export function createDispatcher({
       return route;
     },
 
-    async call(exchange, route, attempt) {
-      const { res, state } = exchange;
-      const signal = clientGoneSignal(exchange);
+    async call(caller, route, attempt) {
+      const { state } = caller;
+      const site = siteOf(caller);
+      const { signal } = site;
       let last: ProviderCall | undefined;
       let sentWith: string | undefined;
       const reader = files?.reader(state.clientName);
       const context = {
         client: state.client,
         signal,
-        hold: (release: () => void) => untilClosed(exchange, release),
+        hold: site.hold,
         hooks: accountHooks,
       };
       try {
@@ -151,16 +165,16 @@ export function createDispatcher({
         );
         state.provider = answered.target.provider.name;
         state.answeredModel = answered.target.model;
-        res.setHeader(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
+        site.header(ANSWERED_BY_HEADER, `${answered.target.provider.name}/${answered.target.model}`);
         return answered;
       } catch (error) {
         // Retries happen in one layer (README, "Retries"): a client that tried again would repeat
         // the attempts this gateway has already made. Retry-After still goes along for later.
-        if (!signal.aborted && !res.headersSent) res.setHeader(SHOULD_RETRY_HEADER, 'false');
+        if (!signal.aborted) site.header(SHOULD_RETRY_HEADER, 'false');
         throw error;
       } finally {
         // The upstream's own id, so one failed call can be found on both sides.
-        if (last?.upstreamRequestId !== undefined) res.setHeader('x-upstream-request-id', last.upstreamRequestId);
+        if (last?.upstreamRequestId !== undefined) site.header('x-upstream-request-id', last.upstreamRequestId);
       }
     },
 
@@ -181,10 +195,27 @@ export function createDispatcher({
   };
 }
 
-/** Runs `release` once the exchange's response is over (sent, or the client gone). */
-function untilClosed({ res }: Exchange, release: () => void): void {
-  if (res.closed) release();
-  else res.once('close', release);
+/** What a call needs of its caller: the signal that stops it, when it is over, where its headers go. */
+interface CallSite {
+  signal: AbortSignal;
+  hold(release: () => void): void;
+  header(name: string, value: string): void;
+}
+
+function siteOf(caller: Caller): CallSite {
+  if (!('res' in caller)) return { signal: caller.signal, hold: caller.whenOver, header() {} };
+  const { res } = caller;
+  return {
+    signal: clientGoneSignal(caller),
+    // Runs `release` once the exchange's response is over (sent, or the client gone).
+    hold(release) {
+      if (res.closed) release();
+      else res.once('close', release);
+    },
+    header(name, value) {
+      if (!res.headersSent) res.setHeader(name, value);
+    },
+  };
 }
 
 /** Fires when the client goes away before its answer is complete; every attempt's upstream call ends with it. */

@@ -5,10 +5,25 @@ import { SSE_DONE, SSE_HEADERS, sseData } from '../openai/sse.ts';
 import { trackStream, untrackStream } from './open-streams.ts';
 import type { Exchange } from './state.ts';
 
+/** How one kind of event stream frames its items, its end, and a failure after it began. */
+export interface StreamFormat {
+  item(value: unknown): string;
+  /** Written after the last item; Chat Completions' `[DONE]`. */
+  end: string;
+  failure(error: GatewayError): string;
+}
+
+/** Chat Completions: `data:` events, an error as `data: {"error": …}`, then `data: [DONE]`. */
+export const CHAT_STREAM: StreamFormat = {
+  item: sseData,
+  end: SSE_DONE,
+  failure: (error) => sseData(error.toBody()),
+};
+
 /**
  * Writes an OpenAI event stream: the first item (already fetched, so failures before it were
- * ordinary HTTP errors), the rest as they come, then `[DONE]`. A failure after the headers went
- * out becomes one `data: {"error": …}` event, and the stream ends. A shutdown that runs out of
+ * ordinary HTTP errors), the rest as they come, then the format's end (`[DONE]` on chat). A failure
+ * after the headers went out becomes the format's failure event, and the stream ends. A shutdown that runs out of
  * time cuts the stream the same way (open-streams.ts). Resolves with the stream's return value
  * when it ran to its end (a chat stream's usage), undefined when it did not.
  */
@@ -17,6 +32,7 @@ export async function sendEventStream(
   first: IteratorResult<unknown>,
   rest: AsyncIterator<unknown>,
   logger: Logger,
+  format: StreamFormat = CHAT_STREAM,
 ): Promise<unknown> {
   response.writeHead(200, SSE_HEADERS);
   // Events ready in the same tick (one upstream read often carries several) go out as one chunk of
@@ -40,16 +56,16 @@ export async function sendEventStream(
   trackStream(response, (error: GatewayError) => {
     if (cut) return;
     cut = true;
-    response.write(pending + sseData(error.toBody()), () => response.destroy());
+    response.write(pending + format.failure(error), () => response.destroy());
     pending = '';
   });
   let step = first;
   try {
     for (; step.done !== true; step = await rest.next()) {
-      send(sseData(step.value));
+      send(format.item(step.value));
       if (response.writableNeedDrain) await drained(response);
     }
-    send(SSE_DONE);
+    if (format.end !== '') send(format.end);
     return step.value;
   } catch (error) {
     if (response.destroyed) {
@@ -58,7 +74,7 @@ export async function sendEventStream(
     } else {
       const answer = toGatewayError(error);
       logger.warn({ status: answer.status, code: answer.code, err: error }, 'stream failed after it began');
-      send(sseData(answer.toBody()));
+      send(format.failure(answer));
     }
   } finally {
     untrackStream(response);

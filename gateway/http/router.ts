@@ -14,6 +14,7 @@ import { authenticate } from './middleware/auth.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { listModels, retrieveModel } from './models.ts';
+import { responsesApi } from './responses.ts';
 import type { GatewayState } from './state.ts';
 import { tutorialHealth } from './tutorial-health.ts';
 
@@ -35,6 +36,19 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
     router.get('/v1/files/:id', auth, files.retrieve);
     router.delete('/v1/files/:id', auth, files.remove);
     router.get('/v1/files/:id/content', auth, files.content);
+  }
+  if (deps.responses !== undefined) {
+    const responses = responsesApi({
+      dispatcher,
+      responses: deps.responses.store,
+      background: deps.responses.background,
+      logger,
+    });
+    router.post('/v1/responses', auth, body, responses.create);
+    router.get('/v1/responses/:id', auth, responses.retrieve);
+    router.delete('/v1/responses/:id', auth, responses.remove);
+    router.get('/v1/responses/:id/input_items', auth, responses.inputItems);
+    router.post('/v1/responses/:id/cancel', auth, responses.cancel);
   }
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(store, registry, deps.shutdown, deps.mounted));

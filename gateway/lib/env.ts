@@ -48,6 +48,8 @@ export const VARIABLES = {
   GATEWAY_SECRET_KEY: { kind: 'text' },
   STORE_URL: { kind: 'text', default: 'sqlite://data/gateway.sqlite' },
   FILES_DIR: { kind: 'text', default: 'data/files' },
+  // OpenAI keeps stored responses 30 days.
+  RESPONSES_RETENTION_HOURS: integer(720, 1, 24 * 365),
   UPSTREAM_RETRIES: integer(2, 0, 10),
   UPSTREAM_RETRY_BASE_MS: integer(500, 1, 60_000),
   UPSTREAM_RETRY_MAX_WAIT_MS: integer(10_000, 0, 600_000),

@@ -13,3 +13,8 @@ export function sseData(value: unknown): string {
 
 /** The event an OpenAI stream ends with. */
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/** One named event (`event:` then `data:`), as the Responses API streams them. */
+export function sseEvent<T extends { type: string }>(value: T): string {
+  return `event: ${value.type}\ndata: ${JSON.stringify(value)}\n\n`;
+}

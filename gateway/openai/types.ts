@@ -64,3 +64,18 @@ export type OpenAIEmbeddingRequest = Omit<EmbeddingCreateParams, 'input'> & { in
 export type OpenAIEmbeddingResponse = Omit<CreateEmbeddingResponse, 'data'> & {
   data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
 };
+
+export type {
+  EasyInputMessage as OpenAIEasyInputMessage,
+  Response as OpenAIResponse,
+  ResponseCreateParamsBase as OpenAIResponsesRequestBase,
+  ResponseFunctionToolCall as OpenAIResponseFunctionCall,
+  ResponseInputContent as OpenAIResponseInputContent,
+  ResponseInputItem as OpenAIResponseInputItem,
+  ResponseItem as OpenAIResponseItem,
+  ResponseOutputItem as OpenAIResponseOutputItem,
+  ResponseOutputMessage as OpenAIResponseOutputMessage,
+  ResponseReasoningItem as OpenAIResponseReasoningItem,
+  ResponseStreamEvent as OpenAIResponseStreamEvent,
+  ResponseUsage as OpenAIResponseUsage,
+} from 'openai/resources/responses/responses';

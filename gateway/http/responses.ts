@@ -1,0 +1,296 @@
+import type { Logger } from '../lib/logger.ts';
+import { BadRequestError } from '../openai/errors.ts';
+import {
+  completionChunk,
+  inputItemsWithIds,
+  ResponseBuilder,
+  responseItemId,
+  responseShell,
+} from '../openai/response-builder.ts';
+import { type ResponsesRequest, validateResponsesRequest } from '../openai/responses-request.schema.ts';
+import { type ChatTranslation, type HistoryItem, renameChatParam, responsesToChat } from '../openai/responses-to-chat.ts';
+import { SSE_HEADERS, sseEvent } from '../openai/sse.ts';
+import type { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIUsage } from '../openai/types.ts';
+import type { BackgroundResponses } from '../responses/background.ts';
+import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } from '../responses/response-store.ts';
+import type { Route } from '../routing/model-router.ts';
+import { answeredModel, type Dispatcher } from './dispatch.ts';
+import { sendEventStream, type StreamFormat } from './event-stream.ts';
+import { logPrompt } from './prompt-log.ts';
+import type { GatewayContext, GatewayMiddleware } from './state.ts';
+
+/*
+ * OpenAI's Responses API over the chat path: a request becomes a Chat Completions request
+ * (responses-to-chat.ts) that goes through the same dispatcher (keys, model lists, limits,
+ * retries, fallbacks, usage), and the chat answer becomes a response and its events
+ * (response-builder.ts). Stored responses and background runs live in responses/.
+ */
+
+export interface ResponsesDeps {
+  dispatcher: Dispatcher;
+  responses: ResponseStore;
+  background: BackgroundResponses;
+  logger: Logger;
+}
+
+const MAX_LIST = 100;
+
+export function responsesApi({ dispatcher, responses, background, logger }: ResponsesDeps) {
+  const owner = (ctx: GatewayContext) => ctx.state.clientName;
+
+  async function answerNow(ctx: GatewayContext, request: ResponsesRequest, prepared: Prepared): Promise<void> {
+    const { translation, route, record } = prepared;
+    const builder = new ResponseBuilder(record.response);
+    const rename = (error: unknown) => {
+      throw renameChatParam(error, translation.origins);
+    };
+    const save = async () => {
+      if (request.store !== false) await responses.save(record);
+    };
+    if (request.stream !== true) {
+      const { value: completion, target } = await dispatcher
+        .call(ctx, route, (target, call) =>
+          target.provider.complete({ ...translation.request, model: target.model }, call),
+        )
+        .catch(rename);
+      builder.answeredBy(answeredModel(request.model, route, target));
+      builder.chunk(completionChunk(completion));
+      builder.finish(completion.usage);
+      await save();
+      ctx.body = builder.response;
+      dispatcher.record(ctx, target, completion.usage);
+      return;
+    }
+    // Retries and fallbacks end with the first chunk, as on chat.
+    const { value: opened, target } = await dispatcher
+      .call(ctx, route, async (target, call) => {
+        const chunks = target.provider.stream({ ...translation.request, model: target.model }, call)[
+          Symbol.asyncIterator
+        ]();
+        return { chunks, first: await chunks.next() };
+      })
+      .catch(rename);
+    builder.answeredBy(answeredModel(request.model, route, target));
+    const events = streamEvents(builder, opened.first, opened.chunks, save);
+    ctx.respond = false;
+    const format: StreamFormat = {
+      item: (event) => sseEvent(event as OpenAIResponseStreamEvent),
+      end: '',
+      failure(error) {
+        let frames = '';
+        for (const event of builder.fail(renameChatParam(error, translation.origins) as typeof error)) {
+          frames += sseEvent(event);
+        }
+        void save().catch((failure: unknown) => logger.warn({ err: failure }, 'responses: could not store a failed response'));
+        return frames;
+      },
+    };
+    await sendEventStream(ctx, await events.next(), events, logger, format);
+    dispatcher.record(ctx, target, builder.usage);
+  }
+
+  /** Validates, finds the conversation it continues, translates and routes; nothing is sent yet. */
+  async function prepare(ctx: GatewayContext): Promise<{ request: ResponsesRequest; prepared: Prepared }> {
+    const request = validateResponsesRequest(ctx.request.body);
+    const previous =
+      request.previous_response_id == null
+        ? undefined
+        : await responses.get(request.previous_response_id, owner(ctx), 'previous_response_id');
+    const history = previous === undefined ? [] : conversationOf(previous);
+    const translation = responsesToChat(
+      request,
+      history as unknown as HistoryItem[],
+      request.stream === true || request.background === true,
+    );
+    logPrompt({ model: request.model, instructions: request.instructions, messages: translation.request.messages });
+    const route = await dispatcher.open(ctx, request.model);
+    const background = request.background === true;
+    const response = responseShell(
+      request,
+      responseItemId('resp'),
+      Math.floor(Date.now() / 1000),
+      background ? 'queued' : 'in_progress',
+    );
+    const record: StoredResponse = {
+      owner: owner(ctx),
+      response,
+      input: [...history, ...inputItemsWithIds(request.input)],
+      expiresAt: responses.expiry(),
+    };
+    return { request, prepared: { translation, route, record } };
+  }
+
+  return {
+    async create(ctx) {
+      const { request, prepared } = await prepare(ctx);
+      if (request.background !== true) {
+        await answerNow(ctx, request, prepared);
+        return;
+      }
+      const { record } = prepared;
+      record.request = { ...request, input: [] };
+      const created = await background.accept(record, prepared.route);
+      if (request.stream !== true) {
+        ctx.body = record.response;
+        return;
+      }
+      await followInStream(ctx, record.response.id, -1, created);
+    },
+
+    async retrieve(ctx) {
+      const record = await find(ctx);
+      const query = queryOf(ctx);
+      if (query.one('stream') !== 'true') {
+        ctx.body = await presented(record);
+        return;
+      }
+      if (record.response.background !== true) {
+        throw new BadRequestError('Only background responses can be streamed again; this one was answered at once.', {
+          param: 'stream',
+        });
+      }
+      const after = query.integer('starting_after', -1, Number.MAX_SAFE_INTEGER) ?? -1;
+      await followInStream(ctx, record.response.id, after, []);
+    },
+
+    async remove(ctx) {
+      const record = await find(ctx);
+      if (!isTerminal(record.response)) {
+        await responses.requestCancel(record);
+        background.cancelHere(record.response.id);
+      }
+      await responses.remove(record);
+      ctx.body = { id: record.response.id, object: 'response', deleted: true };
+    },
+
+    async cancel(ctx) {
+      const record = await find(ctx);
+      if (record.response.background !== true) {
+        throw new BadRequestError('Only responses created with background: true can be cancelled.', {
+          code: 'invalid_request',
+        });
+      }
+      const shown = await presented(record);
+      if (shown.status === 'cancelled') {
+        ctx.body = shown;
+        return;
+      }
+      if (isTerminal(record.response)) {
+        throw new BadRequestError(`Cannot cancel a response whose status is ${record.response.status}.`, {
+          code: 'invalid_request',
+        });
+      }
+      await responses.requestCancel(record);
+      background.cancelHere(record.response.id);
+      ctx.body = { ...record.response, status: 'cancelled' };
+    },
+
+    async inputItems(ctx) {
+      const record = await find(ctx);
+      const query = queryOf(ctx);
+      const limit = query.integer('limit', 1, MAX_LIST) ?? 20;
+      const order = query.one('order') ?? 'desc';
+      if (order !== 'asc' && order !== 'desc') {
+        throw new BadRequestError("order must be 'asc' or 'desc'.", { param: 'order' });
+      }
+      let items = order === 'desc' ? [...record.input].reverse() : record.input;
+      const after = query.one('after');
+      if (after !== undefined) {
+        const index = items.findIndex((item) => 'id' in item && item.id === after);
+        if (index < 0) throw new BadRequestError('after names no input item of this response.', { param: 'after' });
+        items = items.slice(index + 1);
+      }
+      const data = items.slice(0, limit);
+      const id = (item: (typeof data)[number] | undefined) => (item !== undefined && 'id' in item ? item.id : null);
+      ctx.body = { object: 'list', data, first_id: id(data[0]), last_id: id(data.at(-1)), has_more: items.length > limit };
+    },
+  } satisfies Record<string, GatewayMiddleware>;
+
+  async function find(ctx: GatewayContext): Promise<StoredResponse> {
+    return responses.get(String(ctx.params.id ?? ''), owner(ctx));
+  }
+
+  /** A stored response as a client sees it: cancelled as soon as that was asked, though its run may still be stopping. */
+  async function presented(record: StoredResponse): Promise<OpenAIResponse> {
+    if (isTerminal(record.response) || !(await responses.cancelRequested(record.response.id))) return record.response;
+    return { ...record.response, status: 'cancelled' };
+  }
+
+  /** Streams a background response's events after `after`: those given already, then the rest as saved. */
+  async function followInStream(
+    ctx: GatewayContext,
+    id: string,
+    after: number,
+    already: readonly OpenAIResponseStreamEvent[],
+  ): Promise<void> {
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
+    const seen = already.at(-1)?.sequence_number ?? after;
+    const followed = background.follow(id, owner(ctx), seen, gone.signal);
+    async function* all() {
+      yield* already.filter((event) => event.sequence_number > after);
+      yield* followed;
+    }
+    const events = all();
+    ctx.respond = false;
+    const first = await events.next();
+    if (first.done === true) {
+      ctx.res.writeHead(200, SSE_HEADERS);
+      ctx.res.end();
+      return;
+    }
+    await sendEventStream(ctx, first, events, logger, {
+      item: (event) => sseEvent(event as OpenAIResponseStreamEvent),
+      end: '',
+      failure: (error) => sseEvent({ type: 'error', code: error.code, message: error.message, param: error.param }),
+    });
+  }
+}
+
+interface Prepared {
+  translation: ChatTranslation;
+  route: Route;
+  record: StoredResponse;
+}
+
+/**
+ * A streamed answer's events: response.created and .in_progress, each chunk's, then the end,
+ * saved (`save`) before the last event goes out, so a client that continues from it at once finds it.
+ */
+async function* streamEvents(
+  builder: ResponseBuilder,
+  first: IteratorResult<unknown, unknown>,
+  chunks: AsyncIterator<unknown, unknown>,
+  save: () => Promise<void>,
+): AsyncGenerator<OpenAIResponseStreamEvent, OpenAIUsage | undefined> {
+  yield* builder.created();
+  let step = first;
+  for (; step.done !== true; step = await chunks.next()) {
+    yield* builder.chunk(step.value as Parameters<ResponseBuilder['chunk']>[0]);
+  }
+  const end = builder.finish(step.value as OpenAIUsage | undefined);
+  await save();
+  yield* end;
+  return builder.usage;
+}
+
+/** A query string's parameters, each sent at most once. */
+function queryOf(ctx: GatewayContext) {
+  const one = (name: string): string | undefined => {
+    const value = ctx.query[name];
+    if (Array.isArray(value)) throw new BadRequestError(`Send '${name}' once.`, { param: name });
+    return value;
+  };
+  return {
+    one,
+    integer(name: string, min: number, max: number): number | undefined {
+      const text = one(name);
+      if (text === undefined) return undefined;
+      const value = Number(text);
+      if (text === '' || !Number.isInteger(value) || value < min || value > max) {
+        throw new BadRequestError(`${name} must be a whole number from ${min} to ${max}.`, { param: name });
+      }
+      return value;
+    },
+  };
+}
