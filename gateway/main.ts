@@ -17,9 +17,9 @@ import { SealedSecretError } from './lib/secrets/secret-box.ts';
 import { loadSecretKeys, SecretKeyError } from './lib/secrets/secret-keys.ts';
 import { compactStore, openStore, type Store, StoreUnavailableError, storeNamespace, tryLease } from './lib/store.ts';
 import type { Provider } from './providers/provider.ts';
+import { type DisabledProvider, PROVIDERS, ProviderRegistry } from './providers/registry.ts';
 import { BackgroundResponses } from './responses/background.ts';
 import { ResponseStore } from './responses/response-store.ts';
-import { type DisabledProvider, PROVIDERS, ProviderRegistry } from './providers/registry.ts';
 import { type Accounts, createAccounts } from './routing/accounts.ts';
 import { AliasError, ModelRouter } from './routing/model-router.ts';
 
@@ -160,7 +160,20 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   if (keyStore.directory.open) {
     logger.warn(`GATEWAY_API_KEYS is empty: the API is open to anyone who can reach ${config.host}`);
   }
-  const parts = { config, logger, store, registry, models, accounts, policy, keyStore, metrics, files, mounted, shutdown };
+  const parts = {
+    config,
+    logger,
+    store,
+    registry,
+    models,
+    accounts,
+    policy,
+    keyStore,
+    metrics,
+    files,
+    mounted,
+    shutdown,
+  };
   const dispatcher = dispatcherOf(parts);
   const responses = new ResponseStore({ store, retentionMs: config.responsesRetentionMs, logger });
   const background = new BackgroundResponses({

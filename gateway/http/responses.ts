@@ -8,14 +8,19 @@ import {
   responseShell,
 } from '../openai/response-builder.ts';
 import { type ResponsesRequest, validateResponsesRequest } from '../openai/responses-request.schema.ts';
-import { type ChatTranslation, type HistoryItem, renameChatParam, responsesToChat } from '../openai/responses-to-chat.ts';
+import {
+  type ChatTranslation,
+  type HistoryItem,
+  renameChatParam,
+  responsesToChat,
+} from '../openai/responses-to-chat.ts';
 import { SSE_HEADERS, sseEvent } from '../openai/sse.ts';
 import type { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIUsage } from '../openai/types.ts';
 import type { BackgroundResponses } from '../responses/background.ts';
 import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } from '../responses/response-store.ts';
 import type { Route } from '../routing/model-router.ts';
 import { answeredModel, type Dispatcher } from './dispatch.ts';
-import { sendEventStream, type StreamFormat } from './event-stream.ts';
+import { type StreamFormat, sendEventStream } from './event-stream.ts';
 import { logPrompt } from './prompt-log.ts';
 import type { GatewayContext, GatewayMiddleware } from './state.ts';
 
@@ -64,9 +69,9 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
     // Retries and fallbacks end with the first chunk, as on chat.
     const { value: opened, target } = await dispatcher
       .call(ctx, route, async (target, call) => {
-        const chunks = target.provider.stream({ ...translation.request, model: target.model }, call)[
-          Symbol.asyncIterator
-        ]();
+        const chunks = target.provider
+          .stream({ ...translation.request, model: target.model }, call)
+          [Symbol.asyncIterator]();
         return { chunks, first: await chunks.next() };
       })
       .catch(rename);
@@ -81,7 +86,9 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
         for (const event of builder.fail(renameChatParam(error, translation.origins) as typeof error)) {
           frames += sseEvent(event);
         }
-        void save().catch((failure: unknown) => logger.warn({ err: failure }, 'responses: could not store a failed response'));
+        void save().catch((failure: unknown) =>
+          logger.warn({ err: failure }, 'responses: could not store a failed response'),
+        );
         return frames;
       },
     };
@@ -202,7 +209,13 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
       }
       const data = items.slice(0, limit);
       const id = (item: (typeof data)[number] | undefined) => (item !== undefined && 'id' in item ? item.id : null);
-      ctx.body = { object: 'list', data, first_id: id(data[0]), last_id: id(data.at(-1)), has_more: items.length > limit };
+      ctx.body = {
+        object: 'list',
+        data,
+        first_id: id(data[0]),
+        last_id: id(data.at(-1)),
+        has_more: items.length > limit,
+      };
     },
   } satisfies Record<string, GatewayMiddleware>;
 

@@ -150,7 +150,8 @@ export class ResponseBuilder {
   /** response.created, and response.queued or response.in_progress as the status says. */
   created(): Event[] {
     const events = [this.#event({ type: 'response.created', response: this.response })];
-    if (this.response.status === 'queued') events.push(this.#event({ type: 'response.queued', response: this.response }));
+    if (this.response.status === 'queued')
+      events.push(this.#event({ type: 'response.queued', response: this.response }));
     else events.push(this.#event({ type: 'response.in_progress', response: this.response }));
     return events;
   }
@@ -233,8 +234,9 @@ export class ResponseBuilder {
     return events;
   }
 
-  /** Ends the response as failed, with the error's code and message. */
+  /** Ends the response as failed, with the error's code and message; what was said so far stays. */
   fail(error: GatewayError): Event[] {
+    this.#settle();
     const { response } = this;
     response.status = 'failed';
     response.error = {
@@ -247,8 +249,19 @@ export class ResponseBuilder {
 
   /** Stops a background response at the client's request; no further events. */
   cancel(): void {
+    this.#settle();
     this.response.status = 'cancelled';
     if (this.#usage !== undefined) this.response.usage = responseUsage(this.#usage);
+  }
+
+  /** The open item, cut short: its text so far, status incomplete, no events. */
+  #settle(): void {
+    const open = this.#open;
+    if (open === undefined) return;
+    this.#open = undefined;
+    if (open.kind === 'message') open.item.content = [{ type: 'output_text', text: open.text, annotations: [] }];
+    else if (open.kind === 'reasoning') open.item.content = [{ type: 'reasoning_text', text: open.text }];
+    open.item.status = 'incomplete';
   }
 
   #text(kind: 'message' | 'reasoning', text: string, events: Event[]): void {
@@ -371,7 +384,13 @@ export class ResponseBuilder {
       const part = { type: 'reasoning_text' as const, text: open.text };
       const item_id = open.item.id;
       events.push(
-        this.#event({ type: 'response.reasoning_text.done', item_id, output_index: index, content_index: 0, text: open.text }),
+        this.#event({
+          type: 'response.reasoning_text.done',
+          item_id,
+          output_index: index,
+          content_index: 0,
+          text: open.text,
+        }),
         this.#event({ type: 'response.content_part.done', item_id, output_index: index, content_index: 0, part }),
       );
       open.item.content = [part];

@@ -119,7 +119,8 @@ const functionTool = {
 };
 
 const toolChoice = {
-  description: 'expected \'none\', \'auto\', \'required\', {"type": "function", "name": …} or {"type": "allowed_tools", …}',
+  description:
+    'expected \'none\', \'auto\', \'required\', {"type": "function", "name": …} or {"type": "allowed_tools", …}',
   anyOf: [
     { enum: ['none', 'auto', 'required'] },
     {
@@ -273,5 +274,7 @@ export function validateResponsesRequest(body: unknown): ResponsesRequest {
     });
   }
   const { input } = request;
-  return typeof input === 'string' ? { ...request, input: [{ type: 'message', role: 'user', content: input }] } : (request as ResponsesRequest);
+  return typeof input === 'string'
+    ? { ...request, input: [{ type: 'message', role: 'user', content: input }] }
+    : (request as ResponsesRequest);
 }

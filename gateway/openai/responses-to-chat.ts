@@ -52,7 +52,11 @@ export function responsesToChat(
         return;
       }
       case 'function_call': {
-        const call = { id: item.call_id, type: 'function' as const, function: { name: item.name, arguments: item.arguments } };
+        const call = {
+          id: item.call_id,
+          type: 'function' as const,
+          function: { name: item.name, arguments: item.arguments },
+        };
         const last = messages.at(-1);
         if (last?.role === 'assistant') {
           const assistant = last as OpenAIAssistantMessage;
@@ -186,7 +190,8 @@ function inputPart(part: OpenAIResponseInputContent, param: string | undefined, 
       }
       const filename = part.filename === undefined ? {} : { filename: part.filename };
       if (part.file_data !== undefined) return { type: 'file', file: { file_data: part.file_data, ...filename } };
-      if (part.file_id != null && part.file_id !== '') return { type: 'file', file: { file_id: part.file_id, ...filename } };
+      if (part.file_id != null && part.file_id !== '')
+        return { type: 'file', file: { file_id: part.file_id, ...filename } };
       return refuse('An input_file needs file_data or a file_id.', param, `${at}.file_data`);
     }
     default:
@@ -203,7 +208,12 @@ function toolOutput(output: MessageContent, param: string | undefined): string {
   let text = '';
   for (const [index, part] of output.entries()) {
     if (part.type !== 'input_text') {
-      refuse('A function_call_output takes text only with these models.', param, `output[${index}].type`, 'unsupported_content');
+      refuse(
+        'A function_call_output takes text only with these models.',
+        param,
+        `output[${index}].type`,
+        'unsupported_content',
+      );
     }
     text += part.text ?? '';
   }

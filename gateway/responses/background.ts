@@ -5,7 +5,7 @@ import { answeredModel, type DetachedCall, type Dispatcher } from '../http/dispa
 import type { GatewayState } from '../http/state.ts';
 import type { Logger } from '../lib/logger.ts';
 import { type Store, tryLease } from '../lib/store.ts';
-import { GatewayError, ServiceUnavailableError, toGatewayError } from '../openai/errors.ts';
+import { type GatewayError, ServiceUnavailableError, toGatewayError } from '../openai/errors.ts';
 import { ResponseBuilder } from '../openai/response-builder.ts';
 import type { ResponsesInputItem } from '../openai/responses-request.schema.ts';
 import { renameChatParam, responsesToChat } from '../openai/responses-to-chat.ts';
@@ -39,6 +39,8 @@ const FLUSH_MS = 250;
 const LEASE_MS = 30 * 60_000;
 /** How often the store is checked for responses nobody runs (left by a stopped instance). */
 const ADOPT_EVERY_MS = 60_000;
+/** How often a running response checks the store for a cancel asked of another instance. */
+const CANCEL_CHECK_MS = 1000;
 /** How often a follower on another instance than the runner's looks for new events. */
 const POLL_MS = 500;
 
@@ -174,7 +176,10 @@ export class BackgroundResponses {
       const controller = new AbortController();
       const done = this.#outsideRequests(() => this.#run(task, controller))
         .catch((error: unknown) => {
-          this.#options.logger.warn({ err: error, response: task.id }, 'responses: a background response failed to run');
+          this.#options.logger.warn(
+            { err: error, response: task.id },
+            'responses: a background response failed to run',
+          );
         })
         .finally(() => {
           this.#running.delete(task.id);
@@ -186,7 +191,7 @@ export class BackgroundResponses {
   }
 
   async #run(task: Task, controller: AbortController): Promise<void> {
-    const { responses, store, dispatcher, logger } = this.#options;
+    const { responses, store, logger } = this.#options;
     const lease = await tryLease(store, `responses:run:${task.id}`, LEASE_MS);
     if (lease === undefined) return; // another instance runs it
     try {
@@ -241,11 +246,20 @@ export class BackgroundResponses {
     );
     let target: Awaited<ReturnType<Dispatcher['call']>>['target'] | undefined;
     let chunks: AsyncIterator<unknown> | undefined;
+    // Another instance may have been asked to cancel it: the store says so.
+    const cancelCheck = setInterval(() => {
+      this.#options.responses.cancelRequested(record.response.id).then(
+        (asked) => asked && controller.abort('cancel' satisfies StopReason),
+        () => {},
+      );
+    }, CANCEL_CHECK_MS);
     try {
       await run.emit(run.builder.started());
       const route = task.route ?? (await dispatcher.open(caller, request.model));
       const opened = await dispatcher.call(caller, route, async (sent, call) => {
-        const stream = sent.provider.stream({ ...translation.request, model: sent.model }, call)[Symbol.asyncIterator]();
+        const stream = sent.provider
+          .stream({ ...translation.request, model: sent.model }, call)
+          [Symbol.asyncIterator]();
         return { stream, first: await stream.next() };
       });
       target = opened.target;
@@ -254,7 +268,6 @@ export class BackgroundResponses {
       let step = opened.value.first;
       for (; step.done !== true; step = await opened.value.stream.next()) {
         await run.emit(run.builder.chunk(step.value));
-        if (run.cancelAsked) controller.abort('cancel' satisfies StopReason);
         if (controller.signal.aborted) throw new Error('stopped');
       }
       await run.end('done', undefined, run.builder.finish(step.value));
@@ -262,9 +275,13 @@ export class BackgroundResponses {
       const reason = controller.signal.reason as StopReason | undefined;
       if (controller.signal.aborted && reason === 'cancel') await run.end('cancelled');
       else if (controller.signal.aborted) {
-        await run.end('failed', new ServiceUnavailableError('The gateway stopped while this response was in progress.'));
+        await run.end(
+          'failed',
+          new ServiceUnavailableError('The gateway stopped while this response was in progress.'),
+        );
       } else await run.end('failed', toGatewayError(renameChatParam(error, translation.origins)));
     } finally {
+      clearInterval(cancelCheck);
       for (const release of releases) release();
       await chunks?.return?.();
       if (target !== undefined) dispatcher.record(caller, target, run.builder.usage);
@@ -280,6 +297,8 @@ class Run {
   readonly #flushed: EventEmitter;
   #pending = '';
   #lastFlush = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(record: StoredResponse, responses: ResponseStore, flushed: EventEmitter) {
     this.#record = record;
@@ -288,15 +307,21 @@ class Run {
     this.builder = new ResponseBuilder(record.response, record.sequence ?? 0);
   }
 
-  /** The client asked to cancel: read with each save, as another instance may have been asked. */
-  cancelAsked = false;
-
-  /** Adds events; saves the progress when the last save is FLUSH_MS old. */
+  /**
+   * Adds events; saves the progress when the last save is FLUSH_MS old, or FLUSH_MS after it by a
+   * timer when the model pauses, so a poll sees the text so far. Saves never overlap.
+   */
   async emit(events: OpenAIResponseStreamEvent[]): Promise<void> {
     this.#pending += lines(events);
-    if (Date.now() - this.#lastFlush < FLUSH_MS) return;
-    await this.#flush(false);
-    this.cancelAsked = await this.#responses.cancelRequested(this.#record.response.id);
+    const wait = this.#lastFlush + FLUSH_MS - Date.now();
+    if (wait > 0) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        void this.#save(false);
+      }, wait);
+      return;
+    }
+    await this.#save(false);
   }
 
   /** Ends the response: with its final events, cancelled, or failed with the error's message. */
@@ -305,15 +330,24 @@ class Run {
     error?: GatewayError,
     events: OpenAIResponseStreamEvent[] = [],
   ): Promise<void> {
+    clearTimeout(this.#timer);
     if (how === 'cancelled') this.builder.cancel();
     else if (how === 'failed') events.push(...this.builder.fail(error ?? new ServiceUnavailableError('failed')));
     this.#pending += lines(events);
-    await this.#flush(true);
+    await this.#save(true);
     await this.#responses.removePending(this.#record.response.id);
+  }
+
+  #save(final: boolean): Promise<void> {
+    const next = this.#saving.then(() => this.#flush(final));
+    this.#saving = next.catch(() => {});
+    return next;
   }
 
   async #flush(final: boolean): Promise<void> {
     const record = this.#record;
+    const id = record.response.id;
+    // The final save may find a timer's save done already; the response still has to be written.
     if (this.#pending !== '') await this.#responses.appendEvents(record, this.#pending);
     this.#pending = '';
     record.response = final ? this.builder.response : this.builder.snapshot();
@@ -321,7 +355,7 @@ class Run {
     if (final) delete record.request;
     await this.#responses.save(record);
     this.#lastFlush = Date.now();
-    this.#flushed.emit(record.response.id);
+    this.#flushed.emit(id);
   }
 }
 
