@@ -98,7 +98,8 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
 
   /** Validates, finds the conversation it continues, translates and routes; nothing is sent yet. */
   async function prepare(ctx: GatewayContext): Promise<{ request: ResponsesRequest; prepared: Prepared }> {
-    const request = validateResponsesRequest(ctx.request.body);
+    const valid = validateResponsesRequest(ctx.request.body);
+    const request = { ...valid, input: await responses.resolveReferences(valid.input, owner(ctx)) };
     const previous =
       request.previous_response_id == null
         ? undefined

@@ -29,6 +29,24 @@ export function responseItemId(prefix: 'resp' | 'msg' | 'fc' | 'rs' | 'call'): s
   return `${prefix}_${randomBytes(24).toString('hex')}`;
 }
 
+/*
+ * An output item's id names its response: `msg_<the response's 48 hex digits><4 hex digits of its
+ * place>`. Clients that keep only ids (the Vercel AI SDK sends `item_reference` for what a stored
+ * response said) are then answered from that one stored response, with no index to keep.
+ */
+const OUTPUT_ITEM_ID = /^(?:msg|fc|rs)_([0-9a-f]{48})[0-9a-f]{4}$/;
+
+function outputItemId(prefix: 'msg' | 'fc' | 'rs', responseId: string, index: number): string {
+  const hex = responseId.slice('resp_'.length);
+  return `${prefix}_${hex}${index.toString(16).padStart(4, '0')}`;
+}
+
+/** The response an output item id belongs to, or undefined for an id this gateway did not make. */
+export function responseOfItem(itemId: string): string | undefined {
+  const hex = OUTPUT_ITEM_ID.exec(itemId)?.[1];
+  return hex === undefined ? undefined : `resp_${hex}`;
+}
+
 /** A new response's fields that echo the request, before any output. */
 export function responseShell(
   request: ResponsesRequest,
@@ -180,7 +198,7 @@ export class ResponseBuilder {
       if (item === undefined) {
         this.#close(events);
         item = {
-          id: responseItemId('fc'),
+          id: this.#itemId('fc'),
           type: 'function_call',
           status: 'in_progress',
           arguments: '',
@@ -300,7 +318,7 @@ export class ResponseBuilder {
 
   #openMessage(events: Event[]): OpenItem {
     const item: OpenAIResponseOutputMessage = {
-      id: responseItemId('msg'),
+      id: this.#itemId('msg'),
       type: 'message',
       status: 'in_progress',
       role: 'assistant',
@@ -322,7 +340,7 @@ export class ResponseBuilder {
 
   #openReasoning(events: Event[]): OpenItem {
     const item: OpenAIResponseReasoningItem = {
-      id: responseItemId('rs'),
+      id: this.#itemId('rs'),
       type: 'reasoning',
       status: 'in_progress',
       summary: [],
@@ -399,12 +417,23 @@ export class ResponseBuilder {
     events.push(this.#event({ type: 'response.output_item.done', output_index: index, item: open.item }));
   }
 
+  /** The id of the output item about to be added. */
+  #itemId(prefix: 'msg' | 'fc' | 'rs'): string {
+    return outputItemId(prefix, this.response.id, this.response.output.length);
+  }
+
   #event(event: Unnumbered): Event {
     return { ...event, sequence_number: this.#sequence++ } as Event;
   }
 }
 
-const ITEM_PREFIX = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs' } as const;
+const ITEM_PREFIX = {
+  message: 'msg',
+  function_call: 'fc',
+  function_call_output: 'fco',
+  reasoning: 'rs',
+  item_reference: 'ref',
+} as const;
 
 /** Input items as GET /v1/responses/{id}/input_items lists them: each with an id and a status. */
 export function inputItemsWithIds(items: readonly ResponsesInputItem[]): OpenAIResponseItem[] {

@@ -106,6 +106,13 @@ const reasoningItem = {
   properties: { type: { const: 'reasoning' }, summary: { type: 'array' }, content: { type: 'array' } },
 };
 
+// An output item of a stored response, by id (the Vercel AI SDK sends these when store is on).
+const itemReference = {
+  type: 'object',
+  required: ['type', 'id'],
+  properties: { type: { const: 'item_reference' }, id: { type: 'string', minLength: 1 } },
+};
+
 const functionTool = {
   type: 'object',
   required: ['type', 'name'],
@@ -179,7 +186,7 @@ export const responsesRequestSchema = {
       items: {
         type: 'object',
         discriminator: { propertyName: 'type' },
-        oneOf: [messageItem, functionCallItem, functionCallOutputItem, reasoningItem],
+        oneOf: [messageItem, functionCallItem, functionCallOutputItem, reasoningItem, itemReference],
       },
     },
     instructions: { type: nullable('string') },
@@ -244,7 +251,7 @@ export const responsesRequestSchema = {
 
 export type ResponsesInputItem = Extract<
   OpenAIResponseInputItem,
-  { type?: 'message' | 'function_call' | 'function_call_output' | 'reasoning' }
+  { type?: 'message' | 'function_call' | 'function_call_output' | 'reasoning' | 'item_reference' | null }
 >;
 
 /** A Responses request after validation: the input is always a list of typed items. */
@@ -257,14 +264,17 @@ const validate = compileValidator<ResponsesRequest & { input: string | Responses
 
 /**
  * Checks a Responses body; throws a 400 naming the offending parameter. A string input becomes one
- * user message, and message items without `type` (OpenAI's "easy" form) get `type: "message"`.
+ * user message; items without `type` get theirs: a message (OpenAI's "easy" form) when it has a
+ * role, else an item reference when it has an id.
  */
 export function validateResponsesRequest(body: unknown): ResponsesRequest {
   if (typeof body === 'object' && body !== null && Array.isArray((body as { input?: unknown }).input)) {
     for (const item of (body as { input: unknown[] }).input) {
-      if (typeof item === 'object' && item !== null && !('type' in item) && 'role' in item) {
-        (item as Record<string, unknown>).type = 'message';
-      }
+      if (typeof item !== 'object' || item === null) continue;
+      const untyped = item as Record<string, unknown>;
+      if (untyped.type !== undefined && untyped.type !== null) continue;
+      if ('role' in untyped) untyped.type = 'message';
+      else if ('id' in untyped) untyped.type = 'item_reference';
     }
   }
   const request = validate(body);

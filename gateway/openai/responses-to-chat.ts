@@ -69,6 +69,8 @@ export function responsesToChat(
       case 'function_call_output':
         push({ role: 'tool', tool_call_id: item.call_id as string, content: toolOutput(item.output, param) }, origin);
         return;
+      case 'item_reference':
+        throw new Error('item references are resolved before translation (ResponseStore.resolveReferences)');
       default:
         // Reasoning items: neither upstream takes an earlier turn's reasoning as input.
         return;

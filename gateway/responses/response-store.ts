@@ -2,7 +2,8 @@ import type { Logger } from '../lib/logger.ts';
 import { PeriodicSweep } from '../lib/periodic-sweep.ts';
 import { type Store, storeEntries, storeNamespace } from '../lib/store.ts';
 import { NotFoundError } from '../openai/errors.ts';
-import type { ResponsesRequest } from '../openai/responses-request.schema.ts';
+import { responseOfItem } from '../openai/response-builder.ts';
+import type { ResponsesInputItem, ResponsesRequest } from '../openai/responses-request.schema.ts';
 import type { OpenAIResponse, OpenAIResponseItem } from '../openai/types.ts';
 
 /*
@@ -97,6 +98,32 @@ export class ResponseStore {
 
   async find(id: string): Promise<StoredResponse | undefined> {
     return (await this.#store.get<StoredResponse>(recordKey(id))) ?? undefined;
+  }
+
+  /**
+   * The input with each `item_reference` replaced by the output item it names, found in the
+   * caller's own stored response (the id says which: response-builder.ts); 404 naming the item otherwise.
+   */
+  async resolveReferences(items: ResponsesInputItem[], owner: string | undefined): Promise<ResponsesInputItem[]> {
+    if (!items.some((item) => item.type === 'item_reference')) return items;
+    const records = new Map<string, StoredResponse | undefined>();
+    const resolved: ResponsesInputItem[] = [];
+    for (const [index, item] of items.entries()) {
+      if (item.type !== 'item_reference') {
+        resolved.push(item);
+        continue;
+      }
+      const responseId = responseOfItem(item.id);
+      if (responseId !== undefined && !records.has(responseId)) records.set(responseId, await this.find(responseId));
+      const record = responseId === undefined ? undefined : records.get(responseId);
+      const found =
+        record?.owner === owner ? record?.response.output.find((output) => output.id === item.id) : undefined;
+      if (found === undefined) {
+        throw new NotFoundError(`Item with id '${shortId(item.id)}' not found.`, { param: `input[${index}].id` });
+      }
+      resolved.push(found as unknown as ResponsesInputItem);
+    }
+    return resolved;
   }
 
   async remove(record: StoredResponse): Promise<void> {

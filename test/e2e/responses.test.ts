@@ -144,6 +144,31 @@ describe('e2e: the Responses API through the openai SDK, GigaChat behind', () =>
     expect(gone).to.have.property('status', 404);
   });
 
+  it("resolves item_reference inputs from the caller's stored responses, and 404s others", async () => {
+    mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('Меня зовут ГигаЧат.'));
+    const first = await client.responses.create({ model: 'GigaChat-2-Max', input: 'Как тебя зовут?' });
+    const said = first.output[0]?.id as string;
+    mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('Повторяю.'));
+    await client.responses.create({
+      model: 'GigaChat-2-Max',
+      input: [
+        { role: 'user', content: 'Как тебя зовут?' },
+        { type: 'item_reference', id: said },
+        { role: 'user', content: 'Ещё раз' },
+      ],
+    });
+    expect(lastChatBody(mock).messages).to.deep.equal([
+      { role: 'user', content: 'Как тебя зовут?' },
+      { role: 'assistant', content: 'Меня зовут ГигаЧат.' },
+      { role: 'user', content: 'Ещё раз' },
+    ]);
+    const unknown = await client.responses
+      .create({ model: 'GigaChat-2-Max', input: [{ type: 'item_reference', id: `msg_${'0'.repeat(52)}` }] })
+      .catch((error: unknown) => error);
+    expect(unknown).to.have.property('status', 404);
+    expect(unknown).to.have.nested.property('error.param', 'input[0].id');
+  });
+
   it('runs in the background: queued at once, polled to completed', async () => {
     mock.chat = (_body, response) =>
       writeGigaChatStream(response, gigaChatChunks(['Долгий', ' ответ']), { delayMs: 20 });
