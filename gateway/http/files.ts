@@ -7,6 +7,8 @@ import type { GatewayFiles } from '../files/gateway-files.ts';
 import type { StoredFile } from '../files/stored-file.ts';
 import { mediaTypeOf } from '../lib/media-types.ts';
 import { BadRequestError, GatewayError, NotFoundError } from '../openai/errors.ts';
+import { listPage } from './list-page.ts';
+import { queryParams } from './query-params.ts';
 import type { GatewayContext, GatewayMiddleware } from './state.ts';
 
 /*
@@ -170,38 +172,20 @@ export function filesApi(
     },
 
     async list(ctx) {
-      const query = ctx.query;
-      const one = (name: string): string | undefined => {
-        const value = query[name];
-        if (Array.isArray(value)) throw new BadRequestError(`Send '${name}' once.`, { param: name });
-        return value;
-      };
-      const limitText = one('limit');
-      const limit = limitText === undefined ? MAX_LIST : Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
-        throw new BadRequestError(`limit must be a whole number from 1 to ${MAX_LIST}.`, { param: 'limit' });
-      }
-      const order = one('order') ?? 'desc';
-      if (order !== 'asc' && order !== 'desc')
-        throw new BadRequestError("order must be 'asc' or 'desc'.", { param: 'order' });
-      const purpose = one('purpose');
-      const after = one('after');
+      const query = queryParams(ctx);
+      const limit = query.integer('limit', 1, MAX_LIST) ?? MAX_LIST;
+      const order = query.order();
+      const purpose = query.one('purpose');
       let all = await files.list(owner(ctx));
       if (order === 'asc') all.reverse();
       if (purpose !== undefined) all = all.filter((file) => file.purpose === purpose);
-      if (after !== undefined) {
-        const index = all.findIndex((file) => file.id === after);
-        if (index < 0) throw new BadRequestError('after names no file of this key.', { param: 'after' });
-        all = all.slice(index + 1);
-      }
-      const data = all.slice(0, limit).map(fileObject);
-      ctx.body = {
-        object: 'list',
-        data,
-        first_id: data[0]?.id ?? null,
-        last_id: data.at(-1)?.id ?? null,
-        has_more: all.length > limit,
-      };
+      ctx.body = listPage(all, {
+        after: query.one('after'),
+        limit,
+        idOf: (file) => file.id,
+        show: fileObject,
+        what: 'file of this key',
+      });
     },
 
     async retrieve(ctx) {

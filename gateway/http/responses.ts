@@ -21,7 +21,9 @@ import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } f
 import type { Route } from '../routing/model-router.ts';
 import { answeredModel, type Dispatcher } from './dispatch.ts';
 import { type StreamFormat, sendEventStream } from './event-stream.ts';
+import { listPage } from './list-page.ts';
 import { logPrompt } from './prompt-log.ts';
+import { queryParams } from './query-params.ts';
 import type { GatewayContext, GatewayMiddleware } from './state.ts';
 
 /*
@@ -147,7 +149,7 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
 
     async retrieve(ctx) {
       const record = await find(ctx);
-      const query = queryOf(ctx);
+      const query = queryParams(ctx);
       if (query.one('stream') !== 'true') {
         ctx.body = await presented(record);
         return;
@@ -195,28 +197,17 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
 
     async inputItems(ctx) {
       const record = await find(ctx);
-      const query = queryOf(ctx);
+      const query = queryParams(ctx);
       const limit = query.integer('limit', 1, MAX_LIST) ?? 20;
-      const order = query.one('order') ?? 'desc';
-      if (order !== 'asc' && order !== 'desc') {
-        throw new BadRequestError("order must be 'asc' or 'desc'.", { param: 'order' });
-      }
-      let items = order === 'desc' ? [...record.input].reverse() : record.input;
-      const after = query.one('after');
-      if (after !== undefined) {
-        const index = items.findIndex((item) => 'id' in item && item.id === after);
-        if (index < 0) throw new BadRequestError('after names no input item of this response.', { param: 'after' });
-        items = items.slice(index + 1);
-      }
-      const data = items.slice(0, limit);
-      const id = (item: (typeof data)[number] | undefined) => (item !== undefined && 'id' in item ? item.id : null);
-      ctx.body = {
-        object: 'list',
-        data,
-        first_id: id(data[0]),
-        last_id: id(data.at(-1)),
-        has_more: items.length > limit,
-      };
+      const order = query.order();
+      const items = order === 'desc' ? [...record.input].reverse() : record.input;
+      ctx.body = listPage(items, {
+        after: query.one('after'),
+        limit,
+        idOf: (item) => ('id' in item ? item.id : undefined),
+        show: (item) => item,
+        what: 'input item of this response',
+      });
     },
   } satisfies Record<string, GatewayMiddleware>;
 
@@ -286,25 +277,4 @@ async function* streamEvents(
   await save();
   yield* end;
   return builder.usage;
-}
-
-/** A query string's parameters, each sent at most once. */
-function queryOf(ctx: GatewayContext) {
-  const one = (name: string): string | undefined => {
-    const value = ctx.query[name];
-    if (Array.isArray(value)) throw new BadRequestError(`Send '${name}' once.`, { param: name });
-    return value;
-  };
-  return {
-    one,
-    integer(name: string, min: number, max: number): number | undefined {
-      const text = one(name);
-      if (text === undefined) return undefined;
-      const value = Number(text);
-      if (text === '' || !Number.isInteger(value) || value < min || value > max) {
-        throw new BadRequestError(`${name} must be a whole number from ${min} to ${max}.`, { param: name });
-      }
-      return value;
-    },
-  };
 }
