@@ -2,7 +2,7 @@ import type { Logger } from '../lib/logger.ts';
 import { validateChatRequest } from '../openai/chat-request.schema.ts';
 import type { OpenAIUsage } from '../openai/types.ts';
 import type { ChatStream } from '../providers/provider.ts';
-import { answeredModel, type Dispatcher } from './dispatch.ts';
+import { answeredModel, type Dispatcher, openStream } from './dispatch.ts';
 import { sendEventStream } from './event-stream.ts';
 import { logPrompt } from './prompt-log.ts';
 import { sendJson } from './send-json.ts';
@@ -30,10 +30,9 @@ export function createChatCompletion(dispatcher: Dispatcher, logger: Logger): Ch
       return;
     }
     // Retries and fallbacks end with the first chunk: after it, bytes are on their way to the client.
-    const { value: opened, target } = await dispatcher.call(exchange, route, async (target, call) => {
-      const chunks = target.provider.stream({ ...request, model: target.model }, call)[Symbol.asyncIterator]();
-      return { chunks, first: await chunks.next() };
-    });
+    const { value: opened, target } = await dispatcher.call(exchange, route, (target, call) =>
+      openStream(target, request, call),
+    );
     const { chunks, first } = opened;
     const name = answeredModel(request.model, route, target);
     const echoed = target.model === name ? chunks : renameModel(chunks, name);

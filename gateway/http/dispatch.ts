@@ -4,8 +4,8 @@ import type { FileReader } from '../files/stored-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayMetrics } from '../lib/metrics.ts';
 import { toGatewayError } from '../openai/errors.ts';
-import type { OpenAIUsage } from '../openai/types.ts';
-import type { ProviderCall } from '../providers/provider.ts';
+import type { OpenAIChatChunk, OpenAIChatRequest, OpenAIUsage } from '../openai/types.ts';
+import type { ChatStream, ProviderCall } from '../providers/provider.ts';
 import type { AccountHooks, Accounts, AccountTarget } from '../routing/accounts.ts';
 import { type AttemptHooks, callWithFallbacks } from '../routing/call-with-fallbacks.ts';
 import { type ModelRouter, type Route, routeName, type Target } from '../routing/model-router.ts';
@@ -225,6 +225,22 @@ function clientGoneSignal({ res }: Exchange): AbortSignal {
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;
+}
+
+/** A chat stream opened, with its first chunk read: an attempt that resolves only once it is safe to commit. */
+export interface OpenedStream {
+  chunks: ChatStream;
+  first: IteratorResult<OpenAIChatChunk, OpenAIUsage | undefined>;
+}
+
+/** Opens `request` as a stream on `target` and waits for its first chunk, so retries and fallbacks end with it. */
+export async function openStream(
+  target: Target,
+  request: OpenAIChatRequest,
+  call: ProviderCall,
+): Promise<OpenedStream> {
+  const chunks = target.provider.stream({ ...request, model: target.model }, call);
+  return { chunks, first: await chunks.next() };
 }
 
 /** A response's `model`: the name the client asked for, or with an alias the model that answered. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
-import { BadRequestError } from '../openai/errors.ts';
+import { BadRequestError, type GatewayError } from '../openai/errors.ts';
 import {
   completionChunk,
   inputItemsWithIds,
@@ -19,7 +19,7 @@ import type { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIUsage } from '../
 import type { BackgroundResponses } from '../responses/background.ts';
 import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } from '../responses/response-store.ts';
 import type { Route } from '../routing/model-router.ts';
-import { answeredModel, type Dispatcher } from './dispatch.ts';
+import { answeredModel, type Dispatcher, openStream } from './dispatch.ts';
 import { type StreamFormat, sendEventStream } from './event-stream.ts';
 import { listPage } from './list-page.ts';
 import { logPrompt } from './prompt-log.ts';
@@ -70,30 +70,17 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
     }
     // Retries and fallbacks end with the first chunk, as on chat.
     const { value: opened, target } = await dispatcher
-      .call(ctx, route, async (target, call) => {
-        const chunks = target.provider
-          .stream({ ...translation.request, model: target.model }, call)
-          [Symbol.asyncIterator]();
-        return { chunks, first: await chunks.next() };
-      })
+      .call(ctx, route, (target, call) => openStream(target, translation.request, call))
       .catch(rename);
     builder.answeredBy(answeredModel(request.model, route, target));
     const events = streamEvents(builder, opened.first, opened.chunks, save);
     ctx.respond = false;
-    const format: StreamFormat = {
-      item: (event) => sseEvent(event as OpenAIResponseStreamEvent),
-      end: '',
-      failure(error) {
-        let frames = '';
-        for (const event of builder.fail(renameChatParam(error, translation.origins) as typeof error)) {
-          frames += sseEvent(event);
-        }
-        void save().catch((failure: unknown) =>
-          logger.warn({ err: failure }, 'responses: could not store a failed response'),
-        );
-        return frames;
-      },
-    };
+    const format = responsesStream((error) => {
+      void save().catch((failure: unknown) =>
+        logger.warn({ err: failure }, 'responses: could not store a failed response'),
+      );
+      return builder.fail(renameChatParam(error, translation.origins) as typeof error);
+    });
     await sendEventStream(ctx, await events.next(), events, logger, format);
     dispatcher.record(ctx, target, builder.usage);
   }
@@ -230,13 +217,19 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
   ): Promise<void> {
     const gone = new AbortController();
     ctx.res.once('close', () => gone.abort());
-    const seen = already.at(-1)?.sequence_number ?? after;
-    const followed = background.follow(id, owner(ctx), seen, gone.signal);
+    let sent = after;
+    const followed = background.follow(id, owner(ctx), already.at(-1)?.sequence_number ?? after, gone.signal);
     async function* all() {
-      yield* already.filter((event) => event.sequence_number > after);
+      for (const event of already.filter((event) => event.sequence_number > after)) yield event;
       yield* followed;
     }
-    const events = all();
+    async function* counted() {
+      for await (const event of all()) {
+        sent = event.sequence_number;
+        yield event;
+      }
+    }
+    const events = counted();
     ctx.respond = false;
     const first = await events.next();
     if (first.done === true) {
@@ -244,12 +237,21 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
       ctx.res.end();
       return;
     }
-    await sendEventStream(ctx, first, events, logger, {
-      item: (event) => sseEvent(event as OpenAIResponseStreamEvent),
-      end: '',
-      failure: (error) => sseEvent({ type: 'error', code: error.code, message: error.message, param: error.param }),
-    });
+    // The run's own failure is an event it saved; this one is the follower's (the response deleted, say).
+    const format = responsesStream((error) => [
+      { type: 'error', code: error.code, message: error.message, param: error.param, sequence_number: sent + 1 },
+    ]);
+    await sendEventStream(ctx, first, events, logger, format);
   }
+}
+
+/** Responses' event stream: `event:` and `data:` per event, no end marker, a failure as the events `failure` gives. */
+function responsesStream(failure: (error: GatewayError) => readonly { type: string }[]): StreamFormat {
+  return {
+    item: (event) => sseEvent(event as OpenAIResponseStreamEvent),
+    end: '',
+    failure: (error) => failure(error).map(sseEvent).join(''),
+  };
 }
 
 interface Prepared {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter, on } from 'node:events';
 import type { Client } from '../config-file.ts';
-import { answeredModel, type DetachedCall, type Dispatcher } from '../http/dispatch.ts';
+import { answeredModel, type DetachedCall, type Dispatcher, openStream } from '../http/dispatch.ts';
 import type { GatewayState } from '../http/state.ts';
 import type { Logger } from '../lib/logger.ts';
 import { type Store, tryLease } from '../lib/store.ts';
@@ -256,17 +256,12 @@ export class BackgroundResponses {
     try {
       await run.emit(run.builder.started());
       const route = task.route ?? (await dispatcher.open(caller, request.model));
-      const opened = await dispatcher.call(caller, route, async (sent, call) => {
-        const stream = sent.provider
-          .stream({ ...translation.request, model: sent.model }, call)
-          [Symbol.asyncIterator]();
-        return { stream, first: await stream.next() };
-      });
+      const opened = await dispatcher.call(caller, route, (sent, call) => openStream(sent, translation.request, call));
       target = opened.target;
-      chunks = opened.value.stream;
+      chunks = opened.value.chunks;
       run.builder.answeredBy(answeredModel(request.model, route, target));
       let step = opened.value.first;
-      for (; step.done !== true; step = await opened.value.stream.next()) {
+      for (; step.done !== true; step = await opened.value.chunks.next()) {
         await run.emit(run.builder.chunk(step.value));
         if (controller.signal.aborted) throw new Error('stopped');
       }
