@@ -49,7 +49,7 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
     const { translation, route, record } = prepared;
     const builder = new ResponseBuilder(record.response);
     const rename = (error: unknown) => {
-      throw renameChatParam(error, translation.origins);
+      throw renameChatParam(error, translation);
     };
     const save = async () => {
       if (request.store !== false) await responses.save(record);
@@ -79,7 +79,7 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
       void save().catch((failure: unknown) =>
         logger.warn({ err: failure }, 'responses: could not store a failed response'),
       );
-      return builder.fail(renameChatParam(error, translation.origins) as typeof error);
+      return builder.fail(renameChatParam(error, translation) as typeof error);
     });
     await sendEventStream(ctx, await events.next(), events, logger, format);
     dispatcher.record(ctx, target, builder.usage);

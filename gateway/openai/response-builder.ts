@@ -362,7 +362,8 @@ export class ResponseBuilder {
 
   #add(item: OpenAIResponse['output'][number], events: Event[]): number {
     const index = this.response.output.push(item) - 1;
-    events.push(this.#event({ type: 'response.output_item.added', output_index: index, item }));
+    // A copy: the item changes before the caller serialises this event (a call's arguments come next).
+    events.push(this.#event({ type: 'response.output_item.added', output_index: index, item: { ...item } }));
     return index;
   }
 

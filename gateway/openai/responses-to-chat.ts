@@ -10,17 +10,27 @@ import type {
 
 /*
  * A Responses request → the Chat Completions request both providers already speak. The
- * conversation is the stored history (previous_response_id) followed by this request's input;
- * `origins[k]` says where chat message k came from, so an error a provider raises about
- * `messages[k]…` can name the Responses field the client sent (renameChatParam).
+ * conversation is the stored history (previous_response_id) followed by this request's input.
+ * The translation remembers where each chat message (and each tool call merged into one) came
+ * from, so an error a provider raises about `messages[k]…` names the field the client sent
+ * (renameChatParam).
  */
 
 /** Where a chat message came from: `instructions`, `input[i]`, or the stored conversation. */
 export type MessageOrigin = string;
 
-export interface ChatTranslation {
-  request: OpenAIChatRequest;
+/** Where the chat request's messages came from. */
+export interface ParamOrigins {
+  /** `origins[k]`: chat message k's. */
   origins: MessageOrigin[];
+  /** `messages[k].tool_calls[j]` (as `k:j`) → the function_call item it came from. */
+  calls: Map<string, MessageOrigin>;
+  /** The chat messages that are function_call_output items (their `content` is the item's `output`). */
+  outputs: Set<number>;
+}
+
+export interface ChatTranslation extends ParamOrigins {
+  request: OpenAIChatRequest;
 }
 
 /** An input item of an earlier turn, as the store keeps it. */
@@ -33,6 +43,8 @@ export function responsesToChat(
 ): ChatTranslation {
   const messages: OpenAIMessage[] = [];
   const origins: MessageOrigin[] = [];
+  const calls = new Map<string, MessageOrigin>();
+  const outputs = new Set<number>();
   const push = (message: OpenAIMessage, origin: MessageOrigin) => {
     messages.push(message);
     origins.push(origin);
@@ -58,15 +70,14 @@ export function responsesToChat(
           function: { name: item.name, arguments: item.arguments },
         };
         const last = messages.at(-1);
-        if (last?.role === 'assistant') {
-          const assistant = last as OpenAIAssistantMessage;
-          assistant.tool_calls = [...(assistant.tool_calls ?? []), call];
-          return;
-        }
-        push({ role: 'assistant', content: null, tool_calls: [call] }, origin);
+        if (last?.role !== 'assistant') push({ role: 'assistant', content: null }, origin);
+        const assistant = messages.at(-1) as OpenAIAssistantMessage;
+        assistant.tool_calls = [...(assistant.tool_calls ?? []), call];
+        calls.set(`${messages.length - 1}:${assistant.tool_calls.length - 1}`, origin);
         return;
       }
       case 'function_call_output':
+        outputs.add(messages.length);
         push({ role: 'tool', tool_call_id: item.call_id as string, content: toolOutput(item.output, param) }, origin);
         return;
       case 'item_reference':
@@ -81,7 +92,7 @@ export function responsesToChat(
   if (messages.every((message) => message.role === 'system')) {
     throw new BadRequestError('The input has no message for the model to answer.', { param: 'input' });
   }
-  return { request: chatRequest(request, messages, stream), origins };
+  return { request: chatRequest(request, messages, stream), origins, calls, outputs };
 }
 
 function chatRequest(request: ResponsesRequest, messages: OpenAIMessage[], stream: boolean): OpenAIChatRequest {
@@ -237,26 +248,59 @@ const RENAMED: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /**
- * An error a provider raised about the chat request, naming the Responses field instead:
- * `messages[3].content[1].image_url` → `input[2].content[1].image_url`.
+ * An error a provider raised about the chat request, naming the Responses field instead, in its
+ * `param` and its message: `messages[3].content[1].image_url.url` → `input[2].content[1].image_url`.
  */
-export function renameChatParam(error: unknown, origins: readonly MessageOrigin[]): unknown {
-  if (!(error instanceof GatewayError) || error.param === null) return error;
-  const param = chatParamToResponses(error.param, origins);
-  if (param === error.param) return error;
-  Object.defineProperty(error, 'param', { value: param });
+export function renameChatParam(error: unknown, where: ParamOrigins): unknown {
+  if (!(error instanceof GatewayError)) return error;
+  error.message = error.message.replace(CHAT_PATH, (path) => chatParamToResponses(path, where));
+  if (error.param === null) return error;
+  const param = chatParamToResponses(error.param, where);
+  if (param !== error.param) Object.defineProperty(error, 'param', { value: param });
   return error;
 }
 
-export function chatParamToResponses(param: string, origins: readonly MessageOrigin[]): string {
+/** A chat message path as error messages quote it. */
+const CHAT_PATH = /\bmessages(?:\[\d+\](?:\.[A-Za-z_]+|\[\d+\])*)?/g;
+
+/** Paths inside a chat message → the same field of the Responses item. */
+const INSIDE_MESSAGE: ReadonlyArray<[RegExp, string]> = [
+  [/^\.tool_call_id/, '.call_id'],
+  [/^(\.content\[\d+\])\.image_url\.url$/, '$1.image_url'],
+  [/^(\.content\[\d+\])\.file(?:\.(\w+))?/, '$1.$2'],
+];
+
+/** Paths inside a tool call → the function_call item's fields. */
+const INSIDE_CALL: ReadonlyArray<[RegExp, string]> = [
+  [/^\.function\.(arguments|name)/, '.$1'],
+  [/^\.function$/, ''],
+  [/^\.id$/, '.call_id'],
+];
+
+export function chatParamToResponses(param: string, where: ParamOrigins): string {
+  if (param === 'messages') return 'input';
   const message = /^messages\[(\d+)\](.*)$/.exec(param);
-  if (message !== null) {
-    const origin = origins[Number(message[1])] ?? 'input';
-    const rest = message[2] ?? '';
-    return origin.startsWith('input[') ? `${origin}${rest}` : origin;
+  if (message === null) {
+    for (const [pattern, replacement] of RENAMED) {
+      if (pattern.test(param)) return param.replace(pattern, replacement);
+    }
+    return param;
   }
-  for (const [pattern, replacement] of RENAMED) {
-    if (pattern.test(param)) return param.replace(pattern, replacement);
+  const index = Number(message[1]);
+  const origin = where.origins[index] ?? 'input';
+  if (!origin.startsWith('input[')) return origin;
+  const rest = message[2] ?? '';
+  const call = /^\.tool_calls\[(\d+)\](.*)$/.exec(rest);
+  if (call !== null) {
+    const item = where.calls.get(`${index}:${call[1]}`) ?? origin;
+    return `${item}${replaceFirst(call[2] ?? '', INSIDE_CALL)}`;
   }
-  return param;
+  if (where.outputs.has(index) && rest.startsWith('.content'))
+    return `${origin}.output${rest.slice('.content'.length)}`;
+  return `${origin}${replaceFirst(rest, INSIDE_MESSAGE)}`.replace(/\.$/, '');
+}
+
+function replaceFirst(path: string, rules: ReadonlyArray<[RegExp, string]>): string {
+  for (const [pattern, replacement] of rules) if (pattern.test(path)) return path.replace(pattern, replacement);
+  return path;
 }

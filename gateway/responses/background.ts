@@ -253,6 +253,11 @@ export class BackgroundResponses {
         () => {},
       );
     }, CANCEL_CHECK_MS);
+    // Counted before the end is saved: a client that reads `completed` finds the tokens in its usage.
+    const count = () => {
+      if (target !== undefined) dispatcher.record(caller, target, run.builder.usage);
+      target = undefined;
+    };
     try {
       await run.emit(run.builder.started());
       const route = task.route ?? (await dispatcher.open(caller, request.model));
@@ -265,8 +270,11 @@ export class BackgroundResponses {
         await run.emit(run.builder.chunk(step.value));
         if (controller.signal.aborted) throw new Error('stopped');
       }
-      await run.end('done', undefined, run.builder.finish(step.value));
+      const end = run.builder.finish(step.value);
+      count();
+      await run.end('done', undefined, end);
     } catch (error) {
+      count();
       const reason = controller.signal.reason as StopReason | undefined;
       if (controller.signal.aborted && reason === 'cancel') await run.end('cancelled');
       else if (controller.signal.aborted) {
@@ -274,12 +282,11 @@ export class BackgroundResponses {
           'failed',
           new ServiceUnavailableError('The gateway stopped while this response was in progress.'),
         );
-      } else await run.end('failed', toGatewayError(renameChatParam(error, translation.origins)));
+      } else await run.end('failed', toGatewayError(renameChatParam(error, translation)));
     } finally {
       clearInterval(cancelCheck);
       for (const release of releases) release();
       await chunks?.return?.();
-      if (target !== undefined) dispatcher.record(caller, target, run.builder.usage);
     }
   }
 }

@@ -205,9 +205,9 @@ describe('e2e: the Responses API through the openai SDK, Gemini behind', () => {
     ]);
   });
 
-  // BUG (reported): response.output_item.added already carries the whole arguments, and the delta
-  // after it repeats them, so the SDK's running snapshot holds them twice (response-builder.ts, chunk()).
-  it.skip('streams a call’s arguments once: output_item.added has none, the SDK’s snapshot has them once', async () => {
+  // Gemini sends a call's arguments whole in its first chunk: they must come once, in the delta,
+  // or the SDK's running snapshot holds them twice.
+  it('streams a call’s arguments once: output_item.added has none, the SDK’s snapshot has them once', async () => {
     gemini.stream = (_body, response) => writeGeminiStream(response, geminiStreamFixture('stream-tool-call-gemini3'));
     const stream = client.responses.stream({
       model: 'gemini-3-pro-preview',

@@ -482,10 +482,9 @@ describe('e2e: Responses API guarantees', () => {
       expect(error.param).not.to.include('messages');
     });
 
-    // BUG (reported): the path inside the item keeps the chat field names, and a function_call merged
-    // into the assistant message before it is named by that message (responses-to-chat.ts,
-    // chatParamToResponses). Each case names the field as the client sent it.
-    it.skip('names the Responses field itself, not the chat field inside the item', async () => {
+    // Inside an item too the field is named as the client sent it, and a function_call merged into
+    // the assistant message before it is named as its own item.
+    it('names the Responses field itself, not the chat field inside the item', async () => {
       const gateway = await start();
       const user = { role: 'user', content: 'x' };
       const call = (args: string) => ({ type: 'function_call', call_id: 'c1', name: 'f', arguments: args });

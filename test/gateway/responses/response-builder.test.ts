@@ -227,10 +227,9 @@ describe('ResponseBuilder (chat chunks → a response and its events)', () => {
     ]);
   });
 
-  // BUG (reported): output_item.added holds the live item, and chunk() appends the first piece of
-  // the arguments to it before the event is sent, so the event carries the arguments its delta
-  // repeats. Both providers send a call's arguments whole in its first chunk.
-  it.skip('sends output_item.added for a call with empty arguments: they come in the deltas', () => {
+  // Both providers send a call's arguments whole in its first chunk: output_item.added must not
+  // carry what its delta then repeats.
+  it('sends output_item.added for a call with empty arguments: they come in the deltas', () => {
     const { events } = build([
       chunk({
         tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],

@@ -429,7 +429,16 @@ describe('responsesToChat (Responses request → chat request)', () => {
 });
 
 describe('chatParamToResponses and renameChatParam (a chat error → the Responses field)', () => {
-  const origins = ['instructions', 'previous_response_id', 'input[0]', 'input[2]'];
+  // Message 4 holds the calls of input[3] and input[4]; message 5 is input[5], a function_call_output.
+  const origins = {
+    origins: ['instructions', 'previous_response_id', 'input[0]', 'input[2]', 'input[3]', 'input[5]'],
+    calls: new Map([
+      ['4:0', 'input[3]'],
+      ['4:1', 'input[4]'],
+    ]),
+    outputs: new Set([5]),
+  };
+  const none = { origins: [], calls: new Map(), outputs: new Set<number>() };
 
   it('names the input item a chat message came from, keeping the path inside it', () => {
     expect(chatParamToResponses('messages[2].content[1].type', origins)).to.equal('input[0].content[1].type');
@@ -441,6 +450,22 @@ describe('chatParamToResponses and renameChatParam (a chat error → the Respons
     expect(chatParamToResponses('messages[0].content', origins)).to.equal('instructions');
     expect(chatParamToResponses('messages[1].content[0].image_url.url', origins)).to.equal('previous_response_id');
     expect(chatParamToResponses('messages[9].content', origins)).to.equal('input');
+    expect(chatParamToResponses('messages', origins)).to.equal('input');
+  });
+
+  it('names a tool call by its own function_call item, and the fields inside items by their Responses names', () => {
+    const cases: Array<[string, string]> = [
+      ['messages[4].tool_calls[1].function.arguments', 'input[4].arguments'],
+      ['messages[4].tool_calls[0].function.name', 'input[3].name'],
+      ['messages[4].tool_calls[1].id', 'input[4].call_id'],
+      ['messages[4].tool_calls[0]', 'input[3]'],
+      ['messages[5].tool_call_id', 'input[5].call_id'],
+      ['messages[5].content', 'input[5].output'],
+      ['messages[2].content[1].image_url.url', 'input[0].content[1].image_url'],
+      ['messages[2].content[0].file.file_data', 'input[0].content[0].file_data'],
+      ['messages[2].content[0].file', 'input[0].content[0]'],
+    ];
+    for (const [chat, responses] of cases) expect(chatParamToResponses(chat, origins), chat).to.equal(responses);
   });
 
   it('renames chat parameters to their Responses names', () => {
@@ -464,8 +489,8 @@ describe('chatParamToResponses and renameChatParam (a chat error → the Respons
   });
 
   it('does not rename look-alikes', () => {
-    expect(chatParamToResponses('response_formats', [])).to.equal('response_formats');
-    expect(chatParamToResponses('max_completion_tokens_x', [])).to.equal('max_completion_tokens_x');
+    expect(chatParamToResponses('response_formats', none)).to.equal('response_formats');
+    expect(chatParamToResponses('max_completion_tokens_x', none)).to.equal('max_completion_tokens_x');
   });
 
   it('rewrites a gateway error’s param in place and leaves other errors alone', () => {
@@ -477,5 +502,8 @@ describe('chatParamToResponses and renameChatParam (a chat error → the Respons
     expect((renameChatParam(unnamed, origins) as UpstreamError).param).to.equal(null);
     const plain = new Error('not ours');
     expect(renameChatParam(plain, origins)).to.equal(plain);
+    const quoted = new BadRequestError("'messages[5].content' is too deep.", { param: 'messages[5].content' });
+    renameChatParam(quoted, origins);
+    expect(quoted.message).to.equal("'input[5].output' is too deep.");
   });
 });
