@@ -203,10 +203,9 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
     async close() {
       const drained = drain.drain();
       // Running background responses get the drain's time to finish; queued ones wait for the next start.
-      await background.stop(config.shutdownTimeoutMs);
       // The Bitrix24 worker's own calls to this server would hold the drain until they end: they are
       // aborted instead, and their jobs stay in the store for the next start.
-      await b24?.stop();
+      await Promise.all([background.stop(config.shutdownTimeoutMs), b24?.stop()]);
       await drained;
       // Everything below runs once no request is left.
       await b24?.close();

@@ -93,6 +93,12 @@ export function responsesApi({ dispatcher, responses, background, logger }: Resp
       request.previous_response_id == null
         ? undefined
         : await responses.get(request.previous_response_id, owner(ctx), 'previous_response_id');
+    if (previous !== undefined && !isTerminal(previous.response)) {
+      throw new BadRequestError(
+        `Previous response with id '${previous.response.id}' is still ${previous.response.status}: continue from it once it has ended.`,
+        { param: 'previous_response_id', code: 'previous_response_not_finished' },
+      );
+    }
     const history = previous === undefined ? [] : conversationOf(previous);
     const translation = responsesToChat(
       request,

@@ -66,7 +66,13 @@ export function redisClientOf(store: Store): (() => Promise<RedisClientConnectio
 
 export interface Lease {
   release(): Promise<void>;
+  /** Extends the lease by `ttlMs` from now while its holder works on; false when it has passed to another. */
+  renew(ttlMs: number): Promise<boolean>;
 }
+
+// Only the owner may extend or end a lease; after a long pause it may have passed to someone else.
+const RENEW_IF_OWNER =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 
 /**
  * Takes a lease on `name` for every instance sharing the store, so that one of them does a piece
@@ -76,7 +82,7 @@ export interface Lease {
  */
 export async function tryLease(store: Store, name: string, ttlMs: number): Promise<Lease | undefined> {
   const client = redisClientOf(store);
-  if (client === undefined) return { release: async () => {} };
+  if (client === undefined) return { release: async () => {}, renew: async () => true };
   const redis = await client();
   const key = `${store.namespace}:lease:${name}`;
   const owner = crypto.randomUUID();
@@ -84,8 +90,10 @@ export async function tryLease(store: Store, name: string, ttlMs: number): Promi
   if (taken !== 'OK') return undefined;
   return {
     async release() {
-      // Only the owner may end the lease; after a long pause it may have passed to someone else.
       if ((await redis.get(key)) === owner) await redis.del(key);
+    },
+    async renew(ttl) {
+      return (await redis.eval(RENEW_IF_OWNER, { keys: [key], arguments: [owner, String(ttl)] })) === 1;
     },
   };
 }

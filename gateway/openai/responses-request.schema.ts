@@ -191,6 +191,8 @@ export const responsesRequestSchema = {
     },
     instructions: { type: nullable('string') },
     background: { type: nullable('boolean') },
+    // Codex CLI sends its own name and version here; nothing for the gateway to act on.
+    client_metadata: { type: nullable('object') },
     include: {
       type: nullable('array'),
       items: {
@@ -245,7 +247,7 @@ export const responsesRequestSchema = {
     tools: { type: 'array', items: { type: 'object', discriminator: { propertyName: 'type' }, oneOf: [functionTool] } },
     top_p: { type: nullable('number'), minimum: 0, maximum: 1 },
     truncation: { enum: ['auto', 'disabled', null] },
-    user: { type: 'string' },
+    user: { type: nullable('string') },
   },
 };
 

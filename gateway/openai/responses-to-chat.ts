@@ -102,7 +102,7 @@ function chatRequest(request: ResponsesRequest, messages: OpenAIMessage[], strea
   if (request.max_output_tokens != null) chat.max_completion_tokens = request.max_output_tokens;
   if (request.temperature != null) chat.temperature = request.temperature;
   if (request.top_p != null) chat.top_p = request.top_p;
-  if (request.user !== undefined) chat.user = request.user;
+  if (request.user != null) chat.user = request.user;
   if (request.parallel_tool_calls != null) chat.parallel_tool_calls = request.parallel_tool_calls;
   if (request.reasoning?.effort != null) chat.reasoning_effort = request.reasoning.effort;
   if (request.prompt_cache_key != null) chat.prompt_cache_key = request.prompt_cache_key;

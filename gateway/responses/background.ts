@@ -35,8 +35,8 @@ export interface BackgroundOptions {
 }
 
 const FLUSH_MS = 250;
-/** Longer than any model call; a dead holder's lease runs out after it. */
-const LEASE_MS = 30 * 60_000;
+/** A run's lease, renewed while it runs: a dead holder's runs out within this, and another instance ends its response. */
+const LEASE_MS = 30_000;
 /** How often the store is checked for responses nobody runs (left by a stopped instance). */
 const ADOPT_EVERY_MS = 60_000;
 /** How often a running response checks the store for a cancel asked of another instance. */
@@ -194,6 +194,12 @@ export class BackgroundResponses {
     const { responses, store, logger } = this.#options;
     const lease = await tryLease(store, `responses:run:${task.id}`, LEASE_MS);
     if (lease === undefined) return; // another instance runs it
+    const renewal = setInterval(() => {
+      lease.renew(LEASE_MS).then(
+        (held) => held || controller.abort('shutdown' satisfies StopReason),
+        () => {},
+      );
+    }, LEASE_MS / 3);
     try {
       const record = await responses.find(task.id);
       if (record === undefined || isTerminal(record.response) || record.request === undefined) {
@@ -220,6 +226,7 @@ export class BackgroundResponses {
         'responses: background response ended',
       );
     } finally {
+      clearInterval(renewal);
       await lease.release().catch(() => {});
     }
   }

@@ -129,6 +129,18 @@ describe('e2e: background responses (background: true)', () => {
     expect(refused).to.have.property('status', 400);
   });
 
+  it('refuses to continue from a response still running', async () => {
+    mock.chat = heldStream(new Promise(() => {}));
+    const queued = await client.responses.create({ model: 'GigaChat-2-Max', input: 'Думай', background: true });
+    const early = await client.responses
+      .create({ model: 'GigaChat-2-Max', input: 'И?', previous_response_id: queued.id })
+      .catch((error: unknown) => error);
+    expect(early).to.have.property('status', 400);
+    expect(early).to.have.nested.property('error.param', 'previous_response_id');
+    expect(early).to.have.nested.property('error.code', 'previous_response_not_finished');
+    await client.responses.cancel(queued.id);
+  });
+
   it('refuses to stream again a response answered at once, and background without store', async () => {
     mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('ok'));
     const plain = await client.responses.create({ model: 'GigaChat-2-Max', input: 'x' });

@@ -183,6 +183,46 @@ describe('e2e: the Responses API through the openai SDK, GigaChat behind', () =>
     expect(polled.output_text).to.equal('Долгий ответ');
   });
 
+  it('takes what Codex CLI sends: developer messages, client_metadata, store false, include, prompt_cache_key', async () => {
+    mock.chat = (_body, response) => writeGigaChatStream(response, gigaChatChunks(['Готово']));
+    // The fields of a request Codex CLI 0.171 made through the gateway (a proxy recorded it), shortened.
+    const body = {
+      model: 'GigaChat-2-Max',
+      instructions: 'You are a coding agent.',
+      input: [
+        { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Sandbox: read-only.' }] },
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Скажи «готово»' }] },
+      ],
+      tools: [
+        {
+          type: 'function',
+          name: 'exec_command',
+          description: 'Runs a command',
+          strict: false,
+          parameters: { type: 'object', properties: { cmd: { type: 'string' } }, required: ['cmd'] },
+        },
+      ],
+      tool_choice: 'auto',
+      parallel_tool_calls: false,
+      reasoning: null,
+      store: false,
+      stream: true,
+      include: [],
+      prompt_cache_key: '01a252ed-37c6-7793-b5be-d974ce2a6ca2',
+      client_metadata: { originator: 'codex_exec' },
+    };
+    const answer = await fetch(`${gateway.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(answer.status).to.equal(200);
+    const text = await answer.text();
+    expect(text).to.match(/^event: response\.created\n/);
+    expect(text).to.include('event: response.completed');
+    expect(text).not.to.include('[DONE]');
+  });
+
   it('refuses a field it cannot honour, naming it', async () => {
     const error = await client.responses
       .create({ model: 'GigaChat-2-Max', input: 'x', conversation: 'conv_1' } as never)

@@ -144,6 +144,21 @@ describe('the store helper (gateway/lib/store.ts): one connection per process', 
       }
     });
 
+    it('renews a lease for its owner only', async () => {
+      const store = await openStore({ kind: 'redis', url: redis.url });
+      try {
+        const client = await (redisClientOf(store) as NonNullable<ReturnType<typeof redisClientOf>>)();
+        const held = await tryLease(store, 'run:1', 1_000);
+        expect(await held?.renew(60_000)).to.equal(true);
+        expect(await client.pTTL('gateway:lease:run:1')).to.be.greaterThan(1_000);
+        await client.set('gateway:lease:run:1', 'another owner');
+        expect(await held?.renew(60_000)).to.equal(false);
+        expect(await client.get('gateway:lease:run:1')).to.equal('another owner');
+      } finally {
+        await store.disconnect();
+      }
+    });
+
     it('a gateway with the Bitrix24 app on holds one Redis connection', async () => {
       const before = await connectedClients();
       const gateway = await startTestGateway({
