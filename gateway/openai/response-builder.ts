@@ -18,9 +18,10 @@ import type {
 
 /*
  * Chat chunks → a Responses `response` and its stream events, in OpenAI's order:
- * response.created, response.in_progress, then per output item output_item.added,
- * content_part.added, the deltas, their .done, content_part.done, output_item.done, and last one of
- * response.completed / response.incomplete / response.failed. A JSON answer runs through the same
+ * response.created, response.in_progress, then per output item output_item.added, its part's
+ * .added, the deltas, their .done, the part's .done, output_item.done, and last one of
+ * response.completed / response.incomplete / response.failed. Reasoning goes out as a summary
+ * part, which clients (the Vercel AI SDK, LangChain) show. A JSON answer runs through the same
  * builder (completionChunk), so both forms of an answer are one translation.
  */
 
@@ -161,7 +162,7 @@ export class ResponseBuilder {
     output[open.index] =
       open.kind === 'message'
         ? { ...open.item, content: [{ type: 'output_text', text: open.text, annotations: [] }] }
-        : { ...open.item, content: [{ type: 'reasoning_text', text: open.text }] };
+        : { ...open.item, summary: [{ type: 'summary_text', text: open.text }] };
     return { ...this.response, output };
   }
 
@@ -278,7 +279,7 @@ export class ResponseBuilder {
     if (open === undefined) return;
     this.#open = undefined;
     if (open.kind === 'message') open.item.content = [{ type: 'output_text', text: open.text, annotations: [] }];
-    else if (open.kind === 'reasoning') open.item.content = [{ type: 'reasoning_text', text: open.text }];
+    else if (open.kind === 'reasoning') open.item.summary = [{ type: 'summary_text', text: open.text }];
     open.item.status = 'incomplete';
   }
 
@@ -306,10 +307,10 @@ export class ResponseBuilder {
     } else {
       events.push(
         this.#event({
-          type: 'response.reasoning_text.delta',
+          type: 'response.reasoning_summary_text.delta',
           item_id,
           output_index: open.index,
-          content_index: 0,
+          summary_index: 0,
           delta: text,
         }),
       );
@@ -344,16 +345,15 @@ export class ResponseBuilder {
       type: 'reasoning',
       status: 'in_progress',
       summary: [],
-      content: [],
     };
     const index = this.#add(item, events);
     events.push(
       this.#event({
-        type: 'response.content_part.added',
+        type: 'response.reasoning_summary_part.added',
         item_id: item.id,
         output_index: index,
-        content_index: 0,
-        part: { type: 'reasoning_text', text: '' },
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
       }),
     );
     this.#open = { kind: 'reasoning', index, item, text: '' };
@@ -400,19 +400,25 @@ export class ResponseBuilder {
       open.item.content = [part];
       open.item.status = status;
     } else {
-      const part = { type: 'reasoning_text' as const, text: open.text };
+      const part = { type: 'summary_text' as const, text: open.text };
       const item_id = open.item.id;
       events.push(
         this.#event({
-          type: 'response.reasoning_text.done',
+          type: 'response.reasoning_summary_text.done',
           item_id,
           output_index: index,
-          content_index: 0,
+          summary_index: 0,
           text: open.text,
         }),
-        this.#event({ type: 'response.content_part.done', item_id, output_index: index, content_index: 0, part }),
+        this.#event({
+          type: 'response.reasoning_summary_part.done',
+          item_id,
+          output_index: index,
+          summary_index: 0,
+          part,
+        }),
       );
-      open.item.content = [part];
+      open.item.summary = [part];
       open.item.status = status;
     }
     events.push(this.#event({ type: 'response.output_item.done', output_index: index, item: open.item }));

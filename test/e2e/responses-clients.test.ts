@@ -188,6 +188,20 @@ describe('e2e: OpenAI client libraries on the Responses API, GigaChat behind', (
       expect(chatBodies(mock)[0]).to.deep.include({ stream: true });
     });
 
+    it("streamText: a GigaChat reasoning model's reasoning comes out as the SDK's reasoning text", async () => {
+      // The recorded stream (cassette chat-stream) with reasoning_content deltas first, as GigaChat's
+      // reasoning models send them (docs: the delta may carry reasoning_content).
+      const chunks = gigaChatChunks(['', ' уже', 'Ответ']);
+      chunks[0].choices[0].delta = { role: 'assistant', reasoning_content: 'Думаю' };
+      chunks[1].choices[0].delta = { reasoning_content: ' ещё' };
+      mock.chat = (_body, response) => writeGigaChatStream(response, chunks);
+      const openai = createOpenAI({ baseURL, apiKey: KEY });
+      const result = streamText({ model: openai(MODEL), prompt: 'Подумай', maxRetries: 0 });
+      for await (const _piece of result.textStream);
+      expect(await result.reasoningText).to.equal('Думаю ещё');
+      expect(await result.text).to.equal('Ответ');
+    });
+
     it('continues a conversation from response.messages: earlier answers go back as item_reference', async () => {
       const answers = [gigaChatCompletion('Меня зовут ГигаЧат.'), gigaChatCompletion('Я уже сказал: ГигаЧат.')];
       mock.chat = (_body, response) => sendJson(response, 200, answers.shift());

@@ -143,11 +143,11 @@ describe('ResponseBuilder (chat chunks → a response and its events)', () => {
       'response.created',
       'response.in_progress',
       'response.output_item.added',
-      'response.content_part.added',
-      'response.reasoning_text.delta',
-      'response.reasoning_text.delta',
-      'response.reasoning_text.done',
-      'response.content_part.done',
+      'response.reasoning_summary_part.added',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
       'response.output_item.done',
       'response.output_item.added',
       'response.content_part.added',
@@ -159,12 +159,11 @@ describe('ResponseBuilder (chat chunks → a response and its events)', () => {
     ]);
     expect(events.slice(2, 9).map((event) => field(event, 'output_index'))).to.deep.equal([0, 0, 0, 0, 0, 0, 0]);
     expect(events.slice(9, 15).map((event) => field(event, 'output_index'))).to.deep.equal([1, 1, 1, 1, 1, 1]);
-    expect(field(events[3], 'part')).to.deep.equal({ type: 'reasoning_text', text: '' });
+    expect(field(events[3], 'part')).to.deep.equal({ type: 'summary_text', text: '' });
     expect(response.output[0]).to.deep.include({
       type: 'reasoning',
       status: 'completed',
-      summary: [],
-      content: [{ type: 'reasoning_text', text: 'Считаю буквы.' }],
+      summary: [{ type: 'summary_text', text: 'Считаю буквы.' }],
     });
     expect(response.output_text).to.equal('Три.'); // reasoning is not the answer
   });
@@ -311,7 +310,7 @@ describe('ResponseBuilder (chat chunks → a response and its events)', () => {
 
   it('snapshot(): the open item with its text so far, the builder’s own response unchanged', () => {
     const { builder, response } = build([chunk({ reasoning_content: 'Думаю' })], { finish: false });
-    expect(builder.snapshot().output[0]).to.deep.include({ content: [{ type: 'reasoning_text', text: 'Думаю' }] });
+    expect(builder.snapshot().output[0]).to.deep.include({ summary: [{ type: 'summary_text', text: 'Думаю' }] });
     builder.chunk(chunk({ content: 'Отв' }));
     builder.chunk(chunk({ content: 'ет' }));
     const snapshot = builder.snapshot();
