@@ -276,13 +276,18 @@ async function* streamEvents(
   chunks: AsyncIterator<unknown, unknown>,
   save: () => Promise<void>,
 ): AsyncGenerator<OpenAIResponseStreamEvent, OpenAIUsage | undefined> {
-  yield* builder.created();
-  let step = first;
-  for (; step.done !== true; step = await chunks.next()) {
-    yield* builder.chunk(step.value as Parameters<ResponseBuilder['chunk']>[0]);
+  try {
+    yield* builder.created();
+    let step = first;
+    for (; step.done !== true; step = await chunks.next()) {
+      yield* builder.chunk(step.value as Parameters<ResponseBuilder['chunk']>[0]);
+    }
+    const end = builder.finish(step.value as OpenAIUsage | undefined);
+    await save();
+    yield* end;
+    return builder.usage;
+  } finally {
+    // A client gone mid-stream ends this generator early: the upstream stream ends with it.
+    await chunks.return?.(undefined);
   }
-  const end = builder.finish(step.value as OpenAIUsage | undefined);
-  await save();
-  yield* end;
-  return builder.usage;
 }

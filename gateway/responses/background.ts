@@ -78,10 +78,11 @@ export class BackgroundResponses {
     const { responses } = this.#options;
     const builder = new ResponseBuilder(record.response);
     const events = builder.created();
+    // Indexed first: a crash before the save leaves an index entry the runner drops, never a queued response nobody runs.
+    await responses.addPending({ id: record.response.id, queuedAt: Date.now() });
     await responses.appendEvents(record, lines(events));
     record.sequence = builder.sequence;
     await responses.save(record);
-    await responses.addPending({ id: record.response.id, queuedAt: Date.now() });
     this.#schedule({ id: record.response.id, route });
     return events;
   }

@@ -89,6 +89,31 @@ describe('e2e: the Responses API through the openai SDK, GigaChat behind', () =>
     expect(final.usage?.total_tokens).to.be.a('number');
   });
 
+  it('aborts the upstream call when the client leaves a stream, and stores nothing', async () => {
+    let upstreamClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    mock.chat = (_body, response) => {
+      response.once('close', upstreamClosed);
+      const [first] = gigaChatChunks(['Начало']);
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`data: ${JSON.stringify(first)}\n\n`); // and nothing more
+    };
+    const leave = new AbortController();
+    const stream = await client.responses.create(
+      { model: 'GigaChat-2-Max', input: 'Считай', stream: true },
+      { signal: leave.signal },
+    );
+    let id = '';
+    for await (const event of stream) {
+      if (event.type === 'response.created') id = event.response.id;
+      if (event.type === 'response.output_text.delta') break;
+    }
+    leave.abort();
+    await closed;
+    const stored = await client.responses.retrieve(id).catch((error: unknown) => error);
+    expect(stored).to.have.property('status', 404);
+  });
+
   it('runs a tool loop: a function_call item, then function_call_output back', async () => {
     mock.chat = (_body, response) => sendJson(response, 200, functionCallAnswer('get_weather', { city: 'Москва' }));
     const tools: OpenAI.Responses.FunctionTool[] = [
