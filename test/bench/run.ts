@@ -11,7 +11,8 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
 
 /*
  * `npm run bench`: what the gateway adds on top of the upstream, measured against a bare Node
- * pass-through proxy in the same run. docs/performance.md says what it means.
+ * pass-through proxy in the same run, and what its Responses API costs next to its chat
+ * completions for the same prompt and answer. docs/performance.md says what it means.
  *   BENCH_DURATION  seconds per measured load run (default 5)
  *   BENCH_ROUNDS    rounds per target; the report shows medians (default 3)
  *   BENCH_ONLY      `gigachat` or `gemini`: measure one provider
@@ -45,12 +46,23 @@ const PROFILE_FLAGS =
 
 type Mode = 'json' | 'stream';
 type ProviderName = 'GigaChat' | 'Gemini';
-type TargetName = 'upstream (direct)' | 'pass-through' | 'bare translator' | 'gateway';
+type TargetName =
+  | 'upstream (direct)'
+  | 'pass-through'
+  | 'bare translator'
+  | 'gateway'
+  | 'gateway (Responses)'
+  | 'gateway (Responses, store: false)';
 const MODES: readonly Mode[] = ['json', 'stream'];
-const TARGETS: readonly TargetName[] = ['upstream (direct)', 'pass-through', 'bare translator', 'gateway'];
+const CHAT_TARGETS: readonly TargetName[] = ['upstream (direct)', 'pass-through', 'bare translator', 'gateway'];
+// The same gateway process, on POST /v1/responses; its upstream calls are chat's, so the chat rows are its reference.
+const RESPONSES_TARGETS: readonly TargetName[] = ['gateway (Responses)', 'gateway (Responses, store: false)'];
+const TARGETS: readonly TargetName[] = [...CHAT_TARGETS, ...RESPONSES_TARGETS];
 
 interface Target {
   name: TargetName;
+  /** The modes it is measured in; both when absent. */
+  modes?: readonly Mode[];
   url: (mode: Mode) => string;
   /** The request body for a mode: the upstream's format for the mock and the pass-through, OpenAI's for the gateway. */
   body: (mode: Mode) => string;
@@ -88,7 +100,18 @@ const openaiBody = (model: string) => (mode: Mode) =>
     ...(mode === 'stream' ? { stream: true } : {}),
   });
 
-// Each upstream body is what the gateway sends for openaiBody: the mock and the pass-through get the same bytes.
+// store defaults to true, as at OpenAI and in its SDKs, which leave it out: every response is written to the store.
+const responsesBody =
+  (model: string, store = true) =>
+  (mode: Mode) =>
+    JSON.stringify({
+      model,
+      input: PROMPT,
+      ...(store ? {} : { store: false }),
+      ...(mode === 'stream' ? { stream: true } : {}),
+    });
+
+// Each upstream body is what the gateway sends for openaiBody and responsesBody: the mock and the pass-through get the same bytes.
 const UPSTREAMS: readonly Upstream[] = [
   {
     provider: 'GigaChat',
@@ -286,6 +309,8 @@ interface Memory {
 interface ProviderResults {
   figures: Map<string, Figures>;
   memory: Record<'passthrough' | 'gateway', Memory>;
+  /** The gateway's peak RSS after the Responses runs, which come last, MB. */
+  gatewayAfterResponses: number;
 }
 
 /**
@@ -343,6 +368,12 @@ async function measureProvider(
       pid: passthrough.child.pid,
     };
     const gatewayTarget = { ...translator('gateway', gatewayPort, gateway.pid), headers: clientHeaders };
+    const responsesTarget = (name: TargetName, store: boolean): Target => ({
+      ...gatewayTarget,
+      name,
+      url: () => `http://127.0.0.1:${gatewayPort}/v1/responses`,
+      body: responsesBody(upstream.model, store),
+    });
     const targets: Partial<Record<TargetName, Target>> = {
       'upstream (direct)': {
         name: 'upstream (direct)',
@@ -354,28 +385,36 @@ async function measureProvider(
       'pass-through': passthroughTarget,
       'bare translator': bare === undefined ? undefined : translator('bare translator', bare.port, bare.child.pid),
       gateway: gatewayTarget,
+      'gateway (Responses)': responsesTarget('gateway (Responses)', true),
+      'gateway (Responses, store: false)': {
+        ...responsesTarget('gateway (Responses, store: false)', false),
+        modes: ['json'],
+      },
     };
 
     const figures = new Map<string, Figures>();
-    for (const mode of MODES) {
-      for (const name of TARGETS) {
-        const target = targets[name];
-        if (target === undefined) continue;
-        process.stderr.write(`bench: ${upstream.provider} ${mode} ${name}…\n`);
-        figures.set(`${mode}/${name}`, await measure(target, mode));
+    const measureAll = async (names: readonly TargetName[]) => {
+      for (const mode of MODES) {
+        for (const name of names) {
+          const target = targets[name];
+          if (target === undefined || !(target.modes ?? MODES).includes(mode)) continue;
+          process.stderr.write(`bench: ${upstream.provider} ${mode} ${name}…\n`);
+          figures.set(`${mode}/${name}`, await measure(target, mode));
+        }
       }
-    }
+    };
+    await measureAll(CHAT_TARGETS);
     const at32 = { passthrough: peakRss(passthrough.child.pid), gateway: peakRss(gateway.pid) };
     process.stderr.write(`bench: ${upstream.provider} ${MANY_STREAMS} concurrent streams…\n`);
     await load(passthroughTarget, 'stream', MANY_STREAMS, DURATION);
     await load(gatewayTarget, 'stream', MANY_STREAMS, DURATION);
-    return {
-      figures,
-      memory: {
-        passthrough: { at32: at32.passthrough, atMany: peakRss(passthrough.child.pid) },
-        gateway: { at32: at32.gateway, atMany: peakRss(gateway.pid) },
-      },
+    const memory = {
+      passthrough: { at32: at32.passthrough, atMany: peakRss(passthrough.child.pid) },
+      gateway: { at32: at32.gateway, atMany: peakRss(gateway.pid) },
     };
+    // Last, so the memory figures above are chat's alone, as they were before the Responses API.
+    await measureAll(RESPONSES_TARGETS);
+    return { figures, memory, gatewayAfterResponses: peakRss(gateway.pid) };
   } finally {
     for (const child of children) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -424,8 +463,10 @@ function render(results: Map<ProviderName, ProviderResults>): string {
       `Streams are 21 events (20 text pieces and the finish), ${STREAM_WRITES}. ` +
       `The gateway runs with npm start's Node flags (${START_FLAGS.join(' ') || 'none'}), the pass-through with Node's defaults. ` +
       (CLIENT_KEY
-        ? 'The gateway is called with a client key made at run time that has a model list and a monthly token budget.'
-        : 'The gateway is called as an open API, without a client key (BENCH_CLIENT_KEY=none).'),
+        ? 'The gateway is called with a client key made at run time that has a model list and a monthly token budget. '
+        : 'The gateway is called as an open API, without a client key (BENCH_CLIENT_KEY=none). ') +
+      '"gateway (Responses)" is the same gateway on POST /v1/responses with the same prompt (`input` a string), ' +
+      'storing every response (store left out, so true, as the SDKs send it); "store: false" does not store it.',
     '',
     '| provider | mode | target | req/s @32 | p50 @32 (ms) | p99 @32 (ms) | CPU per request @32 (µs) | latency @1 (ms) | added @1 (ms) | first byte @1 (ms) | added first byte (ms) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -448,13 +489,13 @@ function render(results: Map<ProviderName, ProviderResults>): string {
   }
   lines.push(
     '',
-    `| provider | process | peak RSS after the @${CONNECTIONS} runs (MB) | peak RSS after ${MANY_STREAMS} concurrent streams (MB) |`,
-    '|---|---|---:|---:|',
+    `| provider | process | peak RSS after the @${CONNECTIONS} runs (MB) | peak RSS after ${MANY_STREAMS} concurrent streams (MB) | peak RSS after the Responses runs, which come last (MB) |`,
+    '|---|---|---:|---:|---:|',
   );
-  for (const [provider, { memory }] of results) {
+  for (const [provider, { memory, gatewayAfterResponses }] of results) {
     lines.push(
-      `| ${provider} | pass-through | ${fixed(memory.passthrough.at32, 1)} | ${fixed(memory.passthrough.atMany, 1)} |`,
-      `| ${provider} | gateway | ${fixed(memory.gateway.at32, 1)} | ${fixed(memory.gateway.atMany, 1)} |`,
+      `| ${provider} | pass-through | ${fixed(memory.passthrough.at32, 1)} | ${fixed(memory.passthrough.atMany, 1)} |  |`,
+      `| ${provider} | gateway | ${fixed(memory.gateway.at32, 1)} | ${fixed(memory.gateway.atMany, 1)} | ${fixed(gatewayAfterResponses, 1)} |`,
     );
   }
   const providers = [...results.keys()];
@@ -515,6 +556,36 @@ function render(results: Map<ProviderName, ProviderResults>): string {
       )} | |`,
     );
   }
+  /** A cell of a Responses case next to chat's on the same gateway; empty where it was not measured. */
+  const compared = (name: TargetName, cell: (it: Figures, chat: Figures, mode: Mode) => string) =>
+    cells((figures, _memory, mode) => {
+      const it = figures.get(`${mode}/${name}`);
+      return it === undefined ? '' : cell(it, of(figures, mode).gateway, mode);
+    });
+  const responses = 'gateway (Responses)';
+  const unstored = 'gateway (Responses, store: false)';
+  lines.push(
+    '',
+    'The Responses API next to chat completions on the same gateway, measured in the same run:',
+    '',
+    `| figure | ${providers.map((provider) => `${provider} json | ${provider} stream`).join(' | ')} |`,
+    `|---|${providers.map(() => '---:|---:|').join('')}`,
+    `| throughput @${CONNECTIONS}, % of chat's | ${compared(responses, (it, chat) => `${fixed((100 * it.rps) / chat.rps, 0)} %`)} |`,
+    `| CPU per request @${CONNECTIONS}, × chat's | ${compared(responses, (it, chat) => `${fixed(it.cpu / chat.cpu, 2)}×`)} |`,
+    `| CPU per request @${CONNECTIONS} beyond chat's (µs) | ${compared(responses, (it, chat) => fixed(it.cpu - chat.cpu, 0))} |`,
+    `| latency @1 beyond chat's (ms) | ${compared(responses, (it, chat) => fixed(it.single - chat.single, 3))} |`,
+    `| first stream byte after chat's (ms) | ${compared(responses, (it, chat, mode) =>
+      mode === 'stream' ? fixed(it.firstByte - chat.firstByte, 3) : '',
+    )} |`,
+    `| throughput @${CONNECTIONS}, % of pass-through | ${cells((figures, _memory, mode) => {
+      const it = figures.get(`${mode}/${responses}`) as Figures;
+      return `${fixed((100 * it.rps) / of(figures, mode).passthrough.rps, 0)} %`;
+    })} |`,
+    `| store: false: throughput @${CONNECTIONS}, % of chat's | ${compared(unstored, (it, chat) => `${fixed((100 * it.rps) / chat.rps, 0)} %`)} |`,
+    `| store: false: CPU per request @${CONNECTIONS}, × chat's | ${compared(unstored, (it, chat) => `${fixed(it.cpu / chat.cpu, 2)}×`)} |`,
+    `| store: false: CPU per request @${CONNECTIONS} beyond chat's (µs) | ${compared(unstored, (it, chat) => fixed(it.cpu - chat.cpu, 0))} |`,
+    `| store: false: latency @1 beyond chat's (ms) | ${compared(unstored, (it, chat) => fixed(it.single - chat.single, 3))} |`,
+  );
   return lines.join('\n');
 }
 
