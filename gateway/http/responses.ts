@@ -1,23 +1,23 @@
 import type { Logger } from '../lib/logger.ts';
 import { BadRequestError, type GatewayError } from '../openai/errors.ts';
+import { type ResponsesRequest, validateResponsesRequest } from '../openai/responses-request.schema.ts';
+import { SSE_HEADERS, sseEvent } from '../openai/sse.ts';
+import type { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIUsage } from '../openai/types.ts';
+import type { BackgroundResponses } from '../responses/background.ts';
 import {
   completionChunk,
   inputItemsWithIds,
   ResponseBuilder,
   responseItemId,
   responseShell,
-} from '../openai/response-builder.ts';
-import { type ResponsesRequest, validateResponsesRequest } from '../openai/responses-request.schema.ts';
+} from '../responses/response-builder.ts';
+import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } from '../responses/response-store.ts';
 import {
   type ChatTranslation,
   type HistoryItem,
   renameChatParam,
   responsesToChat,
-} from '../openai/responses-to-chat.ts';
-import { SSE_HEADERS, sseEvent } from '../openai/sse.ts';
-import type { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIUsage } from '../openai/types.ts';
-import type { BackgroundResponses } from '../responses/background.ts';
-import { conversationOf, isTerminal, type ResponseStore, type StoredResponse } from '../responses/response-store.ts';
+} from '../responses/responses-to-chat.ts';
 import type { Route } from '../routing/model-router.ts';
 import { answeredModel, type Dispatcher, openStream } from './dispatch.ts';
 import { type StreamFormat, sendEventStream } from './event-stream.ts';

@@ -6,12 +6,12 @@ import type { GatewayState } from '../http/state.ts';
 import type { Logger } from '../lib/logger.ts';
 import { type Store, tryLease } from '../lib/store.ts';
 import { type GatewayError, ServiceUnavailableError, toGatewayError } from '../openai/errors.ts';
-import { ResponseBuilder } from '../openai/response-builder.ts';
 import type { ResponsesInputItem } from '../openai/responses-request.schema.ts';
-import { renameChatParam, responsesToChat } from '../openai/responses-to-chat.ts';
 import type { OpenAIResponseStreamEvent } from '../openai/types.ts';
 import type { Route } from '../routing/model-router.ts';
+import { ResponseBuilder } from './response-builder.ts';
 import { isTerminal, type ResponseStore, type StoredResponse } from './response-store.ts';
+import { renameChatParam, responsesToChat } from './responses-to-chat.ts';
 
 /*
  * Background responses (background: true): accepted at once with status `queued`, run here, their

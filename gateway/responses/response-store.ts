@@ -1,10 +1,10 @@
 import type { Logger } from '../lib/logger.ts';
 import { PeriodicSweep } from '../lib/periodic-sweep.ts';
-import { type Store, storeEntries, storeNamespace } from '../lib/store.ts';
+import { removeExpired, type Store, storeEntries, storeNamespace } from '../lib/store.ts';
 import { NotFoundError } from '../openai/errors.ts';
-import { responseOfItem } from '../openai/response-builder.ts';
 import type { ResponsesInputItem, ResponsesRequest } from '../openai/responses-request.schema.ts';
 import type { OpenAIResponse, OpenAIResponseItem } from '../openai/types.ts';
+import { responseOfItem } from './response-builder.ts';
 
 /*
  * Stored responses (store: true, OpenAI's default): the response, the input items the model saw
@@ -51,8 +51,8 @@ export class ResponseStore {
   readonly #sweep: PeriodicSweep;
 
   constructor(options: { store: Store; retentionMs: number; logger: Logger; now?: () => number }) {
-    this.#store = storeNamespace(options.store, 'responses', { throwOnErrors: true });
-    this.#pending = storeNamespace(options.store, 'responses-pending', { throwOnErrors: true });
+    this.#store = storeNamespace(options.store, 'responses', { throwOnErrors: true, plainJson: true });
+    this.#pending = storeNamespace(options.store, 'responses-pending', { throwOnErrors: true, plainJson: true });
     this.#retentionMs = options.retentionMs;
     this.#now = options.now ?? Date.now;
     this.#sweep = new PeriodicSweep({
@@ -173,14 +173,9 @@ export class ResponseStore {
   }
 
   async #removeExpired(removed: () => void): Promise<void> {
-    const now = this.#now();
-    for (const [key, value] of await storeEntries(this.#store)) {
-      if (!key.includes('resp:')) continue;
-      const record = value as StoredResponse | undefined;
-      if (record === undefined || record.expiresAt > now) continue;
-      await this.remove(record);
-      removed();
-    }
+    // Every key of a response (record, events, cancel flag) carries its TTL; Redis drops them itself.
+    const count = await removeExpired(this.#store, this.#now());
+    for (let index = 0; index < count; index++) removed();
   }
 
   async #removeEvents(id: string, batches: number): Promise<void> {

@@ -91,6 +91,17 @@ describe('the store helper (gateway/lib/store.ts): one connection per process', 
       }
     });
 
+    it('writes ahead (WAL) and syncs at checkpoints, not at every commit', async () => {
+      const store = await openStore({ kind: 'sqlite', path: join(dir, 'store.sqlite') });
+      try {
+        const backend = store.store as { query(sql: string): Promise<Array<Record<string, unknown>>> };
+        expect(await backend.query('PRAGMA journal_mode')).to.deep.equal([{ journal_mode: 'wal' }]);
+        expect(await backend.query('PRAGMA synchronous')).to.deep.equal([{ synchronous: 1 }]); // NORMAL
+      } finally {
+        await store.disconnect();
+      }
+    });
+
     it('a gateway with the Bitrix24 app on holds one handle on the file', async function () {
       if (!existsSync('/proc/self/fd')) this.skip(); // counting handles needs Linux's /proc
       const gateway = await startTestGateway({ PUBLIC_URL: 'https://gate.example.ru' }, { dir });

@@ -1,14 +1,5 @@
 import { expect } from 'chai';
 import { BadRequestError, RateLimitError, UpstreamError } from '../../../gateway/openai/errors.ts';
-import {
-  completionChunk,
-  inputItemsWithIds,
-  ResponseBuilder,
-  responseItemId,
-  responseOfItem,
-  responseShell,
-  responseUsage,
-} from '../../../gateway/openai/response-builder.ts';
 import { validateResponsesRequest } from '../../../gateway/openai/responses-request.schema.ts';
 import type {
   OpenAIChatChunk,
@@ -19,6 +10,15 @@ import type {
   OpenAIResponseStreamEvent,
   OpenAIUsage,
 } from '../../../gateway/openai/types.ts';
+import {
+  completionChunk,
+  inputItemsWithIds,
+  ResponseBuilder,
+  responseItemId,
+  responseOfItem,
+  responseShell,
+  responseUsage,
+} from '../../../gateway/responses/response-builder.ts';
 
 /*
  * The builder turns chat chunks into a Responses object and its stream events. The chunks here are

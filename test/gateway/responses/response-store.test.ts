@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { StoreSettings } from '../../../gateway/lib/env.ts';
 import { createLogger } from '../../../gateway/lib/logger.ts';
 import { openStore, type Store } from '../../../gateway/lib/store.ts';
-import { responseShell } from '../../../gateway/openai/response-builder.ts';
+import { responseShell } from '../../../gateway/responses/response-builder.ts';
 import { ResponseStore, type StoredResponse } from '../../../gateway/responses/response-store.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 import { RedisServer } from '../../helpers/redis-server.ts';
@@ -21,22 +21,23 @@ function behavesAsAResponseStore(settings: (dir: string) => StoreSettings) {
   let responses: ResponseStore;
   let now: number;
 
-  const saved = async (id: string, owner: string | undefined): Promise<StoredResponse> => {
+  const saved = async (id: string, owner: string | undefined, into?: ResponseStore): Promise<StoredResponse> => {
+    const target = into ?? responses;
     const record: StoredResponse = {
       owner,
       response: responseShell({ model: 'GigaChat', input: [] }, id, Math.floor(now / 1000), 'in_progress'),
       input: [],
-      expiresAt: responses.expiry(),
+      expiresAt: target.expiry(),
     };
-    await responses.appendEvents(record, '{"type":"response.created","sequence_number":0}\n');
-    await responses.save(record);
+    await target.appendEvents(record, '{"type":"response.created","sequence_number":0}\n');
+    await target.save(record);
     return record;
   };
 
   beforeEach(async () => {
     dir = tempDir();
     store = await openStore(settings(dir));
-    // The store's own TTLs run on the wall clock, longer than the test moves `now`: only the sweep removes.
+    // The sweep's clock; the store's TTLs run from the wall clock, which starts at the same time.
     now = Date.now();
     responses = new ResponseStore({ store, retentionMs: 2 * HOUR, logger: createLogger('silent'), now: () => now });
   });
@@ -62,22 +63,40 @@ function behavesAsAResponseStore(settings: (dir: string) => StoreSettings) {
     expect(previous).to.include({ param: 'previous_response_id', code: 'previous_response_not_found' });
   });
 
-  it('sweeps every expired response and its events, and keeps the others', async () => {
-    const old = await Promise.all(Array.from({ length: 25 }, (_value, index) => saved(`resp_old${index}`, 'alice')));
-    now += HOUR;
-    await saved('resp_new', 'alice');
-    now += HOUR + 1;
-    expect(await responses.sweepNow()).to.equal(25);
-    for (const record of old) expect(await responses.find(record.response.id)).to.equal(undefined);
-    expect(await responses.events('resp_old0', 0)).to.equal(undefined);
-    expect(await responses.find('resp_new')).to.not.equal(undefined);
-    expect(await responses.events('resp_new', 0)).to.be.a('string');
-  });
+  return {
+    /** The test's clock, for the sweep. */
+    advance: (ms: number) => {
+      now += ms;
+    },
+    saved,
+    get responses() {
+      return responses;
+    },
+    get store() {
+      return store;
+    },
+  };
 }
 
 describe('ResponseStore: stored responses, per key, swept after the retention', () => {
   describe('on SQLite', () => {
-    behavesAsAResponseStore((dir) => ({ kind: 'sqlite', path: join(dir, 'store.sqlite') }));
+    const context = behavesAsAResponseStore((dir) => ({ kind: 'sqlite', path: join(dir, 'store.sqlite') }));
+
+    it('sweeps every expired response with its events, however many, and keeps the others', async () => {
+      const { responses, store, saved, advance } = context;
+      // The old ones through a store that keeps responses one hour: their TTLs run out first.
+      const shortLived = new ResponseStore({ store, retentionMs: HOUR, logger: createLogger('silent') });
+      const old = await Promise.all(
+        Array.from({ length: 25 }, (_value, index) => saved(`resp_old${index}`, 'alice', shortLived)),
+      );
+      await saved('resp_new', 'alice');
+      advance(HOUR + 60_000);
+      expect(await responses.sweepNow()).to.equal(50); // 25 records and their 25 event batches
+      for (const record of old) expect(await responses.find(record.response.id)).to.equal(undefined);
+      expect(await responses.events('resp_old0', 0)).to.equal(undefined);
+      expect(await responses.find('resp_new')).to.not.equal(undefined);
+      expect(await responses.events('resp_new', 0)).to.be.a('string');
+    });
   });
 
   describe('on Redis', () => {
@@ -94,6 +113,20 @@ describe('ResponseStore: stored responses, per key, swept after the retention', 
       await client.flushAll();
       await client.close();
     });
-    behavesAsAResponseStore(() => ({ kind: 'redis', url: redis.url }));
+    const context = behavesAsAResponseStore(() => ({ kind: 'redis', url: redis.url }));
+
+    it('gives every key of a response the retention as its TTL, so Redis expires it', async () => {
+      await context.saved('resp_a', 'alice');
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      try {
+        for (const key of ['responses::responses:resp:resp_a', 'responses::responses:events:resp_a:0']) {
+          const ttl = await client.pTTL(key);
+          expect(ttl, key).to.be.within(2 * HOUR - 60_000, 2 * HOUR);
+        }
+      } finally {
+        await client.close();
+      }
+    });
   });
 });

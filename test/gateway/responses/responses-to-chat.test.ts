@@ -6,7 +6,7 @@ import {
   type HistoryItem,
   renameChatParam,
   responsesToChat,
-} from '../../../gateway/openai/responses-to-chat.ts';
+} from '../../../gateway/responses/responses-to-chat.ts';
 
 /** A Responses body through the real validator (string input → one user message), then translated. */
 function translate(body: Record<string, unknown>, history: HistoryItem[] = [], stream = false) {

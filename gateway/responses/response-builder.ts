@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { GatewayError } from './errors.ts';
-import type { ResponsesInputItem, ResponsesRequest } from './responses-request.schema.ts';
+import { randomHex48 } from '../lib/random-id.ts';
+import type { GatewayError } from '../openai/errors.ts';
+import type { ResponsesInputItem, ResponsesRequest } from '../openai/responses-request.schema.ts';
 import type {
   OpenAIChatChunk,
   OpenAIChatCompletion,
@@ -14,7 +14,7 @@ import type {
   OpenAIResponseStreamEvent,
   OpenAIResponseUsage,
   OpenAIUsage,
-} from './types.ts';
+} from '../openai/types.ts';
 
 /*
  * Chat chunks → a Responses `response` and its stream events, in OpenAI's order:
@@ -27,7 +27,7 @@ import type {
 
 /** An id in OpenAI's style: a prefix and 48 hex digits. */
 export function responseItemId(prefix: 'resp' | 'msg' | 'fc' | 'rs' | 'call'): string {
-  return `${prefix}_${randomBytes(24).toString('hex')}`;
+  return `${prefix}_${randomHex48()}`;
 }
 
 /*
@@ -447,7 +447,7 @@ export function inputItemsWithIds(items: readonly ResponsesInputItem[]): OpenAIR
   return items.map((item) => {
     const listed = { ...item } as Record<string, unknown>;
     if (typeof listed.id !== 'string' || listed.id === '') {
-      listed.id = `${ITEM_PREFIX[item.type ?? 'message']}_${randomBytes(24).toString('hex')}`;
+      listed.id = `${ITEM_PREFIX[item.type ?? 'message']}_${randomHex48()}`;
     }
     if (item.type === 'message' && typeof item.content === 'string') {
       listed.content = [

@@ -1,12 +1,12 @@
-import { BadRequestError, GatewayError } from './errors.ts';
-import type { ResponsesInputItem, ResponsesRequest } from './responses-request.schema.ts';
+import { BadRequestError, GatewayError } from '../openai/errors.ts';
+import type { ResponsesInputItem, ResponsesRequest } from '../openai/responses-request.schema.ts';
 import type {
   OpenAIAssistantMessage,
   OpenAIChatRequest,
   OpenAIContentPart,
   OpenAIMessage,
   OpenAIResponseInputContent,
-} from './types.ts';
+} from '../openai/types.ts';
 
 /*
  * A Responses request → the Chat Completions request both providers already speak. The
