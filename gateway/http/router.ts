@@ -64,8 +64,9 @@ export function createRouter(deps: RouteDeps): Router<GatewayState> {
     router.delete('/admin/keys/:name', admin, keys.revoke);
   }
   router.get('/admin/gigachat/balance', admin, adminGigaChatBalance(deps.accounts, config));
-  // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape.
-  router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), auth, body, analyzeText(dispatcher));
+  // The older 1C + GigaChat tutorial's protocol (onec/README.md): failures in its own shape, which
+  // depends on the revision the body shows, so the body (bounded as any) is read before the key.
+  router.post('/analyze/text', errorHandler(logger, analyzeTextFailure), body, auth, analyzeText(dispatcher));
   router.get('/health', tutorialHealth(registry));
   return router;
 }

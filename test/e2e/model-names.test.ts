@@ -111,7 +111,7 @@ describe('e2e: model names are data, never paths (one grammar for every model-bo
       const response = await fetch(`${gateway.url}/analyze/text`, {
         method: 'POST',
         headers: { authorization: 'Bearer key-every-model-0123', 'content-type': 'application/json' },
-        body: JSON.stringify({ text: 'Привет', model }),
+        body: JSON.stringify({ text: 'Привет', model, return_format: 'text' }),
       });
       expect(response.status).to.equal(200);
       expect(await response.json(), JSON.stringify(model)).to.include({

@@ -79,12 +79,12 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
       for (const fields of [{ text: 'Вопрос' }, { text: 'Вопрос', return_format: 'text' }]) {
         const answer = await post(gateway, '/analyze/text', tutorialBody(fields));
         expect(answer.status).to.equal(200);
-        expect(answer.body).to.deep.equal({ success: true, result: '<b>Ответ</b>', error: null });
+        expect(answer.body).to.deep.equal({ success: true, result: '<b>Ответ</b>', error: null, model: 'GigaChat' });
       }
     });
 
-    it("uses the tutorial server's system prompt when none is sent, and none when it is empty", async () => {
-      await post(gateway, '/analyze/text', tutorialBody({ text: 'Один' }));
+    it("uses the first revision's system prompt when none is sent, and none when it is empty", async () => {
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Один', return_format: 'html' }));
       await post(gateway, '/analyze/text', tutorialBody({ text: 'Два', system_prompt: '' }));
       const [first, second] = upstreamBodies();
       expect(first.messages).to.deep.equal([
@@ -100,26 +100,26 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
       expect(upstreamBodies().map((body) => body.model)).to.deep.equal(['GigaChat-2-Max', 'GigaChat']);
     });
 
-    describe('refuses bad input as the tutorial did (HTTP 200, success false), with the OpenAI status in the body', () => {
+    describe('refuses bad input as the first revision did (HTTP 200, success false), with the OpenAI status in the body', () => {
       const cases: Array<{ name: string; body: Buffer | string; status: number; error: RegExp; code: string | null }> =
         [
           {
             name: 'missing text',
-            body: tutorialBody({ system_prompt: 'x' }),
+            body: tutorialBody({ system_prompt: 'x', return_format: 'html' }),
             status: 400,
             error: /Missing required parameter: 'text'/,
             code: null,
           },
           {
             name: 'empty text',
-            body: tutorialBody({ text: '  \n' }),
+            body: tutorialBody({ text: '  \n', return_format: 'html' }),
             status: 400,
             error: /'text' is empty/,
             code: null,
           },
           {
             name: 'text of the wrong type',
-            body: tutorialBody({ text: 42 }),
+            body: tutorialBody({ text: 42, return_format: 'html' }),
             status: 400,
             error: /Invalid type for 'text': expected string/,
             code: null,
@@ -132,22 +132,8 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
             code: null,
           },
           {
-            name: 'a body that is not JSON',
-            body: '{"text": "Привет",',
-            status: 400,
-            error: /not valid JSON/,
-            code: 'invalid_json',
-          },
-          {
-            name: 'an empty body',
-            body: '',
-            status: 400,
-            error: /body is empty/,
-            code: 'invalid_json',
-          },
-          {
             name: 'an unknown model',
-            body: tutorialBody({ text: 'x', model: 'llama-3' }),
+            body: tutorialBody({ text: 'x', model: 'llama-3', return_format: 'html' }),
             status: 404,
             error: /The model 'llama-3' does not exist/,
             code: 'model_not_found',
@@ -168,16 +154,88 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
     it('passes upstream failures on in the tutorial shape, with their OpenAI status in the body', async () => {
       mock.chat = (_body, response) =>
         sendJson(response, 429, { status: 429, message: 'Too Many Requests' }, { 'retry-after': '7' });
-      const limited = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
+      const limited = await post(gateway, '/analyze/text', tutorialBody({ text: 'x', return_format: 'html' }));
       expect(limited.status).to.equal(200);
       expect(limited.headers.get('retry-after')).to.equal('7');
       expect(limited.body).to.include({ success: false, code: 'rate_limit_exceeded', status: 429 });
 
       mock.chat = (_body, response) => sendJson(response, 500, { status: 500, message: 'Internal Server Error' });
-      const failed = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
+      const failed = await post(gateway, '/analyze/text', tutorialBody({ text: 'x', return_format: 'html' }));
       expect(failed.status).to.equal(200);
       expect(failed.body).to.include({ success: false, code: 'upstream_error', status: 502 });
       expect(failed.body.error).to.be.a('string').and.not.equal('');
+    });
+  });
+
+  // The tutorial's later revision (nmitin/ai-1c-gigachat 96486dc): its form posts {text, system_prompt},
+  // its server also took temperature and max_tokens, answered {result, model}, and failed with real
+  // statuses and FastAPI's {"detail": …}; the form reads `result` after any 200.
+  describe('POST /analyze/text, the later revision', () => {
+    it('honours temperature and max_tokens and names the model in the answer', async () => {
+      mock.chat = (_body, response) => sendJson(response, 200, gigaChatCompletion('Категория: жалоба'));
+      const answer = await post(
+        gateway,
+        '/analyze/text',
+        tutorialBody({
+          text: 'Классифицируй обращение',
+          system_prompt: 'Ты — классификатор.',
+          temperature: 0.2,
+          max_tokens: 300,
+        }),
+      );
+      expect(answer.status).to.equal(200);
+      expect(answer.body).to.include({ result: 'Категория: жалоба', model: 'GigaChat' });
+      expect(upstreamBodies()[0]).to.deep.include({ temperature: 0.2, max_tokens: 300 });
+    });
+
+    it("uses the later revision's own system prompt when none is sent", async () => {
+      await post(gateway, '/analyze/text', tutorialBody({ text: 'Привет' }));
+      expect(upstreamBodies()[0].messages[0]).to.deep.equal({
+        role: 'system',
+        content: 'Ты — полезный ассистент. Отвечай кратко и по существу.',
+      });
+    });
+
+    it('fails with the real status and a detail, so the form does not show a failure as an empty answer', async () => {
+      const cases: Array<{ name: string; body: Buffer | string; status: number; detail: RegExp }> = [
+        { name: 'missing text', body: tutorialBody({ system_prompt: 'x' }), status: 400, detail: /'text'/ },
+        {
+          name: 'temperature out of range',
+          body: tutorialBody({ text: 'x', temperature: 3 }),
+          status: 400,
+          detail: /temperature/,
+        },
+        {
+          name: 'max_tokens of 0',
+          body: tutorialBody({ text: 'x', max_tokens: 0 }),
+          status: 400,
+          detail: /max_tokens/,
+        },
+        { name: 'a body that is not JSON', body: '{"text": "Привет",', status: 400, detail: /not valid JSON/ },
+        { name: 'an empty body', body: '', status: 400, detail: /body is empty/ },
+        {
+          name: 'an unknown model',
+          body: tutorialBody({ text: 'x', model: 'llama-3' }),
+          status: 404,
+          detail: /llama-3/,
+        },
+      ];
+      for (const { name, body, status, detail } of cases) {
+        const answer = await post(gateway, '/analyze/text', body);
+        expect(answer.status, name).to.equal(status);
+        expect(answer.body, name).to.have.keys('detail', 'code');
+        expect(answer.body.detail, name).to.match(detail);
+      }
+      mock.chat = (_body, response) => sendJson(response, 500, { status: 500, message: 'Internal Server Error' });
+      const failed = await post(gateway, '/analyze/text', tutorialBody({ text: 'x' }));
+      expect(failed.status).to.equal(502);
+      expect(failed.body).to.include({ code: 'upstream_error' });
+      expect(upstreamBodies()).to.have.length(1); // only the last one reached GigaChat
+    });
+
+    it("reports health as the later revision did, beside the first one's fields", async () => {
+      const body = (await (await fetch(`${gateway.url}/health`)).json()) as any;
+      expect(body).to.include({ status: 'ok', gigachat: true, token_valid: true, message: 'Сервис работает' });
     });
   });
 
@@ -188,18 +246,19 @@ describe('onec: the older tutorial protocol (POST /analyze/text, GET /health)', 
     });
     afterEach(async () => secured.close());
 
-    it('asks the tutorial form for the bearer key too, answering in its shape so the form shows why', async () => {
-      const anonymous = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }));
+    it("asks the tutorial form for the bearer key too, answering in its revision's shape so the form shows why", async () => {
+      const first = tutorialBody({ text: 'x', return_format: 'html' });
+      const anonymous = await post(secured, '/analyze/text', first);
       expect(anonymous.status).to.equal(200);
       expect(anonymous.body).to.include({ success: false, result: '', code: 'missing_api_key', status: 401 });
-      const wrong = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
-        authorization: 'Bearer nope',
-      });
+      const wrong = await post(secured, '/analyze/text', first, { authorization: 'Bearer nope' });
       expect(wrong.status).to.equal(200);
       expect(wrong.body).to.include({ success: false, code: 'invalid_api_key', status: 401 });
-      const allowed = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }), {
-        authorization: 'Bearer key-for-1c',
-      });
+      const later = await post(secured, '/analyze/text', tutorialBody({ text: 'x' }));
+      expect(later.status).to.equal(401);
+      expect(later.body).to.include({ code: 'missing_api_key' });
+      expect(later.body.detail).to.be.a('string').and.not.equal('');
+      const allowed = await post(secured, '/analyze/text', first, { authorization: 'Bearer key-for-1c' });
       expect(allowed.status).to.equal(200);
       expect(allowed.body.success).to.equal(true);
     });
