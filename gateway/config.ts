@@ -122,6 +122,8 @@ export interface Config {
   logPrompts: boolean;
   /** How long a shutdown waits for requests and streams in flight before it ends them. */
   shutdownTimeoutMs: number;
+  /** LISTEN_BACKLOG: connections the kernel queues before the gateway accepts them. */
+  listenBacklog: number;
   /** Without credentials GigaChat serves only keys that bring their own. */
   gigachat: UpstreamSettings<GigaChatEndpoint, GigaChatSettings>;
   /** Without credentials Gemini serves only keys that bring their own. */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel: readEnv(env, 'LOG_LEVEL'),
     logPrompts: readEnv(env, 'LOG_PROMPTS'),
     shutdownTimeoutMs: readEnv(env, 'SHUTDOWN_TIMEOUT_MS'),
+    listenBacklog: readEnv(env, 'LISTEN_BACKLOG'),
     gigachat: readGigaChat(env, file.credentials),
     gemini: readGemini(env, file.credentials),
     credentialCooldownMs: (file.credentials.cooldownSeconds ?? DEFAULT_COOLDOWN_SECONDS) * 1000,

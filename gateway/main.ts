@@ -188,7 +188,7 @@ export async function startGateway(env: Env, options: StartOptions = {}): Promis
   const drain = createDrain(server, shutdown, { timeoutMs: config.shutdownTimeoutMs, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
+    server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, resolve);
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

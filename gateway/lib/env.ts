@@ -60,6 +60,8 @@ export const VARIABLES = {
   LOG_PROMPTS: { kind: 'flag' },
   // Below Kubernetes' default grace period (30 s), so the drain ends before a SIGKILL would.
   SHUTDOWN_TIMEOUT_MS: integer(25_000, 0, 3_600_000),
+  // Node's default backlog (511) overflows under a burst of new streams; Linux caps it at net.core.somaxconn.
+  LISTEN_BACKLOG: integer(4096, 1, 65_535),
   GIGACHAT_CREDENTIALS: { kind: 'text' },
   GIGACHAT_SCOPE: { kind: 'choice', choices: GIGACHAT_SCOPES, default: 'GIGACHAT_API_PERS' },
   GIGACHAT_AUTH_URL: { kind: 'url', default: 'https://ngw.devices.sberbank.ru:9443/api/v2/oauth' },
