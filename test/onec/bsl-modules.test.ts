@@ -16,6 +16,8 @@ const formModule = readBsl(form.module);
 /** The parameters each event handler receives, and where it runs. */
 const HANDLERS: Record<string, { directive: string; parameters: number }> = {
   OnCreateAtServer: { directive: '&НаСервере', parameters: 2 },
+  // ПриЗакрытии(ЗавершениеРаботы) from 8.3.8; an older compatibility mode passes nothing, which BSL allows.
+  OnClose: { directive: '&НаКлиенте', parameters: 1 },
   OnChange: { directive: '&НаКлиенте', parameters: 1 },
   OnClick: { directive: '&НаКлиенте', parameters: 3 },
   Command: { directive: '&НаКлиенте', parameters: 1 },
@@ -52,11 +54,13 @@ const PLATFORM_FUNCTIONS = new Set([
   'ИнформацияОбОшибке',
   'КраткоеПредставлениеОшибки',
   'Лев',
+  'Макс',
   'НРег',
   'НСтр',
   'ОписаниеОшибки',
   'ПерейтиПоНавигационнойСсылке',
   'ПодробноеПредставлениеОшибки',
+  'ПравоДоступа',
   'ПоказатьПредупреждение',
   'ПрочитатьJSON',
   'ПустаяСтрока',
@@ -79,6 +83,37 @@ const PLATFORM_FUNCTIONS = new Set([
   'Число',
 ]);
 const OPERATORS = new Set(['И', 'Или', 'Не']);
+
+/**
+ * Properties of a managed form (ClientApplicationForm). In a form-module method a bare name is
+ * looked up in the form first, so `Заголовок = "Модель"` retitles the window instead of making a local.
+ */
+const FORM_PROPERTIES = [
+  'Заголовок',
+  'АвтоЗаголовок',
+  'Элементы',
+  'Параметры',
+  'Команды',
+  'ТолькоПросмотр',
+  'Модифицированность',
+  'ТекущийЭлемент',
+  'КлючУникальности',
+  'ВладелецФормы',
+  'Окно',
+  'РежимОткрытияОкна',
+  'ИмяФормы',
+  'ЗакрыватьПриВыборе',
+  'ЗакрыватьПриЗакрытииВладельца',
+  'КоманднаяПанель',
+  'ПоложениеКоманднойПанели',
+  'Картинка',
+  'Ширина',
+  'Высота',
+  'Открыта',
+  'Доступность',
+  'ВосстанавливатьТекущийЭлемент',
+  'СохранятьДанныеВНастройках',
+];
 
 /** Names called as functions without an object before them (`Имя(`), `Новый Тип(` excluded. */
 function globalCalls(module: BslModule): string[] {
@@ -127,6 +162,40 @@ describe('onec: the BSL modules', () => {
       expect(objectModule.code.filter((line) => line.trim().startsWith('&'))).to.deep.equal([]);
     });
 
+    it('forces stream off after merging ДопПараметры, so a caller cannot ask for an event stream', () => {
+      const send = method(objectModule, 'ОтправитьСообщения');
+      const lines = send.source.split('\n');
+      const merged = lines.findIndex((line) => line.includes('Для Каждого Параметр Из ДопПараметры Цикл'));
+      const forced = lines.findIndex((line) => /Тело\.Вставить\("stream", Ложь\);/.test(line));
+      expect(merged).to.be.greaterThan(0);
+      expect(forced).to.be.greaterThan(merged);
+      expect(lines.slice(forced + 1).join('\n')).not.to.match(/Тело\.Вставить/);
+    });
+
+    it('returns finish_reason to callers and explains an empty answer', () => {
+      expect(method(objectModule, 'ПричинаЗавершенияОтвета').exported).to.equal(true);
+      expect(method(objectModule, 'ПричинаЗавершенияОтвета').source).to.contain('Получить("finish_reason")');
+      const ask = method(objectModule, 'Спросить');
+      expect(ask.parameters.at(-1)).to.equal('ПричинаЗавершения');
+      expect(ask.signature).not.to.match(/Знач ПричинаЗавершения/); // an output parameter
+      expect(ask.code).to.contain('ПричинаЗавершения = ПричинаЗавершенияОтвета(Ответ);');
+      const explained = stringsIn(objectModule, method(objectModule, 'ОписаниеПустогоОтвета')).join('\n');
+      for (const reason of ['length', 'tool_calls', 'content_filter']) expect(explained).to.contain(reason);
+      expect(explained).to.contain('лимит токенов');
+      expect(explained).to.contain('вызов функции');
+    });
+
+    it('caps the history at 20 messages by default, keeping every system message', () => {
+      const last = method(objectModule, 'ПоследниеСообщения');
+      expect(last.exported).to.equal(true);
+      expect(last.signature).to.equal('Знач Сообщения, Знач Максимум = 0');
+      expect(codeOf(objectModule, 'МаксимумСообщенийПоУмолчанию')).to.match(/Возврат 20;/);
+      expect(objectModule.code.join('\n')).to.match(/^МаксимумСообщений = МаксимумСообщенийПоУмолчанию\(\);$/m);
+      expect(last.source).to.contain('Если Сообщение.Получить("role") = "system" Тогда');
+      expect(last.code).to.contain('Начало = Макс(0, Остальные.Количество() - Максимум);');
+      expect(last.code).to.match(/Результат = Системные;[\s\S]*Для Индекс = Начало По Остальные\.ВГраница\(\) Цикл/);
+    });
+
     it('exports Спросить, ОтправитьСообщения, СписокМоделей and МаркдаунВHTML with the issue signatures', () => {
       const api = (name: string) => {
         const found = method(objectModule, name);
@@ -135,7 +204,7 @@ describe('onec: the BSL modules', () => {
         return found.signature.replace(/\s+/g, ' ').trim();
       };
       expect(api('Спросить')).to.equal(
-        'Знач Текст, Знач СистемныйПромпт = "", Знач Модель = "", Знач Температура = Неопределено',
+        'Знач Текст, Знач СистемныйПромпт = "", Знач Модель = "", Знач Температура = Неопределено, ПричинаЗавершения = ""',
       );
       expect(api('ОтправитьСообщения')).to.equal('Знач Сообщения, Знач ДопПараметры = Неопределено');
       expect(api('СписокМоделей')).to.equal('');
@@ -247,7 +316,7 @@ describe('onec: the BSL modules', () => {
       for (const command of childrenNamed(child(formXml, 'Commands'), 'Command')) {
         bindings.push({ handler: child(command, 'Action').text, kind: 'Command' });
       }
-      expect(bindings.length).to.equal(6);
+      expect(bindings.length).to.be.greaterThan(10);
       for (const { handler, kind } of bindings) {
         const expected = HANDLERS[kind];
         expect(expected, `no rule for event ${kind}`).not.to.equal(undefined);
@@ -279,6 +348,76 @@ describe('onec: the BSL modules', () => {
       }
     });
 
+    it('never assigns to a form property by a bare name (write ЭтотОбъект.X when the form is meant)', () => {
+      const assigned: string[] = [];
+      formModule.code.forEach((line, index) => {
+        const target = /^\s*([\p{L}_][\p{L}\p{N}_]*)\s*=(?!=)/u.exec(line)?.[1];
+        if (target !== undefined && FORM_PROPERTIES.includes(target))
+          assigned.push(`line ${index + 1}: ${line.trim()}`);
+      });
+      expect(assigned).to.deep.equal([]);
+      // Nor as a loop variable or a parameter, which would shadow the property just the same.
+      for (const candidate of formModule.methods) {
+        for (const parameter of candidate.parameters) expect(FORM_PROPERTIES, candidate.name).not.to.include(parameter);
+      }
+      const loops = [...formModule.code.join('\n').matchAll(/Для\s+(?:Каждого\s+)?([\p{L}_][\p{L}\p{N}_]*)/gu)];
+      for (const loop of loops) expect(FORM_PROPERTIES).not.to.include(loop[1]);
+    });
+
+    it('reads and writes ХранилищеОбщихНастроек only with the right to save user data, and never loses a reply to it', () => {
+      expect(method(formModule, 'МожноСохранятьНастройки').source).to.contain(
+        'ПравоДоступа("СохранениеДанныхПользователя", Метаданные)',
+      );
+      for (const name of ['ЗагрузитьНастройки', 'СохранитьНастройки']) {
+        expect(method(formModule, name).code, name).to.match(
+          /^[^\n]*\n\s*Если Не МожноСохранятьНастройки\(\) Тогда\s+Возврат;\s+КонецЕсли;/,
+        );
+      }
+      const storageCalls = formModule.code.filter((line) => line.includes('ХранилищеОбщихНастроек.'));
+      expect(storageCalls).to.have.length(2);
+      expect(method(formModule, 'СохранитьНастройки').code).to.match(
+        /Попытка\s+ХранилищеОбщихНастроек\.Сохранить\([^\n]*\s+Исключение\s+ЗаписьЖурналаРегистрации/,
+      );
+      expect(method(formModule, 'ПриСозданииНаСервере').code).to.contain(
+        'Элементы.СохранитьКлюч.Видимость = МожноСохранятьНастройки();',
+      );
+    });
+
+    it('saves settings when the form closes or a setting changes, not on the way of a reply', () => {
+      for (const name of ['ОтправитьНаСервере', 'НовыйЧатНаСервере']) {
+        expect(method(formModule, name).code, name).not.to.contain('СохранитьНастройки()');
+      }
+      const close = method(formModule, 'ПриЗакрытии');
+      expect(close.code).to.match(
+        /Если ЗавершениеРаботы = Истина Тогда\s+Возврат;\s+КонецЕсли;\s+СохранитьНастройки\(\);/,
+      );
+      expect(method(formModule, 'НастройкаПриИзменении').code).to.contain('СохранитьНастройки();');
+      const formXml = readXml(form.form);
+      const onChange = new Map<string, string>();
+      for (const field of descendants(formXml).filter((element) => /^(InputField|CheckBoxField)$/.test(element.name))) {
+        const event = descendants(field).find(
+          (element) => element.name === 'Event' && element.attributes.name === 'OnChange',
+        );
+        onChange.set(child(field, 'DataPath').text, event?.text ?? '');
+      }
+      for (const [path, handler] of onChange) {
+        if (path.startsWith('Объект.') || path === 'СистемныйПромпт') {
+          expect(handler, path).to.equal('НастройкаПриИзменении');
+        }
+      }
+    });
+
+    it('does not keep an empty answer: it explains it, and sends only the capped history', () => {
+      const send = method(formModule, 'ОтправитьНаСервере');
+      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Обработка.ПоследниеСообщения(Сообщения))');
+      const lines = send.code.split('\n');
+      const empty = lines.findIndex((line) => line.includes('Если ПустаяСтрока(ТекстОтвета) Тогда'));
+      const stored = lines.findIndex((line) => line.includes('История.Добавить()'));
+      expect(empty).to.be.greaterThan(0);
+      expect(empty).to.be.lessThan(stored);
+      expect(lines[empty + 1]).to.contain('Обработка.ОписаниеПустогоОтвета(Обработка.ПричинаЗавершенияОтвета(Ответ))');
+    });
+
     it('saves settings per user in ХранилищеОбщихНастроек, the API key only when "save key" is ticked', () => {
       const save = method(formModule, 'СохранитьНастройки');
       expect(save.directive).to.equal('&НаСервере');
@@ -296,6 +435,7 @@ describe('onec: the BSL modules', () => {
         'Таймаут',
         'ПроверятьСертификат',
         'ИспользоватьСистемныйПрокси',
+        'МаксимумСообщений',
       ]) {
         expect(saved(save), key).to.include(key);
       }
@@ -316,7 +456,7 @@ describe('onec: the BSL modules', () => {
       expect(stringsIn(formModule, page).join('')).not.to.match(/<script/i);
       const send = method(formModule, 'ОтправитьНаСервере');
       expect(send.code).to.match(/Для Каждого Реплика Из История Цикл/);
-      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Сообщения)');
+      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Обработка.ПоследниеСообщения(Сообщения))');
     });
   });
 });

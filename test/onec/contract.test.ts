@@ -184,6 +184,19 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
       });
     }
 
+    it('returns the finish_reason ПричинаЗавершенияОтвета reads when the answer is cut at the token limit', async () => {
+      mock.chat = (_body, response) => {
+        const completion = gigaChatCompletion('');
+        completion.choices[0].finish_reason = 'length';
+        sendJson(response, 200, completion);
+      };
+      const answer = await send(requestPath('ОтправитьСообщения'), fixtureBytes('chat-completions.request.json'));
+      expect(answer.status).to.equal(200);
+      const [choices, finishReason] = readKeys('ПричинаЗавершенияОтвета');
+      expect(answer.body[choices as string][0][finishReason as string]).to.equal('length');
+      expect(bslAnswerText(answer.body) ?? '').to.equal('');
+    });
+
     it('carries the form dialog (system, history, new question) to the model', async () => {
       const answer = await send(requestPath('ОтправитьСообщения'), fixtureBytes('chat-dialog.request.json'));
       expect(answer.status).to.equal(200);

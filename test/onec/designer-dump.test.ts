@@ -365,6 +365,7 @@ describe('onec: the Designer dump in onec/src', () => {
       'Таймаут',
       'ПроверятьСертификат',
       'ИспользоватьСистемныйПрокси',
+      'МаксимумСообщений',
     ]);
     const expectedTypes: Record<string, string> = {
       АдресСервера: 'xs:string',
@@ -374,6 +375,7 @@ describe('onec: the Designer dump in onec/src', () => {
       Таймаут: 'xs:decimal',
       ПроверятьСертификат: 'xs:boolean',
       ИспользоватьСистемныйПрокси: 'xs:boolean',
+      МаксимумСообщений: 'xs:decimal',
     };
     for (const [name, type] of Object.entries(expectedTypes))
       expect(typeOf(byName.get(name) as XmlElement)).to.equal(type);
@@ -386,6 +388,10 @@ describe('onec: the Designer dump in onec/src', () => {
       'v8:NumberQualifiers',
     );
     expect(Number(child(qualifiers, 'v8:FractionDigits').text)).to.be.greaterThan(0);
+    // The gateway refuses a temperature above 2: the field should not offer one.
+    const maximum = child(child(byName.get('Температура') as XmlElement, 'Properties'), 'MaxValue');
+    expect(maximum.attributes['xsi:type']).to.equal('xs:decimal');
+    expect(maximum.text).to.equal('2');
   });
 
   for (const form of layout.forms) {
@@ -428,7 +434,7 @@ describe('onec: the Designer dump in onec/src', () => {
           expect(new Set(ids).size, ids.join(',')).to.equal(ids.length);
         }
         const names = descendants(child(document, 'ChildItems'))
-          .filter((element) => element.attributes.name !== undefined)
+          .filter((element) => element.attributes.name !== undefined && element.name !== 'Event')
           .map((element) => element.attributes.name as string);
         expect(new Set(names).size).to.equal(names.length);
       });
