@@ -52,13 +52,16 @@ const PLATFORM_FUNCTIONS = new Set([
   'ЗаполнитьЗначенияСвойств',
   'ЗначениеЗаполнено',
   'ИнформацияОбОшибке',
+  'КодироватьСтроку',
   'КраткоеПредставлениеОшибки',
   'Лев',
   'Макс',
   'НРег',
   'НСтр',
   'ОписаниеОшибки',
+  'ОтключитьОбработчикОжидания',
   'ПерейтиПоНавигационнойСсылке',
+  'ПодключитьОбработчикОжидания',
   'ПодробноеПредставлениеОшибки',
   'ПравоДоступа',
   'ПоказатьПредупреждение',
@@ -194,6 +197,40 @@ describe('onec: the BSL modules', () => {
       expect(last.source).to.contain('Если Сообщение.Получить("role") = "system" Тогда');
       expect(last.code).to.contain('Начало = Макс(0, Остальные.Количество() - Максимум);');
       expect(last.code).to.match(/Результат = Системные;[\s\S]*Для Индекс = Начало По Остальные\.ВГраница\(\) Цикл/);
+    });
+
+    it('exports the background API beside Спросить: start, poll, cancel and the readers of a response', () => {
+      const signatures: Record<string, string> = {
+        НачатьОтвет: 'Знач Сообщения, Знач ДопПараметры = Неопределено',
+        СостояниеОтвета: 'Знач Идентификатор',
+        ОтменитьОтвет: 'Знач Идентификатор',
+        ИдентификаторОтвета: 'Знач Ответ',
+        СтатусОтвета: 'Знач Ответ',
+        ОтветЗавершен: 'Знач Ответ',
+        ТекстОтвета: 'Знач Ответ',
+        ОшибкаОтвета: 'Знач Ответ',
+      };
+      for (const [name, signature] of Object.entries(signatures)) {
+        const found = method(objectModule, name);
+        expect(found.exported, name).to.equal(true);
+        expect(found.kind, name).to.equal('Функция');
+        expect(found.signature, name).to.equal(signature);
+      }
+      const start = method(objectModule, 'НачатьОтвет');
+      const lines = start.source.split('\n');
+      const merged = lines.findIndex((line) => line.includes('Для Каждого Параметр Из ДопПараметры Цикл'));
+      const forced = lines.findIndex((line) => line.includes('Тело.Вставить("background", Истина);'));
+      expect(forced).to.be.greaterThan(merged);
+      expect(lines[forced + 1]).to.contain('Тело.Вставить("stream", Ложь);');
+      expect(start.source).to.contain('ВыполнитьЗапрос("POST", "/v1/responses", Тело)');
+      expect(method(objectModule, 'СостояниеОтвета').code).to.contain('ВыполнитьЗапрос("", ПутьОтвета(Идентификатор))');
+      expect(method(objectModule, 'ОтменитьОтвет').source).to.contain(
+        'ВыполнитьЗапрос("POST", ПутьОтвета(Идентификатор) + "/cancel")',
+      );
+      expect(method(objectModule, 'ПутьОтвета').code).to.contain(
+        'КодироватьСтроку(Идентификатор, СпособКодированияСтроки.КодировкаURL)',
+      );
+      expect(method(objectModule, 'ОтветЗавершен').source).to.contain('Статус <> "queued" И Статус <> "in_progress"');
     });
 
     it('exports Спросить, ОтправитьСообщения, СписокМоделей and МаркдаунВHTML with the issue signatures', () => {
@@ -384,13 +421,11 @@ describe('onec: the BSL modules', () => {
     });
 
     it('saves settings when the form closes or a setting changes, not on the way of a reply', () => {
-      for (const name of ['ОтправитьНаСервере', 'НовыйЧатНаСервере']) {
+      for (const name of ['НачатьОтветНаСервере', 'ПроверитьОтветНаСервере', 'ЗавершитьОтвет', 'НовыйЧатНаСервере']) {
         expect(method(formModule, name).code, name).not.to.contain('СохранитьНастройки()');
       }
-      const close = method(formModule, 'ПриЗакрытии');
-      expect(close.code).to.match(
-        /Если ЗавершениеРаботы = Истина Тогда\s+Возврат;\s+КонецЕсли;\s+СохранитьНастройки\(\);/,
-      );
+      expect(method(formModule, 'ПриЗакрытии').code).to.contain('ЗакрытьНаСервере();');
+      expect(method(formModule, 'ЗакрытьНаСервере').code).to.contain('СохранитьНастройки();');
       expect(method(formModule, 'НастройкаПриИзменении').code).to.contain('СохранитьНастройки();');
       const formXml = readXml(form.form);
       const onChange = new Map<string, string>();
@@ -408,14 +443,91 @@ describe('onec: the BSL modules', () => {
     });
 
     it('does not keep an empty answer: it explains it, and sends only the capped history', () => {
-      const send = method(formModule, 'ОтправитьНаСервере');
-      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Обработка.ПоследниеСообщения(Сообщения))');
-      const lines = send.code.split('\n');
-      const empty = lines.findIndex((line) => line.includes('Если ПустаяСтрока(ТекстОтвета) Тогда'));
-      const stored = lines.findIndex((line) => line.includes('История.Добавить()'));
-      expect(empty).to.be.greaterThan(0);
-      expect(empty).to.be.lessThan(stored);
-      expect(lines[empty + 1]).to.contain('Обработка.ОписаниеПустогоОтвета(Обработка.ПричинаЗавершенияОтвета(Ответ))');
+      expect(method(formModule, 'НачатьОтветНаСервере').code).to.contain(
+        'Обработка.НачатьОтвет(Обработка.ПоследниеСообщения(Сообщения))',
+      );
+      const finish = method(formModule, 'ЗавершитьОтвет');
+      expect(finish.code).to.contain('Пояснение = Обработка.ОшибкаОтвета(Ответ);');
+      expect(finish.code).to.match(
+        /Если ПустаяСтрока\(Текст\) Тогда\s+ОтказатьсяОтОтвета\(Обработка\);\s+Иначе\s+Реплика = История\.Добавить\(\);/,
+      );
+      // The unanswered question goes back to the message field rather than staying in the history.
+      const refuse = method(formModule, 'ОтказатьсяОтОтвета');
+      expect(refuse.code).to.contain('Промпт = История[Количество - 1].Содержание;');
+      expect(refuse.code).to.contain('История.Удалить(Количество - 1);');
+      const explained = stringsIn(objectModule, method(objectModule, 'ОшибкаОтвета')).join('\n');
+      for (const status of ['failed', 'incomplete', 'cancelled', 'completed']) expect(explained).to.contain(status);
+      expect(method(objectModule, 'ОшибкаОтвета').code).to.contain('ЕстьВызовФункции(Ответ)');
+    });
+
+    it('sends in the background and polls with ПодключитьОбработчикОжидания in short server calls', () => {
+      const send = method(formModule, 'Отправить');
+      expect(send.code).to.match(
+        /Если ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+ОстановитьОтвет\(\);\s+Возврат;/,
+      );
+      expect(send.code).to.contain('ТекстОшибки = НачатьОтветНаСервере();');
+      expect(send.code).to.contain('ПодключитьОбработчикОжидания("", ИнтервалОпроса(), Ложь);');
+      // The form never waits for the model: no synchronous chat call is left in it.
+      expect(formModule.code.join('\n')).not.to.match(/ОтправитьСообщения|Спросить\(/);
+      // Every idle handler named is a client procedure of the form without parameters.
+      const idle = [
+        ...formModule.methods
+          .flatMap((found) => found.source.split('\n'))
+          .join('\n')
+          .matchAll(/(?:Подключить|Отключить)ОбработчикОжидания\("([^"]+)"/g),
+      ].map((match) => match[1] as string);
+      expect(new Set(idle)).to.deep.equal(new Set(['ПроверитьОтвет']));
+      const handler = method(formModule, 'ПроверитьОтвет');
+      expect(handler).to.include({ kind: 'Процедура', directive: '&НаКлиенте' });
+      expect(handler.parameters).to.deep.equal([]);
+      expect(handler.code).to.contain('ТекстОшибки = ПроверитьОтветНаСервере();');
+      expect(handler.code).to.match(
+        /Если Не ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+ОтключитьОбработчикОжидания/,
+      );
+      expect(codeOf(formModule, 'ИнтервалОпроса')).to.match(/Возврат 1;/);
+      // One short request per poll: the state of the response, nothing that waits for the model.
+      const poll = method(formModule, 'ПроверитьОтветНаСервере');
+      expect(poll.directive).to.equal('&НаСервере');
+      expect([...poll.code.matchAll(/Обработка\.([\p{L}]+)\(/gu)].map((match) => match[1])).to.deep.equal([
+        'СостояниеОтвета',
+        'ОтветЗавершен',
+        'ТекстОтвета',
+      ]);
+      expect(poll.code).to.match(/Попытка\s+Ответ = Обработка\.СостояниеОтвета\(ИдентификаторОтвета\);\s+Исключение/);
+    });
+
+    it('turns «Отправить» into «Остановить» while the model answers, which cancels on the gateway', () => {
+      const waiting = method(formModule, 'ПоказатьОжиданиеОтвета');
+      expect(stringsIn(formModule, waiting)).to.include.members(["ru = 'Остановить'", "ru = 'Отправить'"]);
+      expect(waiting.code).to.contain('Элементы.Отправить.Заголовок = НСтр("");');
+      expect(method(formModule, 'НачатьОтветНаСервере').code).to.contain('ПоказатьОжиданиеОтвета(Истина);');
+      expect(method(formModule, 'ОстановитьОтветНаСервере').code).to.match(
+        /Попытка\s+Ответ = Обработка\.ОтменитьОтвет\(ИдентификаторОтвета\);/,
+      );
+      expect(method(formModule, 'ОстановитьОтвет').code).to.match(
+        /ОтключитьОбработчикОжидания\(""\);\s+ТекстОшибки = ОстановитьОтветНаСервере\(\);/,
+      );
+    });
+
+    it('cancels the running response when the form closes, except while the application exits', () => {
+      const close = method(formModule, 'ПриЗакрытии');
+      expect(close.code).to.match(
+        /ОтключитьОбработчикОжидания\(""\);\s+Если ЗавершениеРаботы = Истина Тогда\s+Возврат;\s+КонецЕсли;\s+ЗакрытьНаСервере\(\);/,
+      );
+      const server = method(formModule, 'ЗакрытьНаСервере');
+      expect(server.code).to.match(
+        /Если ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+Попытка\s+РеквизитФормыВЗначение\(""\)\.ОтменитьОтвет\(ИдентификаторОтвета\);/,
+      );
+      expect(server.code).to.contain('СохранитьНастройки();');
+    });
+
+    it('uses no modal or blocking client calls (they are refused on the web client without modality)', () => {
+      const client = formModule.methods.filter((found) => found.directive === '&НаКлиенте');
+      for (const found of client) {
+        expect(found.code, found.name).not.to.match(
+          /(?<![\p{L}])(Вопрос|Предупреждение|ОткрытьФормуМодально|ОткрытьЗначение|ВвестиСтроку|ВвестиЧисло)\(/u,
+        );
+      }
     });
 
     it('saves settings per user in ХранилищеОбщихНастроек, the API key only when "save key" is ticked', () => {
@@ -454,9 +566,8 @@ describe('onec: the BSL modules', () => {
       const page = method(formModule, 'ОбновитьДиалогHTML');
       expect(page.code).to.contain('Обработка.МаркдаунВHTML(Реплика.Содержание)');
       expect(stringsIn(formModule, page).join('')).not.to.match(/<script/i);
-      const send = method(formModule, 'ОтправитьНаСервере');
+      const send = method(formModule, 'НачатьОтветНаСервере');
       expect(send.code).to.match(/Для Каждого Реплика Из История Цикл/);
-      expect(send.code).to.contain('Обработка.ОтправитьСообщения(Обработка.ПоследниеСообщения(Сообщения))');
     });
   });
 });
