@@ -62,6 +62,7 @@ const PLATFORM_FUNCTIONS = new Set([
   'ОтключитьОбработчикОжидания',
   'ПерейтиПоНавигационнойСсылке',
   'ПодключитьОбработчикОжидания',
+  'ПоказатьВопрос',
   'ПодробноеПредставлениеОшибки',
   'ПравоДоступа',
   'ПоказатьПредупреждение',
@@ -335,6 +336,62 @@ describe('onec: the BSL modules', () => {
     });
   });
 
+  describe('object module: Markdown the models write', () => {
+    const markdown = () => method(objectModule, 'МаркдаунВHTML');
+
+    it('keeps the numbers of numbered lists, "1." and "1)" alike', () => {
+      const kind = method(objectModule, 'ВидЭлементаСписка');
+      expect(kind.parameters).to.deep.equal(['Строка', 'ТекстЭлемента', 'Номер']);
+      expect(kind.source).to.contain('Сред(Строка, Цифр + 1, 2) = ". " Или Сред(Строка, Цифр + 1, 2) = ") "');
+      expect(kind.code).to.contain('Номер = Число(Лев(Строка, Цифр));');
+      const add = method(objectModule, 'ДобавитьЭлементСписка');
+      expect(add.source).to.contain('Если Вид = "ol" И Номер <> 1 Тогда');
+      expect(add.source).to.contain('Части.Добавить(СтрШаблон("<ol start=""%1"">", Формат(Номер, "ЧН=0; ЧГ=0")));');
+    });
+
+    it('reads indentation before trimming, for continuation lines and nested lists', () => {
+      const lines = markdown()
+        .code.split('\n')
+        .map((line) => line.trim());
+      const indent = lines.indexOf('Отступ = ШиринаОтступа(ИсходнаяСтрока);');
+      const trimmed = lines.indexOf('Строка = СокрЛП(ЭкранироватьHTML(ИсходнаяСтрока));');
+      expect(indent).to.be.greaterThan(0);
+      expect(indent).to.be.lessThan(trimmed);
+      expect(markdown().code).to.match(
+        /ИначеЕсли Списки\.Количество\(\) > 0 И \(Отступ > 0 Или Не ПослеПустойСтроки\) Тогда\s+Части\.Добавить\("" \+ ИнлайнВHTML\(Строка\)\);/,
+      );
+      // A blank line alone does not end a list: models separate items with them.
+      expect(markdown().code).to.match(
+        /Если Строка = "" Тогда\s+ЗавершитьАбзац\(Части, Абзац\);\s+ПослеПустойСтроки = Истина;\s+Продолжить;/,
+      );
+      const add = method(objectModule, 'ДобавитьЭлементСписка');
+      expect(add.code).to.match(
+        /Пока Списки\.Количество\(\) > 0 И Списки\[Списки\.ВГраница\(\)\]\.Отступ > Отступ Цикл/,
+      );
+      expect(add.code).to.contain('Списки.Добавить(Новый Структура("", Вид, Отступ));');
+      const width = method(objectModule, 'ШиринаОтступа');
+      expect(width.code).to.contain('ИначеЕсли Символ = Символы.Таб Тогда');
+      // An item stays open until the next one, so a nested list lands inside it.
+      expect(stringsIn(objectModule, add)).to.include('</li><li>');
+      expect(stringsIn(objectModule, method(objectModule, 'ЗакрытьСписок'))).to.include('</li></');
+    });
+
+    it('renders rules and GFM tables, the cells escaped with the rest of the line', () => {
+      expect(markdown().code).to.match(
+        /Если ЭтоРазделитель\(Строка\) Тогда[\s\S]*Части\.Добавить\(""\);\s+ИначеЕсли Уровень > 0/,
+      );
+      expect(stringsIn(objectModule, markdown())).to.include('<hr>');
+      expect(stringsIn(objectModule, method(objectModule, 'ЭтоРазделитель'))).to.include('-*_');
+      // The table rows are the escaped, trimmed lines.
+      expect(markdown().code).to.match(/Если СтрНачинаетсяС\(Строка, ""\) Тогда[\s\S]*?Таблица\.Добавить\(Строка\);/);
+      const table = method(objectModule, 'ЗавершитьТаблицу');
+      expect(stringsIn(objectModule, table)).to.include.members(['<table>', '</table>', 'th', 'td']);
+      expect(table.code).to.contain('Если Таблица.Количество() < 2 Или Не ЭтоРазделительТаблицы(Таблица[1]) Тогда');
+      expect(method(objectModule, 'ЯчейкиТаблицы').code).to.contain('ИнлайнВHTML(СокрЛП(Ячейка))');
+      expect(method(objectModule, 'ЭтоРазделительТаблицы').code).to.contain('СтрНайти(Строка, "") > 0');
+    });
+  });
+
   describe('form module', () => {
     it('puts a compilation directive on every procedure and function', () => {
       for (const candidate of formModule.methods) {
@@ -447,9 +504,9 @@ describe('onec: the BSL modules', () => {
         'Обработка.НачатьОтвет(Обработка.ПоследниеСообщения(Сообщения))',
       );
       const finish = method(formModule, 'ЗавершитьОтвет');
-      expect(finish.code).to.contain('Пояснение = Обработка.ОшибкаОтвета(Ответ);');
+      expect(finish.code).to.contain('ОшибкаДиалога = Обработка.ОшибкаОтвета(Ответ);');
       expect(finish.code).to.match(
-        /Если ПустаяСтрока\(Текст\) Тогда\s+ОтказатьсяОтОтвета\(Обработка\);\s+Иначе\s+Реплика = История\.Добавить\(\);/,
+        /Если ПустаяСтрока\(Текст\) Тогда\s+ОтказатьсяОтОтвета\(Обработка\);\s+Возврат;\s+КонецЕсли;\s+Реплика = История\.Добавить\(\);/,
       );
       // The unanswered question goes back to the message field rather than staying in the history.
       const refuse = method(formModule, 'ОтказатьсяОтОтвета');
@@ -465,8 +522,11 @@ describe('onec: the BSL modules', () => {
       expect(send.code).to.match(
         /Если ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+ОстановитьОтвет\(\);\s+Возврат;/,
       );
-      expect(send.code).to.contain('ТекстОшибки = НачатьОтветНаСервере();');
-      expect(send.code).to.contain('ПодключитьОбработчикОжидания("", ИнтервалОпроса(), Ложь);');
+      const ask = method(formModule, 'ОтправитьВопрос');
+      expect(ask.code).to.match(
+        /Если НачатьОтветНаСервере\(\) Тогда\s+ПодключитьОбработчикОжидания\("", ИнтервалОпроса\(\), Ложь\);/,
+      );
+      expect(send.code).to.contain('ОтправитьВопрос();');
       // The form never waits for the model: no synchronous chat call is left in it.
       expect(formModule.code.join('\n')).not.to.match(/ОтправитьСообщения|Спросить\(/);
       // Every idle handler named is a client procedure of the form without parameters.
@@ -480,7 +540,7 @@ describe('onec: the BSL modules', () => {
       const handler = method(formModule, 'ПроверитьОтвет');
       expect(handler).to.include({ kind: 'Процедура', directive: '&НаКлиенте' });
       expect(handler.parameters).to.deep.equal([]);
-      expect(handler.code).to.contain('ТекстОшибки = ПроверитьОтветНаСервере();');
+      expect(handler.code).to.contain('ПроверитьОтветНаСервере();');
       expect(handler.code).to.match(
         /Если Не ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+ОтключитьОбработчикОжидания/,
       );
@@ -505,7 +565,7 @@ describe('onec: the BSL modules', () => {
         /Попытка\s+Ответ = Обработка\.ОтменитьОтвет\(ИдентификаторОтвета\);/,
       );
       expect(method(formModule, 'ОстановитьОтвет').code).to.match(
-        /ОтключитьОбработчикОжидания\(""\);\s+ТекстОшибки = ОстановитьОтветНаСервере\(\);/,
+        /ОтключитьОбработчикОжидания\(""\);\s+ОстановитьОтветНаСервере\(\);/,
       );
     });
 
@@ -519,6 +579,42 @@ describe('onec: the BSL modules', () => {
         /Если ЗначениеЗаполнено\(ИдентификаторОтвета\) Тогда\s+Попытка\s+РеквизитФормыВЗначение\(""\)\.ОтменитьОтвет\(ИдентификаторОтвета\);/,
       );
       expect(server.code).to.contain('СохранитьНастройки();');
+    });
+
+    it('shows errors in the dialog with «Повторить», scrolled to the newest reply', () => {
+      // No warning window for a failed send, poll or stop: the error goes into the dialog.
+      for (const name of ['Отправить', 'ПроверитьОтвет', 'ОстановитьОтвет']) {
+        expect(method(formModule, name).code, name).not.to.contain('ПоказатьПредупреждение');
+      }
+      expect(method(formModule, 'НачатьОтветНаСервере').code).to.match(
+        /Исключение[\s\S]*ОшибкаДиалога = КраткоеПредставлениеОшибки\(ИнформацияОбОшибке\(\)\);\s+ОбновитьДиалогHTML\(Обработка\);\s+Возврат Ложь;/,
+      );
+      expect(method(formModule, 'ЗавершитьОтвет').code).to.contain('ОшибкаДиалога = Обработка.ОшибкаОтвета(Ответ);');
+      const page = method(formModule, 'ОбновитьДиалогHTML');
+      const literals = stringsIn(formModule, page);
+      expect(literals).to.include('<p><a href="#retry">%1</a></p>');
+      expect(page.code).to.contain('Обработка.МаркдаунВHTML(ОшибкаДиалога)'); // escaped like any text
+      const click = method(formModule, 'ДиалогHTMLПриНажатии');
+      expect(click.source).to.contain('ИначеЕсли СтрЗаканчиваетсяНа(Ссылка, "#retry") Тогда');
+      expect(click.code).to.contain('ОтправитьВопрос();');
+      // One fixed script, the scroll to the bottom; model text never reaches a script.
+      const scripts = literals.filter((literal) => /<script/i.test(literal));
+      expect(scripts).to.deep.equal([
+        '<script>window.onload=function(){window.scrollTo(0,document.body.scrollHeight);};</script>',
+      ]);
+      expect(objectModule.strings.map((literal) => literal.value).join('\n')).not.to.match(/<script|javascript:/i);
+      expect(method(formModule, 'ОтправитьВопрос').code).to.contain('ЭтотОбъект.ТекущийЭлемент = Элементы.Промпт;');
+    });
+
+    it('asks before «Новый чат» wipes a dialog, without a modal call', () => {
+      const wipe = method(formModule, 'НовыйЧат');
+      expect(wipe.code).to.match(/ПоказатьВопрос\(Новый ОписаниеОповещения\("", ЭтотОбъект\),/);
+      expect(wipe.source).to.contain('Новый ОписаниеОповещения("НовыйЧатПослеВопроса", ЭтотОбъект)');
+      expect(wipe.code).to.contain('РежимДиалогаВопрос.ДаНет');
+      const after = method(formModule, 'НовыйЧатПослеВопроса');
+      expect(after).to.include({ exported: true, directive: '&НаКлиенте' });
+      expect(after.parameters).to.have.length(2);
+      expect(after.code).to.match(/Если Результат <> КодВозвратаДиалога\.Да Тогда\s+Возврат;/);
     });
 
     it('uses no modal or blocking client calls (they are refused on the web client without modality)', () => {
@@ -565,7 +661,6 @@ describe('onec: the BSL modules', () => {
       expect(formModule.strings.map((literal) => literal.value)).not.to.include('embed');
       const page = method(formModule, 'ОбновитьДиалогHTML');
       expect(page.code).to.contain('Обработка.МаркдаунВHTML(Реплика.Содержание)');
-      expect(stringsIn(formModule, page).join('')).not.to.match(/<script/i);
       const send = method(formModule, 'НачатьОтветНаСервере');
       expect(send.code).to.match(/Для Каждого Реплика Из История Цикл/);
     });

@@ -147,6 +147,10 @@ const VOCABULARY = {
     'Group',
     'Representation',
     'ShowTitle',
+    'Behavior',
+    'Collapsed',
+    'ControlRepresentation',
+    'InputHint',
     'InputField',
     'CheckBoxField',
     'HTMLDocumentField',
@@ -180,10 +184,21 @@ const FORM_ORDER: Record<string, string[]> = {
   Form: ['Title', 'AutoTitle', 'AutoCommandBar', 'Events', 'ChildItems', 'Attributes', 'Commands'],
   Pages: ['ExtendedTooltip', 'ChildItems'],
   Page: ['Title', 'ExtendedTooltip', 'ChildItems'],
-  UsualGroup: ['Title', 'Group', 'Representation', 'ShowTitle', 'ExtendedTooltip', 'ChildItems'],
+  UsualGroup: [
+    'Title',
+    'Group',
+    'Behavior',
+    'Collapsed',
+    'ControlRepresentation',
+    'Representation',
+    'ShowTitle',
+    'ExtendedTooltip',
+    'ChildItems',
+  ],
   InputField: [
     'DataPath',
     'TitleLocation',
+    'InputHint',
     'Height',
     'MultiLine',
     'PasswordMode',
@@ -490,6 +505,20 @@ describe('onec: the Designer dump in onec/src', () => {
         expect(buttons.filter((button) => childrenNamed(button, 'DefaultButton')[0]?.text === 'true')).to.have.length(
           1,
         );
+      });
+
+      it('folds the system prompt away and hints that Ctrl+Enter sends', () => {
+        const group = items.find((item) => item.attributes.name === 'ГруппаСистемныйПромпт') as XmlElement;
+        expect(group.name).to.equal('UsualGroup');
+        expect(child(group, 'Behavior').text).to.equal('Collapsible');
+        expect(child(group, 'Collapsed').text).to.equal('true');
+        const inside = descendants(group).filter((element) => element.name === 'InputField');
+        expect(inside.map((field) => child(field, 'DataPath').text)).to.deep.equal(['СистемныйПромпт']);
+        const prompt = items.find((item) => item.attributes.name === 'Промпт') as XmlElement;
+        expect(russian(child(prompt, 'InputHint'))).to.contain('Ctrl+Enter');
+        // Ctrl+Enter in a multi-line field presses the default button: «Отправить» must be it.
+        const send = items.find((item) => item.attributes.name === 'Отправить') as XmlElement;
+        expect(child(send, 'DefaultButton').text).to.equal('true');
       });
 
       it('puts the prompt and the system prompt in multi-line fields and the key in a password field', () => {
