@@ -277,13 +277,18 @@ describe('onec: the BSL modules', () => {
     it('verifies HTTPS against the OS store unless told not to, honours the system proxy and the timeout', () => {
       const code = codeOf(objectModule, 'НовоеСоединение');
       expect(code).to.contain('Новый ЗащищенноеСоединениеOpenSSL(, Новый СертификатыУдостоверяющихЦентровОС)');
+      // Verification is switched off only by its flag; a CA file replaces the OS store, never the check.
+      expect(code).to.match(
+        /Если Не ПроверятьСертификат Тогда\s+ЗащищенноеСоединение = Новый ЗащищенноеСоединениеOpenSSL;\s+ИначеЕсли ЗначениеЗаполнено\(ФайлСертификатовУЦ\) Тогда\s+ЗащищенноеСоединение = Новый ЗащищенноеСоединениеOpenSSL\(,\s+Новый СертификатыУдостоверяющихЦентровФайл\(СокрЛП\(ФайлСертификатовУЦ\)\)\);\s+Иначе\s+ЗащищенноеСоединение = Новый ЗащищенноеСоединениеOpenSSL\(, Новый СертификатыУдостоверяющихЦентровОС\);/,
+      );
       expect(
-        enclosingConditions(method(objectModule, 'НовоеСоединение'), /СертификатыУдостоверяющихЦентровОС/),
-      ).to.deep.equal(['Адрес.Защищенное', 'ПроверятьСертификат']);
-      expect(code).to.contain('Новый ИнтернетПрокси(Истина)');
-      expect(enclosingConditions(method(objectModule, 'НовоеСоединение'), /ИнтернетПрокси/)).to.deep.equal([
-        'ИспользоватьСистемныйПрокси',
-      ]);
+        enclosingConditions(method(objectModule, 'НовоеСоединение'), /ЗащищенноеСоединениеOpenSSL;/),
+      ).to.deep.equal(['Адрес.Защищенное', 'Не ПроверятьСертификат']);
+      // An explicit proxy first, then the system one.
+      expect(code).to.match(
+        /Если ЗначениеЗаполнено\(ПроксиСервер\) Тогда\s+Прокси = Новый ИнтернетПрокси\(Ложь\);[\s\S]*Прокси\.Установить\(Протокол, СокрЛП\(ПроксиСервер\), \?\(ПроксиПорт > 0, ПроксиПорт, 3128\),\s+СокрЛП\(ПроксиПользователь\), ПроксиПароль\);\s+Прокси\.НеИспользоватьПроксиДляЛокальныхАдресов = ПроксиНеДляЛокальныхАдресов;\s+ИначеЕсли ИспользоватьСистемныйПрокси Тогда\s+Прокси = Новый ИнтернетПрокси\(Истина\);/,
+      );
+      expect(objectModule.code.join('\n')).to.match(/^ПроксиНеДляЛокальныхАдресов = Истина;$/m);
       expect(code).to.match(
         /Новый HTTPСоединение\(Адрес\.Хост, Адрес\.Порт, , , Прокси, ТаймаутСекунд\(\), ЗащищенноеСоединение\)/,
       );
@@ -295,15 +300,86 @@ describe('onec: the BSL modules', () => {
     it('catches connection failures and timeouts and turns gateway errors into Russian text', () => {
       const request = method(objectModule, 'ВыполнитьЗапрос');
       expect(request.code).to.match(
-        /Попытка\s+Соединение = НовоеСоединение\(Адрес\);[\s\S]*Исключение\s+ВызватьИсключение/,
+        /Попытка\s+Соединение = НовоеСоединение\(Адрес\);[\s\S]*Исключение\s+Описание = ОписаниеОшибки\(\);\s+ПоследнийКодОшибки = ЭтапСбояСоединения\(Описание\);\s+ВызватьИсключение ОписаниеСбояСоединения\(ПоследнийКодОшибки, Описание\);/,
       );
-      expect(request.code).to.contain('ОписаниеОшибки()');
-      expect(stringsIn(objectModule, request).join('\n')).to.match(/Не удалось получить ответ шлюза/);
-      expect(request.code).to.match(/Если Ответ\.КодСостояния <> 200 Тогда\s+ВызватьИсключение ТекстОшибкиШлюза/);
+      expect(request.code).to.match(
+        /Если Ответ\.КодСостояния <> 200 Тогда\s+ПоследнийКодОшибки = КодОшибкиШлюза\(Результат\);\s+ВызватьИсключение ТекстОшибкиШлюза\(Ответ\.КодСостояния, Результат, ТекстОтвета, Ответ\.Заголовки\);/,
+      );
+      // The timeout is named only when the failure was one.
+      const failure = stringsIn(objectModule, method(objectModule, 'ОписаниеСбояСоединения'));
+      expect(failure.filter((text) => text.includes('%2'))).to.have.length(1);
+      expect(failure.find((text) => text.includes('%2'))).to.contain('не ответил за %2 с');
       const explanations = stringsIn(objectModule, method(objectModule, 'ОписаниеКодаСостояния')).join('\n');
       for (const words of ['ключ API', 'слишком много запросов', 'провайдер модели', 'внутренняя ошибка']) {
         expect(explanations).to.contain(words);
       }
+    });
+
+    it('tells DNS, TLS, timeouts and refused connections apart, and keeps the codes for callers', () => {
+      const stages = method(objectModule, 'ЭтапСбояСоединения');
+      expect(stringsIn(objectModule, stages)).to.include.members([
+        'dns',
+        'tls',
+        'timeout',
+        'connection',
+        'resolve',
+        'ssl',
+        'certificate',
+      ]);
+      const texts = stringsIn(objectModule, method(objectModule, 'ОписаниеСбояСоединения')).join('\n');
+      for (const words of ['DNS', 'TLS', 'Файл сертификатов УЦ', 'прокси']) expect(texts).to.contain(words);
+      expect(objectModule.code.slice(0, 20).join('\n')).to.match(
+        /Перем ПоследнийКодСостояния Экспорт;\s+Перем ПоследнийКодОшибки Экспорт;/,
+      );
+    });
+
+    it('explains errors by the gateway error.code, with «повторите через N с» from Retry-After', () => {
+      const byCode = stringsIn(objectModule, method(objectModule, 'ОписаниеКодаОшибки'));
+      for (const code of [
+        'missing_api_key',
+        'invalid_api_key',
+        'model_not_found',
+        'model_not_allowed',
+        'rate_limit_exceeded',
+        'budget_exceeded',
+        'context_length_exceeded',
+        'provider_not_configured',
+        'upstream_error',
+        'upstream_timeout',
+        'unknown_route',
+      ]) {
+        expect(byCode, code).to.include(code);
+      }
+      const text = method(objectModule, 'ТекстОшибкиШлюза');
+      expect(text.signature).to.equal('КодСостояния, Результат, ТекстОтвета, Заголовки = Неопределено');
+      expect(text.source).to.contain('Число(ЗначениеЗаголовка(Заголовки, "Retry-After"))');
+      expect(stringsIn(objectModule, text)).to.include("ru = 'Повторите через %1 с.'");
+      expect(text.code).to.match(
+        /Если КодСостояния = 301 Или КодСостояния = 302 Или КодСостояния = 307 Или КодСостояния = 308 Тогда/,
+      );
+      expect(text.source).to.contain('ЗначениеЗаголовка(Заголовки, "Location")');
+      expect(method(objectModule, 'ЗначениеЗаголовка').code).to.contain('Если НРег(Заголовок.Ключ) = НРег(Имя) Тогда');
+    });
+
+    it('checks the connection step by step: address, network and TLS (/healthz), then the key (/v1/models)', () => {
+      const check = method(objectModule, 'ПроверитьПодключение');
+      expect(check.exported).to.equal(true);
+      const literals = stringsIn(objectModule, check);
+      expect(literals).to.include.members(['Успех, Этап, Сообщение', 'address', 'gateway', 'key', 'ok', '/healthz']);
+      expect(check.code).to.match(
+        /Попытка\s+Ответ = НовоеСоединение\(Адрес\)\.Получить\(Новый HTTPЗапрос\(Адрес\.Путь \+ ""\)\);/,
+      );
+      expect(check.code).to.contain('Результат.Этап = ЭтапСбояСоединения(Описание);');
+      expect(check.code).to.contain('Модели = СписокМоделей();');
+      expect(check.code).to.contain(
+        'Результат.Этап = ?(ПоследнийКодСостояния = 401 Или ПоследнийКодСостояния = 403, "", "");',
+      );
+      const button = method(formModule, 'ПроверитьПодключение');
+      expect(button.code).to.contain('Проверка = ПроверитьПодключениеНаСервере();');
+      expect(button.code).to.contain('ЭтотОбъект.ТекущийЭлемент = Элементы.КлючAPI;');
+      expect(method(formModule, 'ПроверитьПодключениеНаСервере').code).to.contain(
+        'РеквизитФормыВЗначение("").ПроверитьПодключение()',
+      );
     });
 
     it('keeps HTTP out of every form: only the object module opens connections', () => {
@@ -632,6 +708,9 @@ describe('onec: the BSL modules', () => {
       expect(save.code).to.match(/ХранилищеОбщихНастроек\.Сохранить\(КлючОбъектаНастроек\(\), "", Настройки\)/);
       expect(enclosingConditions(save, /Настройки\.Вставить\("", Объект\.КлючAPI\)/)).to.deep.equal(['СохранитьКлюч']);
       expect(save.code.match(/КлючAPI/g)).to.have.length(1);
+      expect(enclosingConditions(save, /Настройки\.Вставить\("", Объект\.ПроксиПароль\)/)).to.deep.equal([
+        'СохранитьКлюч',
+      ]);
       const load = method(formModule, 'ЗагрузитьНастройки');
       expect(load.code).to.match(/ХранилищеОбщихНастроек\.Загрузить\(КлючОбъектаНастроек\(\), ""\)/);
       expect(method(formModule, 'ПриСозданииНаСервере').code).to.contain('ЗагрузитьНастройки();');
@@ -644,6 +723,11 @@ describe('onec: the BSL modules', () => {
         'ПроверятьСертификат',
         'ИспользоватьСистемныйПрокси',
         'МаксимумСообщений',
+        'ФайлСертификатовУЦ',
+        'ПроксиСервер',
+        'ПроксиПорт',
+        'ПроксиПользователь',
+        'ПроксиНеДляЛокальныхАдресов',
       ]) {
         expect(saved(save), key).to.include(key);
       }

@@ -257,6 +257,71 @@ describe('onec: the JSON contract between the BSL and the gateway', () => {
     });
   });
 
+  describe('what «Проверить подключение» and the Russian error texts rely on', () => {
+    let mock: GigaChatMock;
+    let gateway: TestGateway;
+    beforeEach(async () => {
+      mock = await GigaChatMock.start();
+      gateway = await startTestGateway({ ...mock.env(), GATEWAY_API_KEYS: `buh:${KEY}` });
+    });
+    afterEach(async () => {
+      await gateway.close();
+      await mock.close();
+    });
+    const checkSource = () => method(objectModule, 'ПроверитьПодключение').source;
+
+    it('GET /healthz answers 200 without a key, and a wrong path prefix 404', async () => {
+      const path = /Адрес\.Путь \+ "([^"]+)"/.exec(checkSource())?.[1];
+      expect(path).to.equal('/healthz');
+      expect((await fetch(`${gateway.url}${path}`)).status).to.equal(200);
+      expect((await fetch(`${gateway.url}/gigagate${path}`)).status).to.equal(404);
+    });
+
+    it('GET /v1/models tells a missing key from a wrong one by error.code, both named in Russian', async () => {
+      const explained = new Set(
+        [...method(objectModule, 'ОписаниеКодаОшибки').source.matchAll(/Код = "([a-z_]+)"/g)].map((match) => match[1]),
+      );
+      const missing = (await (await fetch(`${gateway.url}/v1/models`)).json()) as any;
+      const wrong = (await (
+        await fetch(`${gateway.url}/v1/models`, { headers: { Authorization: 'Bearer not-the-key' } })
+      ).json()) as any;
+      expect([missing.error.code, wrong.error.code]).to.deep.equal(['missing_api_key', 'invalid_api_key']);
+      for (const code of [missing.error.code, wrong.error.code]) expect(explained.has(code), code).to.equal(true);
+    });
+
+    it('passes Retry-After on a 429, which ТекстОшибкиШлюза turns into «повторите через N с»', async () => {
+      mock.chat = (_body, response) =>
+        sendJson(response, 429, { status: 429, message: 'Too Many Requests' }, { 'retry-after': '7' });
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json; charset=utf-8' },
+        body: fixtureBytes('chat-completions.request.json'),
+      });
+      expect(response.status).to.equal(429);
+      expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(((await response.json()) as any).error.code).to.equal('rate_limit_exceeded');
+    });
+
+    it('every error.code the BSL explains is one the gateway sends', async () => {
+      const { readdirSync, readFileSync, statSync } = await import('node:fs');
+      const sources = (folder: string): string[] =>
+        readdirSync(folder).flatMap((entry) => {
+          const path = join(folder, entry);
+          return statSync(path).isDirectory()
+            ? sources(path)
+            : path.endsWith('.ts')
+              ? [readFileSync(path, 'utf8')]
+              : [];
+        });
+      const gatewayText = sources(join(import.meta.dirname, '../../gateway')).join('\n');
+      const explained = [...method(objectModule, 'ОписаниеКодаОшибки').source.matchAll(/Код = "([a-z_]+)"/g)].map(
+        (match) => match[1] as string,
+      );
+      expect(explained.length).to.be.greaterThan(15);
+      for (const code of explained) expect(gatewayText, code).to.contain(`'${code}'`);
+    });
+  });
+
   it('answers its own failures (500) in the same shape', async () => {
     // A provider with a bug: the gateway must still answer JSON that ТекстОшибкиШлюза can read.
     const broken = {

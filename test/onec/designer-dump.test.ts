@@ -381,6 +381,12 @@ describe('onec: the Designer dump in onec/src', () => {
       'ПроверятьСертификат',
       'ИспользоватьСистемныйПрокси',
       'МаксимумСообщений',
+      'ПроксиСервер',
+      'ПроксиПорт',
+      'ПроксиПользователь',
+      'ПроксиПароль',
+      'ПроксиНеДляЛокальныхАдресов',
+      'ФайлСертификатовУЦ',
     ]);
     const expectedTypes: Record<string, string> = {
       АдресСервера: 'xs:string',
@@ -391,18 +397,37 @@ describe('onec: the Designer dump in onec/src', () => {
       ПроверятьСертификат: 'xs:boolean',
       ИспользоватьСистемныйПрокси: 'xs:boolean',
       МаксимумСообщений: 'xs:decimal',
+      ПроксиСервер: 'xs:string',
+      ПроксиПорт: 'xs:decimal',
+      ПроксиПароль: 'xs:string',
+      ПроксиНеДляЛокальныхАдресов: 'xs:boolean',
+      ФайлСертификатовУЦ: 'xs:string',
     };
     for (const [name, type] of Object.entries(expectedTypes))
       expect(typeOf(byName.get(name) as XmlElement)).to.equal(type);
     for (const [name, attribute] of byName) {
       const password = child(child(attribute, 'Properties'), 'PasswordMode').text;
-      expect(password, name).to.equal(name === 'КлючAPI' ? 'true' : 'false');
+      expect(password, name).to.equal(name === 'КлючAPI' || name === 'ПроксиПароль' ? 'true' : 'false');
     }
     const qualifiers = child(
       child(child(byName.get('Температура') as XmlElement, 'Properties'), 'Type'),
       'v8:NumberQualifiers',
     );
     expect(Number(child(qualifiers, 'v8:FractionDigits').text)).to.be.greaterThan(0);
+    // In client-server mode the 1C server makes the requests: the network settings must say so.
+    const tooltip = (name: string) => russian(child(child(byName.get(name) as XmlElement, 'Properties'), 'ToolTip'));
+    for (const name of [
+      'АдресСервера',
+      'ПроверятьСертификат',
+      'ИспользоватьСистемныйПрокси',
+      'ПроксиСервер',
+      'ФайлСертификатовУЦ',
+    ]) {
+      expect(tooltip(name), name).to.match(/сервер[а-я]* 1С/);
+    }
+    for (const name of ['ПроверятьСертификат', 'ИспользоватьСистемныйПрокси', 'ПроксиСервер']) {
+      expect(tooltip(name), name).to.contain('не компьютера пользователя');
+    }
     // The gateway refuses a temperature above 2: the field should not offer one.
     const maximum = child(child(byName.get('Температура') as XmlElement, 'Properties'), 'MaxValue');
     expect(maximum.attributes['xsi:type']).to.equal('xs:decimal');
@@ -497,7 +522,7 @@ describe('onec: the Designer dump in onec/src', () => {
 
       it('has the Send, New chat and Refresh models commands, each on a button, each button on a command', () => {
         const commandNames = commands.map((command) => command.attributes.name);
-        expect(commandNames).to.have.members(['Отправить', 'НовыйЧат', 'ОбновитьМодели']);
+        expect(commandNames).to.have.members(['Отправить', 'НовыйЧат', 'ОбновитьМодели', 'ПроверитьПодключение']);
         const buttons = items.filter((item) => item.name === 'Button');
         const targets = buttons.map((button) => child(button, 'CommandName').text);
         for (const target of targets) expect(commandNames.map((name) => `Form.Command.${name}`)).to.include(target);
