@@ -81,6 +81,7 @@ const PLATFORM_FUNCTIONS = new Set([
   'СтрРазделить',
   'СтрСоединить',
   'СтрШаблон',
+  'Вычислить',
   'Тип',
   'ТипЗнч',
   'Формат',
@@ -380,6 +381,59 @@ describe('onec: the BSL modules', () => {
       expect(method(formModule, 'ПроверитьПодключениеНаСервере').code).to.contain(
         'РеквизитФормыВЗначение("").ПроверитьПодключение()',
       );
+    });
+
+    it('registers as a БСП additional processing with a form command, built without calling БСП', () => {
+      const info = method(objectModule, 'СведенияОВнешнейОбработке');
+      expect(info.exported).to.equal(true);
+      expect(info.parameters).to.deep.equal([]);
+      const keys = [...info.source.matchAll(/Сведения\.Вставить\("([^"]+)"/g)].map((match) => match[1]);
+      expect(keys).to.deep.equal([
+        'Вид',
+        'Назначение',
+        'Наименование',
+        'Версия',
+        'БезопасныйРежим',
+        'Информация',
+        'ВерсияБСП',
+        'ОпределитьНастройкиФормы',
+        'Команды',
+        'Разрешения',
+      ]);
+      expect(info.source).to.contain('Сведения.Вставить("Вид", "ДополнительнаяОбработка");');
+      expect(info.source).to.contain('Сведения.Вставить("БезопасныйРежим", Истина);');
+      const columns = [...info.source.matchAll(/Команды\.Колонки\.Добавить\("([^"]+)"/g)].map((match) => match[1]);
+      expect(columns).to.deep.equal([
+        'Представление',
+        'Идентификатор',
+        'Использование',
+        'ПоказыватьОповещение',
+        'Модификатор',
+        'Скрыть',
+        'ЗаменяемыеКоманды',
+      ]);
+      expect(info.source).to.contain('Команда.Использование = "ОткрытиеФормы";');
+      expect(info.code).to.contain('Сведения.Вставить("", РазрешенияНаШлюз());');
+    });
+
+    it('asks БСП for the gateway host permission only where БСП exists, so the module compiles without it', () => {
+      // Names of БСП common modules must never be code: a configuration without БСП would not compile them.
+      const bsp =
+        /(?<![\p{L}\p{N}_.])(ДополнительныеОтчетыИОбработки|ДополнительныеОтчетыИОбработкиКлиентСервер|РаботаВБезопасномРежиме|ОбщегоНазначения|ОбщегоНазначенияКлиентСервер|ОбщегоНазначенияКлиент|ДлительныеОперации|СтандартныеПодсистемыСервер)(?![\p{L}\p{N}_])/u;
+      for (const module of [objectModule, formModule]) expect(module.code.join('\n')).not.to.match(bsp);
+      const permissions = method(objectModule, 'РазрешенияНаШлюз');
+      expect(permissions.source).to.match(
+        /Если Метаданные\.ОбщиеМодули\.Найти\("РаботаВБезопасномРежиме"\) = Неопределено Тогда\s+Возврат Разрешения;/,
+      );
+      expect(permissions.source).to.contain(
+        '"РаботаВБезопасномРежиме.РазрешениеНаИспользованиеИнтернетРесурса(Протокол, Адрес.Хост, Адрес.Порт, Описание)"',
+      );
+      expect(permissions.code).to.contain('Адрес = РазобратьАдресСервера(АдресШлюзаДляРегистрации());');
+      const address = method(objectModule, 'АдресШлюзаДляРегистрации');
+      expect(address.code).to.match(/^[^\n]*\n\s*Если ПравоДоступа\("", Метаданные\) Тогда/);
+      // The registering administrator's saved address, under the form's own settings key.
+      const formKey = /Возврат "([^"]+)";/.exec(method(formModule, 'КлючОбъектаНастроек').source)?.[1];
+      expect(address.source).to.contain(`ХранилищеОбщихНастроек.Загрузить("${formKey}", "Настройки")`);
     });
 
     it('keeps HTTP out of every form: only the object module opens connections', () => {
