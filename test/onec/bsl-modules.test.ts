@@ -47,6 +47,7 @@ function enclosingConditions(target: BslMethod, lineText: RegExp): string[] {
  * a typo or a newer platform function (regular expressions 8.3.23, Асинх 8.3.18) fails here.
  */
 const PLATFORM_FUNCTIONS = new Set([
+  'Base64Строка',
   'ЗаписатьJSON',
   'ЗаписьЖурналаРегистрации',
   'ЗаполнитьЗначенияСвойств',
@@ -381,6 +382,26 @@ describe('onec: the BSL modules', () => {
       expect(method(formModule, 'ПроверитьПодключениеНаСервере').code).to.contain(
         'РеквизитФормыВЗначение("").ПроверитьПодключение()',
       );
+    });
+
+    it('exports files and vectors: СпроситьПоФайлу, СообщениеСФайлом and Эмбеддинги', () => {
+      const signatures: Record<string, string> = {
+        СпроситьПоФайлу: 'Знач Текст, Знач ДанныеФайла, Знач ИмяФайла, Знач СистемныйПромпт = "", Знач Модель = ""',
+        СообщениеСФайлом: 'Знач Текст, Знач ДанныеФайла, Знач ИмяФайла, Знач ТипФайла = ""',
+        Эмбеддинги: 'Знач Тексты, Знач МодельЭмбеддингов = "Embeddings"',
+      };
+      for (const [name, signature] of Object.entries(signatures)) {
+        const found = method(objectModule, name);
+        expect(found, name).to.include({ exported: true, kind: 'Функция' });
+        expect(found.signature.replace(/\s+/g, ' '), name).to.equal(signature);
+      }
+      expect(method(objectModule, 'СообщениеСФайлом').code).to.match(
+        /Если ТипЗнч\(ДанныеФайла\) <> Тип\(""\) Тогда\s+ВызватьИсключение/,
+      );
+      expect(method(objectModule, 'СообщениеСФайлом').source).to.contain(
+        'Если СтрНачинаетсяС(ТипФайла, "image/") Тогда',
+      );
+      expect(method(objectModule, 'ТипФайлаПоИмени').source).to.contain('"application/octet-stream"');
     });
 
     it('registers as a БСП additional processing with a form command, built without calling БСП', () => {
