@@ -11,10 +11,10 @@ if not exist "%BUILD%" mkdir "%BUILD%"
 
 rem An empty file infobase is enough: the processing uses primitive types only.
 if not exist "%BUILD%\ib\1Cv8.1CD" (
-  "%V8%" CREATEINFOBASE File="%BUILD%\ib" /DisableStartupDialogs /Out "%BUILD%\create-ib.log"
-  if errorlevel 1 goto failed
+  "%V8%" CREATEINFOBASE File="%BUILD%\ib" /DisableStartupDialogs /DisableStartupMessages /Out "%BUILD%\create-ib.log"
+  if errorlevel 1 goto failedib
 )
-"%V8%" DESIGNER /F "%BUILD%\ib" /DisableStartupDialogs /LoadExternalDataProcessorOrReportFromFiles "%HERE%src\GatewayChat.xml" "%BUILD%\GatewayChat.epf" /Out "%BUILD%\build.log"
+"%V8%" DESIGNER /F "%BUILD%\ib" /DisableStartupDialogs /DisableStartupMessages /LoadExternalDataProcessorOrReportFromFiles "%HERE%src\GatewayChat.xml" "%BUILD%\GatewayChat.epf" /Out "%BUILD%\build.log"
 if errorlevel 1 goto failed
 echo Built %BUILD%\GatewayChat.epf
 exit /b 0
@@ -22,4 +22,9 @@ exit /b 0
 :failed
 echo Build failed; the Designer's log follows (also in %BUILD%).
 type "%BUILD%\build.log" 2>nul
+exit /b 1
+
+:failedib
+echo Could not create the empty infobase; its log follows.
+type "%BUILD%\create-ib.log" 2>nul
 exit /b 1
