@@ -152,6 +152,71 @@ describe('onec: the object module run by an interpreter of its BSL subset', () =
       expect(runner.call('ОписаниеКодаСостояния', 429)).to.contain('слишком много запросов');
     });
 
+    it('builds the error text from error.code, the status and Retry-After, whatever the header case', () => {
+      runner.attributes.set('адрессервера', 'https://gw.example.ru');
+      runner.attributes.set('таймаут', 0);
+      const body = (code: string, message: string) =>
+        bslMap({ error: bslMap({ message, type: 'rate_limit_error', param: undefined, code }) });
+      expect(
+        runner.call(
+          'ТекстОшибкиШлюза',
+          429,
+          body('rate_limit_exceeded', 'Too many requests.'),
+          '',
+          bslMap({ 'retry-after': '7' }),
+        ),
+      ).to.equal('Шлюз ответил ошибкой 429 (слишком много запросов): Too many requests. Повторите через 7 с.');
+      expect(runner.call('ТекстОшибкиШлюза', 401, body('invalid_api_key', 'Incorrect API key provided.'), '')).to.equal(
+        'Шлюз ответил ошибкой 401 (ключ API неверен): Incorrect API key provided.',
+      );
+      expect(runner.call('ТекстОшибкиШлюза', 502, undefined, '<html>Bad Gateway</html>')).to.equal(
+        'Шлюз ответил ошибкой 502 (провайдер модели ответил ошибкой): <html>Bad Gateway</html>',
+      );
+      expect(
+        runner.call('ТекстОшибкиШлюза', 301, undefined, '', bslMap({ Location: 'https://gw.example.ru/' })),
+      ).to.contain('перенаправляет на https://gw.example.ru/');
+      expect(runner.call('ОписаниеСбояСоединения', 'timeout', 'Timeout was reached')).to.equal(
+        'Шлюз https://gw.example.ru не ответил за 180 с. Timeout was reached',
+      );
+      expect(runner.call('ОписаниеСбояСоединения', 'connection', 'refused')).not.to.contain('180');
+    });
+
+    it('reads a background response: finished or not, its text, and why it is not whole', () => {
+      const response = (fields: Record<string, unknown>) => bslMap(fields as never);
+      expect(runner.call('ОтветЗавершен', response({ status: 'queued' }))).to.equal(false);
+      expect(runner.call('ОтветЗавершен', response({ status: 'in_progress' }))).to.equal(false);
+      expect(runner.call('ОтветЗавершен', response({ status: 'cancelled' }))).to.equal(true);
+      expect(runner.call('ТекстОтвета', response({ status: 'in_progress', output_text: 'Нача' }))).to.equal('Нача');
+      expect(runner.call('ОшибкаОтвета', response({ status: 'completed', output_text: 'Готово' }))).to.equal('');
+      expect(
+        runner.call(
+          'ОшибкаОтвета',
+          response({
+            status: 'failed',
+            output_text: '',
+            error: bslMap({ code: 'server_error', message: 'GigaChat: 500' }),
+          }),
+        ),
+      ).to.equal('Модель не смогла ответить: GigaChat: 500');
+      const cut = (text: string) =>
+        runner.call(
+          'ОшибкаОтвета',
+          response({
+            status: 'incomplete',
+            output_text: text,
+            incomplete_details: bslMap({ reason: 'max_output_tokens' }),
+          }),
+        );
+      expect(cut('')).to.contain('Ответ пуст: модель исчерпала лимит токенов');
+      expect(cut('Оплата по')).to.equal('Ответ обрезан: модель исчерпала лимит токенов.');
+      const call = response({ status: 'completed', output_text: '', output: [bslMap({ type: 'function_call' })] });
+      expect(runner.call('ОшибкаОтвета', call)).to.contain('вызов функции');
+      expect(() => runner.call('ИдентификаторОтвета', response({ status: 'queued' }))).to.throw(
+        BslRunError,
+        /без идентификатора/,
+      );
+    });
+
     it('picks the MIME type of a file from its last extension', () => {
       const type = (name: string) => runner.call('ТипФайлаПоИмени', name);
       expect(type('Счёт №15.v2.PDF')).to.equal('application/pdf');
