@@ -33,6 +33,13 @@ describe('onec: the BSL interpreter keeps the language rules the module relies o
     ].join('\n'),
   );
 
+  it('parses every statement and expression of both modules (a stricter syntax check than block balance)', () => {
+    for (const path of [dumpLayout().objectModule, dumpLayout().forms[0]?.module as string]) {
+      expect(() => new BslRunner(readText(path)), path).not.to.throw();
+    }
+    expect(() => new BslRunner('Процедура А()\n\tБ = (1 + ;\nКонецПроцедуры')).to.throw(BslRunError, /line 2/);
+  });
+
   it('passes parameters by reference unless Знач', () => {
     expect(module.call('Внешняя')).to.equal('2 1');
   });
