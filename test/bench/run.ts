@@ -1,13 +1,37 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startFlags } from '../helpers/start-flags.ts';
-import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
+import {
+  B24_ENV,
+  CORES,
+  canPin,
+  cpuMicros,
+  currentRss,
+  fixed,
+  freePort,
+  gatewayEnv,
+  HERE,
+  launch,
+  type Mode,
+  makeClientKey,
+  median,
+  openaiBody,
+  PROMPT,
+  type ProviderName,
+  peakRss,
+  ROOT,
+  sleep,
+  startScript,
+  stop,
+  UPSTREAMS,
+  type Upstream,
+  waitUntilUp,
+} from './common.ts';
+import { parseLevels, runSlowStreams } from './slow-streams.ts';
 
 /*
  * `npm run bench`: what the gateway adds on top of the upstream, measured against a bare Node
@@ -22,19 +46,26 @@ import { BENCH_GEMINI_KEY, BENCH_GIGACHAT_TOKEN } from './credentials.ts';
  *                   on its own as a model does (upstream-mock.ts)
  *   BENCH_CLIENT_KEY `none`: call the gateway as an open API, without a key; by default it calls with
  *                   a key made at run time (POST /admin/keys) that has a monthly token budget
+ *   BENCH_STREAMS   the slow-streams mode instead (slow-streams.ts): `1` for 1,000, 3,000 and 6,000
+ *                   concurrent streams, or the levels as a list (`BENCH_STREAMS=500,2000`); each stream
+ *                   40 events 250 ms apart, opened over 5 s, on the gateway and on the pass-through.
+ *                   It raises the open-file limit as far as the machine allows (prlimit) and skips,
+ *                   saying so, a level the limit cannot hold. BENCH_ONLY, BENCH_CLIENT_KEY and
+ *                   BENCH_CPU_PROF (the gateway's profile of each level, in turn) apply.
+ * The default mode also reports the footprint: idle RSS of the pass-through and of a gateway with
+ * both providers and the Bitrix24 app enabled, next to their peak RSS at 32 connections.
  */
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '../..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = 32;
 const MANY_STREAMS = 256;
+// How long a process is left alone after start-up before its idle RSS is read.
+const IDLE_SETTLE_MS = 1000;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const REFERENCE = process.env.BENCH_REFERENCE === '1';
 const CLIENT_KEY = process.env.BENCH_CLIENT_KEY !== 'none';
-const ADMIN_KEY = 'bench-admin-key-0123456789';
 const STREAM_WRITES =
   process.env.BENCH_STREAM_WRITES === 'whole'
     ? 'written by the mock in one piece (BENCH_STREAM_WRITES=whole)'
@@ -44,8 +75,6 @@ const START_FLAGS = startFlags();
 const PROFILE_FLAGS =
   process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
 
-type Mode = 'json' | 'stream';
-type ProviderName = 'GigaChat' | 'Gemini';
 type TargetName =
   | 'upstream (direct)'
   | 'pass-through'
@@ -82,24 +111,6 @@ interface Figures {
   cpu: number;
 }
 
-/** What one provider's upstream expects: the same prompt, in its own wire format. */
-interface Upstream {
-  provider: ProviderName;
-  /** The model the gateway is asked for. */
-  model: string;
-  path: (mode: Mode) => string;
-  body: (mode: Mode) => string;
-  headers: Record<string, string>;
-}
-
-const PROMPT = "Say 'Hello' and nothing else";
-const openaiBody = (model: string) => (mode: Mode) =>
-  JSON.stringify({
-    model,
-    messages: [{ role: 'user', content: PROMPT }],
-    ...(mode === 'stream' ? { stream: true } : {}),
-  });
-
 // store defaults to true, as at OpenAI and in its SDKs, which leave it out: every response is written to the store.
 const responsesBody =
   (model: string, store = true) =>
@@ -110,109 +121,6 @@ const responsesBody =
       ...(store ? {} : { store: false }),
       ...(mode === 'stream' ? { stream: true } : {}),
     });
-
-// Each upstream body is what the gateway sends for openaiBody and responsesBody: the mock and the pass-through get the same bytes.
-const UPSTREAMS: readonly Upstream[] = [
-  {
-    provider: 'GigaChat',
-    model: 'GigaChat',
-    path: () => '/api/v1/chat/completions',
-    body: openaiBody('GigaChat'),
-    headers: { authorization: `Bearer ${BENCH_GIGACHAT_TOKEN}` },
-  },
-  {
-    provider: 'Gemini',
-    model: 'gemini-2.5-flash',
-    path: (mode) =>
-      `/v1beta/models/gemini-2.5-flash:${mode === 'stream' ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
-    body: () => JSON.stringify({ contents: [{ parts: [{ text: PROMPT }], role: 'user' }], generationConfig: {} }),
-    headers: { 'x-goog-api-key': BENCH_GEMINI_KEY },
-  },
-];
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-const CORES = os.availableParallelism();
-const canPin = CORES >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-
-function launch(core: number, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const command = canPin ? 'taskset' : process.execPath;
-  const argv = canPin ? ['-c', String(core), process.execPath, ...args] : args;
-  return spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-/** Starts a helper script that prints `{"port": N}` and returns its port. */
-async function startScript(
-  core: number,
-  script: string,
-  args: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = launch(core, [join(HERE, script), ...args]);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout?.once('data', (data: Buffer) => resolve(JSON.parse(String(data)).port));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** A tenant's key as an operator makes it: a model list and a monthly budget far above what the run spends. */
-async function makeClientKey(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench-tenant', models: ['*'], monthlyTokenBudget: 1e15 }),
-  });
-  if (response.status !== 201) throw new Error(`POST /admin/keys answered ${response.status}`);
-  return ((await response.json()) as { key: string }).key;
-}
-
-async function waitUntilUp(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} never came up`);
-}
-
-/** CPU time (user and system) a process has used so far, µs (Linux /proc; NaN elsewhere). */
-function cpuMicros(pid: number | undefined): number {
-  try {
-    // Fields after the command name; utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Peak resident memory of a process so far, in MB (Linux /proc; NaN elsewhere). */
-function peakRss(pid: number | undefined): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function load(target: Target, mode: Mode, connections: number, seconds: number): Promise<autocannon.Result> {
   const result = await autocannon({
@@ -309,6 +217,8 @@ interface Memory {
 interface ProviderResults {
   figures: Map<string, Figures>;
   memory: Record<'passthrough' | 'gateway', Memory>;
+  /** RSS after start-up, before any load, MB: the pass-through, the measured gateway, and one with the Bitrix24 app. */
+  idle: Record<'passthrough' | 'gateway' | 'gatewayB24', number>;
   /** The gateway's peak RSS after the Responses runs, which come last, MB. */
   gatewayAfterResponses: number;
 }
@@ -331,25 +241,26 @@ async function measureProvider(
         ? await startScript(0, 'bare-translator.ts', [String(upstreamPort)])
         : undefined;
     if (bare !== undefined) children.push(bare.child);
+    const storeFile = (name: string) => join(storeDir, `${upstream.provider}${name}.sqlite`);
+    const idleB24 = await idleWithB24(upstreamPort, storeFile('-b24'));
     const gatewayPort = await freePort();
-    const gateway = launch(0, [...START_FLAGS, ...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')], {
-      PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      STORE_URL: `sqlite://${join(storeDir, `${upstream.provider}.sqlite`)}`,
-      GIGACHAT_CREDENTIALS: Buffer.from('bench:bench').toString('base64'),
-      GIGACHAT_AUTH_URL: `http://127.0.0.1:${upstreamPort}/api/v2/oauth`,
-      GIGACHAT_BASE_URL: `http://127.0.0.1:${upstreamPort}/api/v1`,
-      GEMINI_API_KEY: BENCH_GEMINI_KEY,
-      GEMINI_BASE_URL: `http://127.0.0.1:${upstreamPort}`,
-      ...(CLIENT_KEY ? { GATEWAY_ADMIN_KEY: ADMIN_KEY } : {}),
-    });
+    const gateway = launch(
+      0,
+      [...START_FLAGS, ...PROFILE_FLAGS, join(ROOT, 'gateway/main.ts')],
+      gatewayEnv(gatewayPort, upstreamPort, storeFile(''), CLIENT_KEY),
+    );
     children.push(gateway);
     gateway.stdout?.resume(); // one access-log line per request, as in production, read and dropped
     await waitUntilUp(`http://127.0.0.1:${gatewayPort}/healthz`);
     const clientHeaders: Record<string, string> = CLIENT_KEY
       ? { authorization: `Bearer ${await makeClientKey(gatewayPort)}` }
       : {};
+    await sleep(IDLE_SETTLE_MS);
+    const idle = {
+      passthrough: currentRss(passthrough.child.pid),
+      gateway: currentRss(gateway.pid),
+      gatewayB24: idleB24,
+    };
 
     const direct = `http://127.0.0.1:${upstreamPort}`;
     // taskset execs node, so the pids are the node processes' own.
@@ -414,20 +325,46 @@ async function measureProvider(
     };
     // Last, so the memory figures above are chat's alone, as they were before the Responses API.
     await measureAll(RESPONSES_TARGETS);
-    return { figures, memory, gatewayAfterResponses: peakRss(gateway.pid) };
+    return { figures, memory, idle, gatewayAfterResponses: peakRss(gateway.pid) };
   } finally {
-    for (const child of children) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    for (const child of children) await stop(child);
   }
 }
 
-const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+/**
+ * Idle RSS of a gateway as a full deployment runs it: both providers and the Bitrix24 app enabled
+ * (a local PUBLIC_URL and dummy OAuth keys, as the tests use), started, asked once for its health,
+ * left alone for a moment, then stopped; MB.
+ */
+async function idleWithB24(upstreamPort: number, storeFile: string): Promise<number> {
+  const port = await freePort();
+  const gateway = launch(0, [...START_FLAGS, join(ROOT, 'gateway/main.ts')], {
+    ...gatewayEnv(port, upstreamPort, storeFile, CLIENT_KEY),
+    ...B24_ENV(port),
+  });
+  try {
+    gateway.stdout?.resume();
+    await waitUntilUp(`http://127.0.0.1:${port}/healthz`);
+    await sleep(IDLE_SETTLE_MS);
+    return currentRss(gateway.pid);
+  } finally {
+    await stop(gateway);
+  }
+}
 
 async function main(): Promise<void> {
   if (canPin) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  const levels = parseLevels(process.env.BENCH_STREAMS);
+  if (levels !== undefined) {
+    await runSlowStreams({
+      levels,
+      only: ONLY,
+      clientKey: CLIENT_KEY,
+      startFlags: START_FLAGS,
+      profileFlags: PROFILE_FLAGS,
+    });
+    return;
+  }
   const storeDir = mkdtempSync(join(os.tmpdir(), 'gateway-bench-'));
   const upstream = await startScript(1, 'upstream-mock.ts');
   try {
@@ -496,6 +433,23 @@ function render(results: Map<ProviderName, ProviderResults>): string {
     lines.push(
       `| ${provider} | pass-through | ${fixed(memory.passthrough.at32, 1)} | ${fixed(memory.passthrough.atMany, 1)} |  |`,
       `| ${provider} | gateway | ${fixed(memory.gateway.at32, 1)} | ${fixed(memory.gateway.atMany, 1)} | ${fixed(gatewayAfterResponses, 1)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Footprint: RSS after start-up, before any load (the gateway with both providers; with the Bitrix24 app ' +
+      'also enabled, a local PUBLIC_URL and dummy OAuth keys, in a gateway of its own started for this), and the ' +
+      `peak after the runs at ${CONNECTIONS} connections (the gateway as measured above, without the app):`,
+    '',
+    `| provider | process | idle RSS (MB) | idle RSS with the Bitrix24 app (MB) | peak RSS @${CONNECTIONS} (MB) | idle, × pass-through | idle with the app, × pass-through | peak @${CONNECTIONS}, × pass-through |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const [provider, { memory, idle }] of results) {
+    lines.push(
+      `| ${provider} | pass-through | ${fixed(idle.passthrough, 1)} |  | ${fixed(memory.passthrough.at32, 1)} |  |  |  |`,
+      `| ${provider} | gateway | ${fixed(idle.gateway, 1)} | ${fixed(idle.gatewayB24, 1)} | ${fixed(memory.gateway.at32, 1)} | ` +
+        `${fixed(idle.gateway / idle.passthrough)}× | ${fixed(idle.gatewayB24 / idle.passthrough)}× | ` +
+        `${fixed(memory.gateway.at32 / memory.passthrough.at32)}× |`,
     );
   }
   const providers = [...results.keys()];
