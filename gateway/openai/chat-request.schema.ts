@@ -1,13 +1,11 @@
 import type { OpenAIChatRequest } from './types.ts';
-import { compileValidator } from './validate.ts';
+import { compileValidator, FUNCTION_NAME, nullable } from './validate.ts';
 
 /*
  * The OpenAI Chat Completions request as a JSON Schema. Top-level arguments are strict, as in
  * OpenAI's API ("Unrecognized request argument supplied"); message objects may carry extra fields
  * because clients echo whole response messages back into the history.
  */
-
-const nullable = (type: string) => [type, 'null'];
 
 const textPart = {
   type: 'object',
@@ -142,7 +140,7 @@ const functionDefinition = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+    name: { type: 'string', pattern: FUNCTION_NAME },
     description: { type: 'string' },
     parameters: { type: 'object' },
     strict: { type: nullable('boolean') },
@@ -201,7 +199,7 @@ const responseFormat = {
           type: 'object',
           required: ['name'],
           properties: {
-            name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+            name: { type: 'string', pattern: FUNCTION_NAME },
             description: { type: 'string' },
             schema: { type: 'object' },
             strict: { type: nullable('boolean') },

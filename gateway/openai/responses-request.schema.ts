@@ -1,6 +1,6 @@
 import { BadRequestError } from './errors.ts';
 import type { OpenAIResponseInputItem, OpenAIResponsesRequestBase } from './types.ts';
-import { compileValidator } from './validate.ts';
+import { compileValidator, FUNCTION_NAME, nullable } from './validate.ts';
 
 /*
  * The OpenAI Responses request (`POST /v1/responses`) as a JSON Schema. As on chat, top-level
@@ -8,9 +8,6 @@ import { compileValidator } from './validate.ts';
  * `max_tool_calls`…) is refused by name rather than ignored. Items may carry extra fields, because
  * clients send a response's output items back whole (with `id` and `status`).
  */
-
-const nullable = (type: string) => [type, 'null'];
-const NAME = '^[a-zA-Z0-9_-]{1,64}$';
 
 const inputText = {
   type: 'object',
@@ -118,7 +115,7 @@ const functionTool = {
   required: ['type', 'name'],
   properties: {
     type: { const: 'function' },
-    name: { type: 'string', pattern: NAME },
+    name: { type: 'string', pattern: FUNCTION_NAME },
     description: { type: nullable('string') },
     parameters: { type: nullable('object') },
     strict: { type: nullable('boolean') },
@@ -165,7 +162,7 @@ const textFormat = {
       required: ['type', 'name', 'schema'],
       properties: {
         type: { const: 'json_schema' },
-        name: { type: 'string', pattern: NAME },
+        name: { type: 'string', pattern: FUNCTION_NAME },
         description: { type: 'string' },
         schema: { type: 'object' },
         strict: { type: nullable('boolean') },

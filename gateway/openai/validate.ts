@@ -3,6 +3,12 @@ import { BadRequestError } from './errors.ts';
 
 const ajv = new Ajv({ discriminator: true, verbose: true, strict: true, allowUnionTypes: true, allErrors: false });
 
+/** A JSON Schema `type` that also admits null, as OpenAI's optional fields do. */
+export const nullable = (type: string) => [type, 'null'];
+
+/** OpenAI's pattern for function and schema names. */
+export const FUNCTION_NAME = '^[a-zA-Z0-9_-]{1,64}$';
+
 /**
  * Compiles a JSON Schema once and returns a function that checks a request body against it,
  * throwing a 400 that names the offending parameter as OpenAI's API does.

@@ -120,10 +120,18 @@ type Event = OpenAIResponseStreamEvent;
 /** An event before its sequence number is given. */
 type Unnumbered = Event extends infer E ? (E extends Event ? Omit<E, 'sequence_number'> : never) : never;
 
-type OpenItem =
-  | { kind: 'message'; index: number; item: OpenAIResponseOutputMessage; text: string }
-  | { kind: 'reasoning'; index: number; item: OpenAIResponseReasoningItem; text: string }
-  | { kind: 'call'; index: number; item: OpenAIResponseFunctionCall };
+type OpenMessage = { kind: 'message'; index: number; item: OpenAIResponseOutputMessage; text: string };
+type OpenReasoning = { kind: 'reasoning'; index: number; item: OpenAIResponseReasoningItem; text: string };
+type OpenItem = OpenMessage | OpenReasoning | { kind: 'call'; index: number; item: OpenAIResponseFunctionCall };
+
+/** An open text item's text so far, where its item keeps it: a message's output_text part, reasoning's summary part. */
+function partsOf(
+  open: OpenMessage | OpenReasoning,
+): Pick<OpenAIResponseOutputMessage, 'content'> | Pick<OpenAIResponseReasoningItem, 'summary'> {
+  return open.kind === 'message'
+    ? { content: [{ type: 'output_text', text: open.text, annotations: [] }] }
+    : { summary: [{ type: 'summary_text', text: open.text }] };
+}
 
 /**
  * Builds one response from chat chunks. Each method returns the events it caused; they refer to
@@ -159,10 +167,7 @@ export class ResponseBuilder {
     const open = this.#open;
     if (open === undefined || open.kind === 'call') return this.response;
     const output = [...this.response.output];
-    output[open.index] =
-      open.kind === 'message'
-        ? { ...open.item, content: [{ type: 'output_text', text: open.text, annotations: [] }] }
-        : { ...open.item, summary: [{ type: 'summary_text', text: open.text }] };
+    output[open.index] = { ...open.item, ...partsOf(open) } as OpenAIResponse['output'][number];
     return { ...this.response, output };
   }
 
@@ -278,8 +283,7 @@ export class ResponseBuilder {
     const open = this.#open;
     if (open === undefined) return;
     this.#open = undefined;
-    if (open.kind === 'message') open.item.content = [{ type: 'output_text', text: open.text, annotations: [] }];
-    else if (open.kind === 'reasoning') open.item.summary = [{ type: 'summary_text', text: open.text }];
+    if (open.kind !== 'call') Object.assign(open.item, partsOf(open));
     open.item.status = 'incomplete';
   }
 

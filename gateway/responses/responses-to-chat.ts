@@ -280,12 +280,7 @@ const INSIDE_CALL: ReadonlyArray<[RegExp, string]> = [
 export function chatParamToResponses(param: string, where: ParamOrigins): string {
   if (param === 'messages') return 'input';
   const message = /^messages\[(\d+)\](.*)$/.exec(param);
-  if (message === null) {
-    for (const [pattern, replacement] of RENAMED) {
-      if (pattern.test(param)) return param.replace(pattern, replacement);
-    }
-    return param;
-  }
+  if (message === null) return replaceFirst(param, RENAMED);
   const index = Number(message[1]);
   const origin = where.origins[index] ?? 'input';
   if (!origin.startsWith('input[')) return origin;

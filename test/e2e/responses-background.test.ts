@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { gigaChatChunks, gigaChatCompletion } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
-import { GigaChatMock, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
+import { GigaChatMock, heldGigaChatStream, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 
 type Response = OpenAI.Responses.Response;
@@ -21,19 +20,9 @@ async function pollUntil(client: OpenAI, id: string, done: (response: Response) 
   }
 }
 
-/** An upstream stream that sends its first chunk and then waits until the test releases it (or the caller leaves). */
-function heldStream(release: Promise<void>, onClose: () => void = () => {}) {
-  return async (_body: unknown, response: ServerResponse) => {
-    response.once('close', onClose);
-    const [first, ...rest] = gigaChatChunks(['Начало', ' и конец']);
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.write(`data: ${JSON.stringify(first)}\n\n`);
-    await release;
-    if (response.destroyed) return;
-    for (const chunk of rest) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    response.end('data: [DONE]\n\n');
-  };
-}
+/** An upstream stream that sends its first piece and waits for `release` (or for the gateway to hang up). */
+const heldStream = (release: Promise<void>, onClose?: () => void) =>
+  heldGigaChatStream(['Начало', ' и конец'], release, onClose);
 
 describe('e2e: background responses (background: true)', () => {
   let mock: GigaChatMock;

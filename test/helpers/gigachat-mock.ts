@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { gigaChatCompletion, recordedExchange } from './cassettes.ts';
+import { gigaChatChunks, gigaChatCompletion, recordedExchange } from './cassettes.ts';
 
 /** A fake authorization key in GigaChat Studio's format: Base64 of client_id:client_secret. */
 export const TEST_CREDENTIALS = Buffer.from('test-client-id:test-client-secret').toString('base64');
@@ -71,6 +71,27 @@ export async function writeGigaChatStream(
   }
   if (options.done !== false) response.write('data: [DONE]\n\n');
   response.end();
+}
+
+/**
+ * A chat handler whose stream (the recorded shape, gigaChatChunks) sends its first piece, then waits
+ * for `release` before the rest (or for the gateway to hang up, which `onClose` hears).
+ */
+export function heldGigaChatStream(
+  pieces: string[],
+  release: Promise<void>,
+  onClose: () => void = () => {},
+): ChatHandler {
+  return async (_body, response) => {
+    response.once('close', onClose);
+    const [first, ...rest] = gigaChatChunks(pieces);
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.write(`data: ${JSON.stringify(first)}\n\n`);
+    await release;
+    if (response.destroyed) return;
+    for (const chunk of rest) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    response.end('data: [DONE]\n\n');
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { gigaChatChunks } from '../helpers/cassettes.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { GigaChatMock, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
+import { GigaChatMock, heldGigaChatStream, sendJson, writeGigaChatStream } from '../helpers/gigachat-mock.ts';
 import { method } from './lib/bsl.ts';
 import { dumpLayout, fixture, fixtureBytes, readBsl } from './lib/dump.ts';
 
@@ -35,18 +34,8 @@ const START_PATH = /ВыполнитьЗапрос\("POST", "([^"]+)"/.exec(meth
 const UNFINISHED = /Статус <> "(\w+)" И Статус <> "(\w+)"/.exec(method(objectModule, 'ОтветЗавершен').source);
 
 /** An upstream stream that sends its first piece and waits for `release` (or for the gateway to hang up). */
-function heldStream(release: Promise<void>, onClose: () => void = () => {}) {
-  return async (_body: unknown, response: ServerResponse) => {
-    response.once('close', onClose);
-    const [first, ...rest] = gigaChatChunks(['Оплата по счёту №15', ' за канцтовары, НДС 20%.']);
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.write(`data: ${JSON.stringify(first)}\n\n`);
-    await release;
-    if (response.destroyed) return;
-    for (const chunk of rest) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    response.end('data: [DONE]\n\n');
-  };
-}
+const heldStream = (release: Promise<void>, onClose?: () => void) =>
+  heldGigaChatStream(['Оплата по счёту №15', ' за канцтовары, НДС 20%.'], release, onClose);
 
 describe('onec: the background-response contract (НачатьОтвет, СостояниеОтвета, ОтменитьОтвет)', () => {
   let mock: GigaChatMock;
