@@ -248,6 +248,27 @@ describe('e2e: the Responses API through the openai SDK, GigaChat behind', () =>
     expect(text).not.to.include('[DONE]');
   });
 
+  it("answers a hostile response id in the path with a 404 in OpenAI's shape on every route", async () => {
+    const ids = ['..%2F..%2Fetc%2Fpasswd', '%00', '%E0%A4%A', 'x'.repeat(5000), 'resp_%3Cscript%3E', '*'];
+    const routes = (id: string): Array<[string, string]> => [
+      ['GET', `/v1/responses/${id}`],
+      ['GET', `/v1/responses/${id}?stream=true`],
+      ['DELETE', `/v1/responses/${id}`],
+      ['GET', `/v1/responses/${id}/input_items`],
+      ['POST', `/v1/responses/${id}/cancel`],
+    ];
+    for (const id of ids) {
+      for (const [method, path] of routes(id)) {
+        const answer = await fetch(`${gateway.url}${path}`, { method });
+        const what = `${method} ${path.slice(0, 60)}`;
+        expect(answer.status, what).to.equal(404);
+        const { error } = (await answer.json()) as { error: { type: string; message: string } };
+        expect(error.type, what).to.equal('invalid_request_error');
+        expect(error.message.length, what).to.be.below(200);
+      }
+    }
+  });
+
   it('refuses a field it cannot honour, naming it', async () => {
     const error = await client.responses
       .create({ model: 'GigaChat-2-Max', input: 'x', conversation: 'conv_1' } as never)
